@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Musikk",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "musikk-ingest", targets: ["musikk-ingest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C bindings: one system-library target per C library, each with a shim for macros Swift cannot import.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswresample-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+
+        // Probing, decoding, resampling and encoding audio with FFmpeg's libraries.
+        .target(name: "MediaIO", dependencies: ["CFFmpeg"]),
+        // CMAF (fragmented MP4) writer for encoded audio.
+        .target(name: "Segmenter"),
+        // HLS playlists and DASH MPDs.
+        .target(name: "Manifest", dependencies: ["CLibXML2"]),
+        // The SQLite catalog.
+        .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // The ingest pipeline that ties the modules together.
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "MediaIO", "Segmenter", "Manifest", "Catalog",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "musikk-ingest",
+            dependencies: [
+                "Ingest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "TestSupport"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Catalog", "TestSupport"]),
+    ]
+)

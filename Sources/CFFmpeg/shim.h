@@ -1,0 +1,37 @@
+#ifndef MUSIKK_CFFMPEG_SHIM_H
+#define MUSIKK_CFFMPEG_SHIM_H
+
+#include <libavformat/avformat.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/avutil.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/error.h>
+#include <libavutil/opt.h>
+#include <libavutil/samplefmt.h>
+#include <libswresample/swresample.h>
+
+/* Macros Swift cannot import, re-exported as inline functions and constants. */
+
+static inline int musikk_averror(int errnum) { return AVERROR(errnum); }
+static inline int musikk_averror_eof(void) { return AVERROR_EOF; }
+static inline int musikk_averror_eagain(void) { return AVERROR(EAGAIN); }
+static inline int musikk_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
+static inline int musikk_averror_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
+static inline int64_t musikk_nopts_value(void) { return AV_NOPTS_VALUE; }
+static inline int musikk_time_base(void) { return AV_TIME_BASE; }
+
+static inline AVChannelLayout musikk_channel_layout_mono(void) {
+    AVChannelLayout layout = AV_CHANNEL_LAYOUT_MONO;
+    return layout;
+}
+static inline AVChannelLayout musikk_channel_layout_stereo(void) {
+    AVChannelLayout layout = AV_CHANNEL_LAYOUT_STEREO;
+    return layout;
+}
+
+/* av_err2str is a macro over a compound literal; this writes into a caller buffer instead. */
+static inline void musikk_error_string(int errnum, char *buffer, size_t size) {
+    av_strerror(errnum, buffer, size);
+}
+
+#endif

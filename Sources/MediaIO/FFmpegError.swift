@@ -1,0 +1,20 @@
+internal import CFFmpeg
+
+/// Turns an FFmpeg return code into readable text.
+func ffmpegErrorText(_ code: Int32) -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    musikk_error_string(code, &buffer, buffer.count)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// The library versions that determine encoded bytes; recorded as provenance of every rendition.
+public enum FFmpegVersions {
+    /// e.g. `libavcodec 59.37.100, libavformat 59.27.100, libswresample 4.7.100`.
+    public static var summary: String {
+        func dotted(_ version: UInt32) -> String {
+            "\(version >> 16).\((version >> 8) & 0xFF).\(version & 0xFF)"
+        }
+        return "libavcodec \(dotted(avcodec_version())), libavformat \(dotted(avformat_version())), "
+            + "libswresample \(dotted(swresample_version()))"
+    }
+}
