@@ -32,7 +32,7 @@ let package = Package(
         // CMAF (fragmented MP4) writer for encoded audio.
         .target(name: "Segmenter"),
         // HLS playlists and DASH MPDs.
-        .target(name: "Manifest", dependencies: ["CLibXML2"]),
+        .target(name: "Manifest", dependencies: ["Segmenter", "CLibXML2"]),
         // The SQLite catalog.
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The ingest pipeline that ties the modules together.

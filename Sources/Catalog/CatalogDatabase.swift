@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+
+/// The SQLite catalog (`WORK_DIR/catalog.sqlite`): schema by registered migrations, writes in transactions.
+public struct CatalogDatabase: Sendable {
+    /// The database connection; readers may use it directly, writes go through the methods below.
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the catalog at `path` and migrates it to the current schema.
+    public static func open(atPath path: String) throws -> CatalogDatabase {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabasePool(path: path, configuration: configuration)
+        return try CatalogDatabase(queue)
+    }
+
+    /// Wraps an open connection (an in-memory queue in tests) and migrates it.
+    public init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "run") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("startedAt", .datetime).notNull()
+                t.column("finishedAt", .datetime)
+                t.column("toolVersion", .text).notNull()
+                t.column("mastersDirectory", .text).notNull()
+                t.column("ingestedCount", .integer).notNull().defaults(to: 0)
+                t.column("rejectedCount", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(table: "artist") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+            }
+            try db.create(table: "release") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("title", .text).notNull()
+                t.belongsTo("artist", onDelete: .restrict).notNull()
+                t.column("date", .text)
+                t.column("coverArtPath", .text)
+                t.column("coverArtMimeType", .text)
+                t.uniqueKey(["title", "artistId"])
+            }
+            try db.create(table: "track") { t in
+                t.primaryKey("id", .text)
+                t.column("title", .text).notNull()
+                t.belongsTo("release", onDelete: .setNull)
+                t.column("trackNumber", .integer)
+                t.column("discNumber", .integer)
+                t.column("isrc", .text)
+                t.column("genre", .text)
+                t.column("date", .text)
+                t.column("durationSeconds", .double).notNull()
+                t.column("sourcePath", .text).notNull().unique()
+                t.column("sourceSHA256", .text).notNull().indexed()
+                t.column("sourceSize", .integer).notNull()
+                t.column("sourceContainer", .text).notNull()
+                t.column("sourceCodec", .text).notNull()
+                t.column("sourceSampleRate", .integer).notNull()
+                t.column("sourceBitDepth", .integer)
+                t.column("sourceChannels", .integer).notNull()
+                t.column("hlsMasterPath", .text).notNull()
+                t.column("dashManifestPath", .text).notNull()
+                t.belongsTo("run", onDelete: .setNull)
+            }
+            try db.create(table: "trackArtist") { t in
+                t.belongsTo("track", onDelete: .cascade).notNull()
+                t.belongsTo("artist", onDelete: .restrict).notNull()
+                t.column("position", .integer).notNull()
+                t.primaryKey(["trackId", "position"])
+            }
+            try db.create(table: "rendition") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("track", onDelete: .cascade).notNull()
+                t.column("name", .text).notNull()
+                t.column("codec", .text).notNull()
+                t.column("bitrate", .integer).notNull()
+                t.column("sampleRate", .integer).notNull()
+                t.column("channels", .integer).notNull()
+                t.column("layout", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("peakBandwidth", .integer).notNull()
+                t.column("averageBandwidth", .integer).notNull()
+                t.column("encoderVersions", .text).notNull()
+                t.uniqueKey(["trackId", "name"])
+            }
+            try db.create(table: "manifest") { t in
+                t.belongsTo("track", onDelete: .cascade).notNull()
+                t.column("kind", .text).notNull()
+                t.column("path", .text).notNull()
+                t.primaryKey(["trackId", "path"])
+            }
+            try db.create(table: "rejectedMaster") { t in
+                t.primaryKey("sourcePath", .text)
+                t.column("reason", .text).notNull()
+                t.belongsTo("run", onDelete: .setNull)
+            }
+        }
+        return migrator
+    }
+}

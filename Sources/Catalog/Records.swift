@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+
+/// One `musikk-ingest` invocation.
+public struct Run: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public var id: Int64?
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var toolVersion: String
+    public var mastersDirectory: String
+    public var ingestedCount: Int
+    public var rejectedCount: Int
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+public struct Artist: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public var id: Int64?
+    public var name: String
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// An album or other collection of tracks, by its album artist.
+public struct Release: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public var id: Int64?
+    public var title: String
+    public var artistId: Int64
+    public var date: String?
+    /// Relative to WORK_DIR.
+    public var coverArtPath: String?
+    public var coverArtMimeType: String?
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// Stable identifier derived from the source content.
+    public var id: String
+    public var title: String
+    public var releaseId: Int64?
+    public var trackNumber: Int?
+    public var discNumber: Int?
+    public var isrc: String?
+    public var genre: String?
+    public var date: String?
+    public var durationSeconds: Double
+    /// Relative to MASTERS_DIR.
+    public var sourcePath: String
+    public var sourceSHA256: String
+    public var sourceSize: Int64
+    public var sourceContainer: String
+    public var sourceCodec: String
+    public var sourceSampleRate: Int
+    public var sourceBitDepth: Int?
+    public var sourceChannels: Int
+    /// Relative to WORK_DIR.
+    public var hlsMasterPath: String
+    /// Relative to WORK_DIR.
+    public var dashManifestPath: String
+    public var runId: Int64?
+}
+
+/// Links a track to its performing artists, in credit order.
+public struct TrackArtist: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public var trackId: String
+    public var artistId: Int64
+    public var position: Int
+}
+
+/// One rung of a track's ladder as written.
+public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public var id: Int64?
+    public var trackId: String
+    /// e.g. `aac-128k`.
+    public var name: String
+    public var codec: String
+    public var bitrate: Int
+    public var sampleRate: Int
+    public var channels: Int
+    /// `singleFile` or `segmentFiles`.
+    public var layout: String
+    /// The media file (single-file layout) or the segment folder, relative to WORK_DIR.
+    public var path: String
+    /// Bytes on disk.
+    public var size: Int
+    public var peakBandwidth: Int
+    public var averageBandwidth: Int
+    /// The libraries that produced the bytes.
+    public var encoderVersions: String
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A playlist or MPD written for a track.
+public struct ManifestFile: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "manifest"
+
+    public enum Kind: String, Codable, Sendable {
+        case hlsMaster, hlsMedia, dash
+    }
+
+    public var trackId: String
+    public var kind: Kind
+    /// Relative to WORK_DIR.
+    public var path: String
+}
+
+/// A master that could not be ingested, with why.
+public struct RejectedMaster: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// Relative to MASTERS_DIR.
+    public var sourcePath: String
+    public var reason: String
+    public var runId: Int64?
+}

@@ -1,0 +1,62 @@
+import Segmenter
+
+/// One packaged rendition as the manifests describe it.
+public struct PackagedRendition: Sendable {
+    /// Identifier used in file names, HLS playlist names and DASH `Representation@id`, e.g. `aac-128k`.
+    public var name: String
+    /// Codec as it belongs in a CODECS attribute (RFC 6381): `mp4a.40.2`, or for Opus see ``Codec``.
+    public var codec: Codec
+    public var track: SegmentedTrack
+
+    public init(name: String, codec: Codec, track: SegmentedTrack) {
+        self.name = name
+        self.codec = codec
+        self.track = track
+    }
+
+    /// Codecs the manifests know how to name.
+    public enum Codec: String, Sendable {
+        case aacLC
+        case opus
+
+        /// HLS CODECS value. For Opus the sample-entry name `Opus` (RFC 6381), which Safari requires.
+        var hlsName: String {
+            switch self {
+            case .aacLC: "mp4a.40.2"
+            case .opus: "Opus"
+            }
+        }
+
+        /// DASH `@codecs` value; DASH players expect lowercase `opus`.
+        var dashName: String {
+            switch self {
+            case .aacLC: "mp4a.40.2"
+            case .opus: "opus"
+            }
+        }
+    }
+}
+
+/// A media segment in presentation terms: what a playlist lists.
+struct PresentedSegment {
+    /// Seconds presented from this segment (the edit list removes priming and end padding).
+    var duration: Double
+    var size: Int
+    var fragment: Fragment
+}
+
+extension SegmentedTrack {
+    /// Fragments with the durations a player presents: the priming cut from the first, padding from the last.
+    var presentedSegments: [PresentedSegment] {
+        let presentationStart = Int64(format.primingSamples)
+        let presentationEnd = presentationStart + presentationSamples
+        return fragments.map { fragment in
+            let start = max(fragment.startTime, presentationStart)
+            let end = min(fragment.startTime + fragment.duration, presentationEnd)
+            let ticks = max(0, end - start)
+            return PresentedSegment(
+                duration: Double(ticks) / Double(format.sampleRate), size: fragment.size, fragment: fragment
+            )
+        }
+    }
+}

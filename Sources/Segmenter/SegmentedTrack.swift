@@ -1,0 +1,85 @@
+/// A byte range inside a file.
+public struct ByteRange: Sendable, Equatable, Codable {
+    public var offset: Int
+    public var length: Int
+
+    public init(offset: Int, length: Int) {
+        self.offset = offset
+        self.length = length
+    }
+
+    /// Last byte, inclusive, as HTTP ranges and DASH `@indexRange` count.
+    public var lastByte: Int { offset + length - 1 }
+}
+
+/// How a rendition is laid out on disk.
+public enum SegmentLayout: String, Sendable, Codable {
+    /// One file per rendition (init, `sidx`, then fragments), addressed by byte ranges.
+    case singleFile
+    /// An init file and one file per fragment.
+    case segmentFiles
+}
+
+/// One fragment (moof + mdat) as written.
+public struct Fragment: Sendable, Equatable {
+    /// Decode time of its first sample, in the track timescale (the sample rate).
+    public var startTime: Int64
+    /// Duration in the track timescale.
+    public var duration: Int64
+    /// Bytes, including the `styp` of a separate segment file.
+    public var size: Int
+    /// Where it lies in the rendition file (single-file layout).
+    public var byteRange: ByteRange?
+    /// Its file name, relative to the rendition's directory (segment-file layout).
+    public var fileName: String?
+}
+
+/// What a ``CMAFWriter`` wrote, with every number a manifest needs.
+public struct SegmentedTrack: Sendable {
+    public var format: TrackFormat
+    public var layout: SegmentLayout
+    /// The file holding the init segment: the rendition file itself, or `NAME/init.mp4`; relative to the output
+    /// directory.
+    public var initializationFile: String
+    /// The init segment (`ftyp` + `moov`) within ``initializationFile``.
+    public var initialization: ByteRange
+    /// The `sidx` box (single-file layout).
+    public var index: ByteRange?
+    public var fragments: [Fragment]
+    /// Samples after the edit list: the audio a player presents.
+    public var presentationSamples: Int64
+    /// Bytes written in all.
+    public var totalSize: Int
+
+    /// Seconds a player presents.
+    public var presentationDuration: Double { Double(presentationSamples) / Double(format.sampleRate) }
+
+    /// Highest fragment bit rate, in bits per second.
+    public var peakBitrate: Int {
+        fragments.map { Int((Double($0.size * 8) * Double(format.sampleRate) / Double($0.duration)).rounded(.up)) }
+            .max() ?? 0
+    }
+
+    /// Fragment bytes over their duration, in bits per second.
+    public var averageBitrate: Int {
+        let bits = fragments.reduce(0) { $0 + $1.size * 8 }
+        let ticks = fragments.reduce(Int64(0)) { $0 + $1.duration }
+        guard ticks > 0 else { return 0 }
+        return Int((Double(bits) * Double(format.sampleRate) / Double(ticks)).rounded(.up))
+    }
+}
+
+/// Why writing a CMAF track failed.
+public enum SegmenterError: Error, Sendable, Equatable, CustomStringConvertible {
+    case io(path: String, detail: String)
+    case noAudio(path: String)
+
+    public var description: String {
+        switch self {
+        case let .io(path, detail):
+            return "\(path): cannot write (\(detail)); check free space and permissions of the work directory"
+        case let .noAudio(path):
+            return "\(path): the encoder produced no audio, nothing to package"
+        }
+    }
+}
