@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Musikk",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "musikk-ingest", targets: ["musikk-ingest"]),
     ],
@@ -41,14 +41,15 @@ let package = Package(
             dependencies: [
                 "MediaIO", "Segmenter", "Manifest", "Catalog",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            // TOMLKit declares a `??` overload; keep it to the file that imports TOMLKit.
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .executableTarget(
             name: "musikk-ingest",
             dependencies: [
-                "Ingest",
+                "Ingest", "MediaIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -11,12 +11,38 @@ public struct Run: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
     public var ingestedCount: Int
     public var rejectedCount: Int
 
+    public init(
+        id: Int64? = nil,
+        startedAt: Date,
+        finishedAt: Date? = nil,
+        toolVersion: String,
+        mastersDirectory: String,
+        ingestedCount: Int,
+        rejectedCount: Int
+    ) {
+        self.id = id
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.toolVersion = toolVersion
+        self.mastersDirectory = mastersDirectory
+        self.ingestedCount = ingestedCount
+        self.rejectedCount = rejectedCount
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 public struct Artist: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public var id: Int64?
     public var name: String
+
+    public init(
+        id: Int64? = nil,
+        name: String
+    ) {
+        self.id = id
+        self.name = name
+    }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -30,6 +56,22 @@ public struct Release: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     /// Relative to WORK_DIR.
     public var coverArtPath: String?
     public var coverArtMimeType: String?
+
+    public init(
+        id: Int64? = nil,
+        title: String,
+        artistId: Int64,
+        date: String? = nil,
+        coverArtPath: String? = nil,
+        coverArtMimeType: String? = nil
+    ) {
+        self.id = id
+        self.title = title
+        self.artistId = artistId
+        self.date = date
+        self.coverArtPath = coverArtPath
+        self.coverArtMimeType = coverArtMimeType
+    }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -59,6 +101,50 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
     /// Relative to WORK_DIR.
     public var dashManifestPath: String
     public var runId: Int64?
+
+    public init(
+        id: String,
+        title: String,
+        releaseId: Int64? = nil,
+        trackNumber: Int? = nil,
+        discNumber: Int? = nil,
+        isrc: String? = nil,
+        genre: String? = nil,
+        date: String? = nil,
+        durationSeconds: Double,
+        sourcePath: String,
+        sourceSHA256: String,
+        sourceSize: Int64,
+        sourceContainer: String,
+        sourceCodec: String,
+        sourceSampleRate: Int,
+        sourceBitDepth: Int? = nil,
+        sourceChannels: Int,
+        hlsMasterPath: String,
+        dashManifestPath: String,
+        runId: Int64? = nil
+    ) {
+        self.id = id
+        self.title = title
+        self.releaseId = releaseId
+        self.trackNumber = trackNumber
+        self.discNumber = discNumber
+        self.isrc = isrc
+        self.genre = genre
+        self.date = date
+        self.durationSeconds = durationSeconds
+        self.sourcePath = sourcePath
+        self.sourceSHA256 = sourceSHA256
+        self.sourceSize = sourceSize
+        self.sourceContainer = sourceContainer
+        self.sourceCodec = sourceCodec
+        self.sourceSampleRate = sourceSampleRate
+        self.sourceBitDepth = sourceBitDepth
+        self.sourceChannels = sourceChannels
+        self.hlsMasterPath = hlsMasterPath
+        self.dashManifestPath = dashManifestPath
+        self.runId = runId
+    }
 }
 
 /// Links a track to its performing artists, in credit order.
@@ -66,6 +152,16 @@ public struct TrackArtist: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var trackId: String
     public var artistId: Int64
     public var position: Int
+
+    public init(
+        trackId: String,
+        artistId: Int64,
+        position: Int
+    ) {
+        self.trackId = trackId
+        self.artistId = artistId
+        self.position = position
+    }
 }
 
 /// One rung of a track's ladder as written.
@@ -89,6 +185,36 @@ public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutableP
     /// The libraries that produced the bytes.
     public var encoderVersions: String
 
+    public init(
+        id: Int64? = nil,
+        trackId: String,
+        name: String,
+        codec: String,
+        bitrate: Int,
+        sampleRate: Int,
+        channels: Int,
+        layout: String,
+        path: String,
+        size: Int,
+        peakBandwidth: Int,
+        averageBandwidth: Int,
+        encoderVersions: String
+    ) {
+        self.id = id
+        self.trackId = trackId
+        self.name = name
+        self.codec = codec
+        self.bitrate = bitrate
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.layout = layout
+        self.path = path
+        self.size = size
+        self.peakBandwidth = peakBandwidth
+        self.averageBandwidth = averageBandwidth
+        self.encoderVersions = encoderVersions
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
@@ -104,6 +230,16 @@ public struct ManifestFile: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var kind: Kind
     /// Relative to WORK_DIR.
     public var path: String
+
+    public init(
+        trackId: String,
+        kind: Kind,
+        path: String
+    ) {
+        self.trackId = trackId
+        self.kind = kind
+        self.path = path
+    }
 }
 
 /// A master that could not be ingested, with why.
@@ -112,4 +248,14 @@ public struct RejectedMaster: Codable, Sendable, Equatable, FetchableRecord, Per
     public var sourcePath: String
     public var reason: String
     public var runId: Int64?
+
+    public init(
+        sourcePath: String,
+        reason: String,
+        runId: Int64? = nil
+    ) {
+        self.sourcePath = sourcePath
+        self.reason = reason
+        self.runId = runId
+    }
 }

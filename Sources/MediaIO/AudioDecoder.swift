@@ -22,6 +22,12 @@ public struct CoverArt: Sendable, Equatable {
     public var mimeType: String
     /// File extension matching `mimeType`.
     public var fileExtension: String
+
+    public init(data: Data, mimeType: String, fileExtension: String) {
+        self.data = data
+        self.mimeType = mimeType
+        self.fileExtension = fileExtension
+    }
 }
 
 /// One decoded frame, valid until the next call to ``AudioDecoder/nextFrame()``.
@@ -61,12 +67,23 @@ public final class AudioDecoder {
     private var timeBase: AVRational
     private var firstTimestamp: Int64?
     private var lastPacketSeconds = 0.0
+    private let strict: Bool
+    /// Whether frame timestamps are exact sample positions (not so for Vorbis, whose per-packet durations
+    /// FFmpeg's Ogg demuxer estimates).
+    private var timestampsExact = true
+    /// Raw elementary-stream demuxers read packets back to back; a jump in byte position means the parser
+    /// skipped damaged data.
+    private var packetsContiguous = false
+    private var nextPacketPosition: Int64?
     private var draining = false
     private var finished = false
 
     /// Opens `path` and prepares its best audio stream for decoding.
-    public init(path: String) throws(MediaError) {
+    /// - Parameter strict: end decoding with an error at damaged or missing data (the default); when false,
+    ///   decode what can be decoded and skip the rest.
+    public init(path: String, strict: Bool = true) throws(MediaError) {
         self.path = path
+        self.strict = strict
         var context: UnsafeMutablePointer<AVFormatContext>?
         let openResult = avformat_open_input(&context, path, nil, nil)
         guard openResult >= 0, let context else {
@@ -82,6 +99,10 @@ public final class AudioDecoder {
         coverArt = nil
         format = SourceAudioFormat(containerName: "", codecName: "", sampleRate: 0, channels: 0)
 
+        // A format guessed from the file name alone (score at or below AVPROBE_SCORE_RETRY) is no recognition.
+        guard context.pointee.probe_score > AVPROBE_SCORE_RETRY else {
+            throw .unreadable(path: path, reason: "the content matches no audio format FFmpeg knows")
+        }
         let infoResult = avformat_find_stream_info(context, nil)
         guard infoResult >= 0 else { throw .unreadable(path: path, reason: ffmpegErrorText(infoResult)) }
         guard packet != nil, frame != nil else { throw .encoding(detail: "out of memory opening \(path)") }
@@ -110,8 +131,10 @@ public final class AudioDecoder {
         guard parametersResult >= 0 else { throw .unreadable(path: path, reason: ffmpegErrorText(parametersResult)) }
         codec.pointee.pkt_timebase = stream.pointee.time_base
         codec.pointee.thread_count = 1
-        // Treat checksum and bitstream errors as errors instead of concealing them.
-        codec.pointee.err_recognition |= AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_BUFFER | AV_EF_EXPLODE
+        if strict {
+            // Treat checksum and bitstream errors as errors instead of concealing them.
+            codec.pointee.err_recognition |= AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_BUFFER | AV_EF_EXPLODE
+        }
         let openCodecResult = avcodec_open2(codec, decoder, nil)
         guard openCodecResult >= 0 else {
             throw .unsupportedCodec(path: path, codec: String(cString: decoder.pointee.name))
@@ -130,6 +153,11 @@ public final class AudioDecoder {
             bitsPerSample: isLossless ? (rawBits > 0 ? rawBits : (codedBits > 0 ? codedBits : nil)) : nil,
             declaredDuration: Self.declaredDuration(context: context, stream: stream)
         )
+        guard format.sampleRate > 0, format.channels > 0 else {
+            throw .unreadable(path: path, reason: "the content matches no audio format FFmpeg can decode")
+        }
+        timestampsExact = parameters.codec_id != AV_CODEC_ID_VORBIS
+        packetsContiguous = ["flac", "mp3", "aac"].contains(format.containerName)
         tags = Self.readTags(context: context, stream: stream)
         coverArt = Self.readCoverArt(context: context)
     }
@@ -161,7 +189,7 @@ public final class AudioDecoder {
                 try checkComplete()
                 return nil
             }
-            if received != musikk_averror_eagain() {
+            if received != musikk_averror_eagain() && strict {
                 throw corrupt(received)
             }
             if draining {
@@ -182,11 +210,20 @@ public final class AudioDecoder {
             if packet.pointee.pts != musikk_nopts_value() {
                 lastPacketSeconds = seconds(fromTimestamp: packet.pointee.pts)
             }
-            if (packet.pointee.flags & AV_PKT_FLAG_CORRUPT) != 0 {
+            if strict && (packet.pointee.flags & AV_PKT_FLAG_CORRUPT) != 0 {
                 throw .corrupt(path: path, seconds: lastPacketSeconds, detail: "the demuxer flagged damaged data")
             }
+            if strict && packetsContiguous && packet.pointee.pos >= 0 {
+                if let expected = nextPacketPosition, packet.pointee.pos != expected {
+                    throw .corrupt(
+                        path: path, seconds: decodedSeconds,
+                        detail: "\(packet.pointee.pos - expected) bytes of damaged data skipped"
+                    )
+                }
+                nextPacketPosition = packet.pointee.pos + Int64(packet.pointee.size)
+            }
             let sent = avcodec_send_packet(codecContext, packet)
-            if sent < 0 && sent != musikk_averror_eagain() { throw corrupt(sent) }
+            if sent < 0 && sent != musikk_averror_eagain() && strict { throw corrupt(sent) }
         }
     }
 
@@ -204,7 +241,7 @@ public final class AudioDecoder {
             throw .corrupt(path: path, seconds: here, detail: "the sample rate or channel count changes mid-stream")
         }
         let timestamp = frame.pointee.best_effort_timestamp
-        if timestamp != musikk_nopts_value() {
+        if strict && timestampsExact && timestamp != musikk_nopts_value() {
             if let firstTimestamp {
                 let position = seconds(fromTimestamp: timestamp) - seconds(fromTimestamp: firstTimestamp)
                 let missing = position - here
@@ -223,14 +260,21 @@ public final class AudioDecoder {
     }
 
     private func checkComplete() throws(MediaError) {
-        guard let declared = format.declaredDuration else { return }
+        guard strict, let declared = format.declaredDuration else { return }
         if declared - decodedSeconds > Self.shortfallToleranceSeconds {
             throw .truncated(path: path, decodedSeconds: decodedSeconds, declaredSeconds: declared)
         }
     }
 
+    /// The error for a failed FFmpeg call: truncation when the failure is at the end of a file that declares
+    /// more audio than was decoded, damage otherwise.
     private func corrupt(_ code: Int32) -> MediaError {
-        .corrupt(path: path, seconds: max(lastPacketSeconds, decodedSeconds), detail: ffmpegErrorText(code))
+        let atEnd = formatContext.map { $0.pointee.pb == nil || $0.pointee.pb.pointee.eof_reached != 0 } ?? false
+        if atEnd, let declared = format.declaredDuration,
+           declared - decodedSeconds > Self.shortfallToleranceSeconds {
+            return .truncated(path: path, decodedSeconds: decodedSeconds, declaredSeconds: declared)
+        }
+        return .corrupt(path: path, seconds: max(lastPacketSeconds, decodedSeconds), detail: ffmpegErrorText(code))
     }
 
     private func seconds(fromTimestamp timestamp: Int64) -> Double {

@@ -18,3 +18,11 @@ public enum FFmpegVersions {
             + "libswresample \(dotted(swresample_version()))"
     }
 }
+
+/// FFmpeg's own log lines on standard error.
+public enum FFmpegLogging {
+    /// Silences FFmpeg's logging; Musikk reports every failure itself, with the file and what to do.
+    public static func silence() {
+        av_log_set_level(AV_LOG_QUIET)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// A blocking first-in first-out queue of bounded size between one producer thread and one consumer thread.
+/// The producer waits while the queue is full, which bounds memory to `capacity` elements whatever the track
+/// length; ``cancel()`` releases both sides.
+final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
+    // @unchecked: every stored property is read and written only while `condition` is locked.
+    private let condition = NSCondition()
+    private var elements: [Element] = []
+    private var head = 0
+    private var closed = false
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Adds an element, waiting for room. Returns false when the queue was cancelled.
+    @discardableResult
+    func push(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while elements.count - head >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        elements.append(element)
+        condition.broadcast()
+        return true
+    }
+
+    /// Marks the end of input; ``pop()`` returns nil once the queue is drained.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Drops everything and wakes both sides; later pushes fail and pops return nil.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        elements = []
+        head = 0
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Takes the next element, waiting for one; nil after ``close()`` once drained, or after ``cancel()``.
+    func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == elements.count && !closed && !cancelled { condition.wait() }
+        guard !cancelled, head < elements.count else { return nil }
+        let element = elements[head]
+        head += 1
+        if head >= 64 && head * 2 >= elements.count {
+            elements.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return element
+    }
+}
+
+/// Starts each body on its own thread; wait on the returned group for all of them to finish.
+func startThreads(_ bodies: [@Sendable () -> Void]) -> DispatchGroup {
+    let group = DispatchGroup()
+    for body in bodies {
+        group.enter()
+        let thread = Thread {
+            body()
+            group.leave()
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+    }
+    return group
+}

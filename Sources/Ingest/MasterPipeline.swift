@@ -1,0 +1,247 @@
+import Foundation
+import Manifest
+import MediaIO
+import Segmenter
+import Synchronization
+
+/// A rendition as written for one master.
+struct WrittenRendition: Sendable {
+    var rung: Profile.Rung
+    var settings: EncoderSettings
+    var track: SegmentedTrack
+    /// The media file or segment folder, relative to the track directory.
+    var mediaPath: String
+    /// The rendition's HLS media playlist, relative to the track directory.
+    var playlistPath: String
+}
+
+/// What a master's pipeline produced, in the track's (still temporary) directory.
+struct PipelineOutput: Sendable {
+    var durationSeconds: Double
+    var renditions: [WrittenRendition]
+}
+
+/// Why a master was turned down: one line naming the file and what to do.
+struct Rejection: Error, Sendable, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs one master through the ladder: decodes it once on the calling thread, converts the PCM once per output
+/// format, and feeds every encoder on its own thread through a bounded queue (constant memory whatever the
+/// length), each encoder writing its CMAF rendition as it goes. Then writes the HLS and DASH manifests.
+struct MasterPipeline {
+    let profile: Profile
+    /// Where the renditions and manifests go (a temporary directory the caller renames into place).
+    let directory: URL
+
+    private enum EncoderInput: Sendable {
+        case audio(PCMBuffer)
+        /// End of the audio, with the number of samples to present at the encoder's rate.
+        case end(presentationSamples: Int64)
+    }
+
+    /// Decodes, validates, encodes and packages the master `decoder` has open.
+    func run(decoder: AudioDecoder, displayPath: String) throws(Rejection) -> PipelineOutput {
+        let source = decoder.format
+        try validateBeforeDecoding(source, displayPath: displayPath)
+
+        let settings = profile.ladder.map {
+            Profile.encoderSettings(for: $0, sourceSampleRate: source.sampleRate, sourceChannels: source.channels)
+        }
+        var resamplers: [PCMFormat: Resampler] = [:]
+        do {
+            for format in Set(settings.map(\.pcmFormat)) {
+                resamplers[format] = try Resampler(decoder: decoder, output: format)
+            }
+        } catch {
+            throw Rejection(description: error.description)
+        }
+
+        let queues = settings.map { _ in BoundedQueue<EncoderInput>(capacity: 32) }
+        let outcome = Mutex<(failure: String?, tracks: [Int: SegmentedTrack])>((nil, [:]))
+        let cancelAll: @Sendable (String) -> Void = { reason in
+            outcome.withLock { if $0.failure == nil { $0.failure = reason } }
+            queues.forEach { $0.cancel() }
+        }
+        let profile = self.profile
+        let directory = self.directory
+        let encoders = zip(profile.ladder, settings).enumerated().map { index, pair in
+            let (rung, setting) = pair
+            let queue = queues[index]
+            return { @Sendable in
+                do {
+                    if let track = try Self.encode(
+                        queue: queue, rung: rung, settings: setting, profile: profile, directory: directory
+                    ) {
+                        outcome.withLock { $0.tracks[index] = track }
+                    }
+                } catch {
+                    cancelAll("\(displayPath): \(rung.name): \(error)")
+                }
+            }
+        }
+        let running = startThreads(encoders)
+
+        do {
+            try decode(decoder, resamplers: resamplers, settings: settings, queues: queues, displayPath: displayPath)
+        } catch {
+            cancelAll(error.description)
+        }
+        running.wait()
+
+        let result = outcome.withLock { $0 }
+        if let failure = result.failure { throw Rejection(description: failure) }
+        let written = zip(profile.ladder, settings).enumerated().compactMap { index, pair -> WrittenRendition? in
+            guard let track = result.tracks[index] else { return nil }
+            let media = track.layout == .singleFile ? track.initializationFile : pair.0.name
+            return WrittenRendition(
+                rung: pair.0, settings: pair.1, track: track, mediaPath: media, playlistPath: pair.0.name + ".m3u8"
+            )
+        }
+        guard written.count == settings.count else {
+            throw Rejection(description: "\(displayPath): an encoder stopped without output; run again with --jobs 1")
+        }
+        try writeManifests(written, displayPath: displayPath)
+        return PipelineOutput(durationSeconds: decoder.decodedSeconds, renditions: written)
+    }
+
+    // MARK: Decoding
+
+    private func decode(
+        _ decoder: AudioDecoder, resamplers: [PCMFormat: Resampler], settings: [EncoderSettings],
+        queues: [BoundedQueue<EncoderInput>], displayPath: String
+    ) throws(Rejection) {
+        let consumers = Dictionary(grouping: queues.indices, by: { settings[$0].pcmFormat })
+        func deliver(_ buffer: PCMBuffer) -> Bool {
+            guard buffer.frameCount > 0 else { return true }
+            for index in consumers[buffer.format] ?? [] where !queues[index].push(.audio(buffer)) {
+                return false
+            }
+            return true
+        }
+        do {
+            while let frame = try decoder.nextFrame() {
+                for resampler in resamplers.values where !deliver(try resampler.convert(frame)) {
+                    return  // an encoder failed; its error is already recorded
+                }
+            }
+            try validateAfterDecoding(decoder, displayPath: displayPath)
+            for resampler in resamplers.values where !deliver(try resampler.flush()) {
+                return
+            }
+        } catch let error as MediaError {
+            throw Rejection(description: error.description)
+        } catch let rejection as Rejection {
+            throw rejection
+        } catch {
+            throw Rejection(description: "\(displayPath): \(error)")
+        }
+        let sourceRate = Double(decoder.format.sampleRate)
+        for (index, queue) in queues.enumerated() {
+            let rate = Double(settings[index].sampleRate)
+            let samples = Int64((Double(decoder.decodedSampleCount) * rate / sourceRate).rounded())
+            queue.push(.end(presentationSamples: samples))
+            queue.close()
+        }
+    }
+
+    private func validateBeforeDecoding(_ source: SourceAudioFormat, displayPath: String) throws(Rejection) {
+        let rules = profile.validation
+        guard rules.sampleRates.contains(source.sampleRate) else {
+            throw Rejection(description: "\(displayPath): sample rate \(source.sampleRate) Hz is outside "
+                + "\(rules.sampleRates.lowerBound)-\(rules.sampleRates.upperBound) Hz; resample the master "
+                + "or change validation.min_sample_rate/max_sample_rate")
+        }
+        guard (1...rules.maximumChannels).contains(source.channels) else {
+            throw Rejection(description: "\(displayPath): \(source.channels) channels, more than "
+                + "\(rules.maximumChannels); supply a stereo mix or raise validation.max_channels")
+        }
+        if let declared = source.declaredDuration, declared < rules.minimumDuration {
+            throw tooShort(declared, displayPath: displayPath)
+        }
+    }
+
+    private func validateAfterDecoding(_ decoder: AudioDecoder, displayPath: String) throws(Rejection) {
+        if decoder.decodedSeconds < profile.validation.minimumDuration {
+            throw tooShort(decoder.decodedSeconds, displayPath: displayPath)
+        }
+        if profile.validation.rejectSilence && !decoder.containsSound {
+            throw Rejection(description: "\(displayPath): digital silence from start to end; "
+                + "check the export, or set validation.reject_silence = false")
+        }
+    }
+
+    private func tooShort(_ seconds: Double, displayPath: String) -> Rejection {
+        Rejection(description: "\(displayPath): only \(Timecode.format(seconds)) long, shorter than the "
+            + "\(profile.validation.minimumDuration) s minimum; supply the full master or lower "
+            + "validation.min_duration_seconds (--min-duration)")
+    }
+
+    // MARK: Encoding
+
+    /// Encoder thread body; nil when the queue was cancelled.
+    private static func encode(
+        queue: BoundedQueue<EncoderInput>, rung: Profile.Rung, settings: EncoderSettings, profile: Profile,
+        directory: URL
+    ) throws -> SegmentedTrack? {
+        let encoder = try AudioEncoder(settings: settings)
+        let sampleEntry: AudioSampleEntry
+        switch settings.codec {
+        case .aac:
+            sampleEntry = .aac(audioSpecificConfig: encoder.codecConfiguration)
+        case .opus:
+            guard let configuration = OpusConfiguration(opusHead: encoder.codecConfiguration) else {
+                throw MediaError.encoding(detail: "libopus returned no OpusHead")
+            }
+            sampleEntry = .opus(configuration)
+        }
+        let format = TrackFormat(
+            sampleEntry: sampleEntry, sampleRate: settings.sampleRate, channels: settings.channels,
+            frameSize: encoder.frameSize, primingSamples: encoder.primingSamples
+        )
+        let writer = try CMAFWriter(
+            format: format, layout: profile.layout, directory: directory, name: rung.name,
+            targetFragmentDuration: profile.fragmentDuration
+        )
+        while let input = queue.pop() {
+            switch input {
+            case let .audio(buffer):
+                for packet in try encoder.encode(buffer) { try writer.append(packet.data) }
+            case let .end(presentationSamples):
+                for packet in try encoder.finish() { try writer.append(packet.data) }
+                return try writer.finish(presentationSamples: presentationSamples)
+            }
+        }
+        return nil
+    }
+
+    // MARK: Manifests
+
+    private func writeManifests(_ renditions: [WrittenRendition], displayPath: String) throws(Rejection) {
+        let packaged = renditions.map { rendition in
+            PackagedRendition(
+                name: rendition.rung.name, codec: rendition.settings.codec == .aac ? .aacLC : .opus,
+                track: rendition.track
+            )
+        }
+        do {
+            for (rendition, package) in zip(renditions, packaged) {
+                try write(HLSPlaylists.mediaPlaylist(for: package), to: rendition.playlistPath)
+            }
+            try write(HLSPlaylists.masterPlaylist(for: packaged) { $0.name + ".m3u8" }, to: TrackFiles.hlsMaster)
+            try write(try DASHManifest.mpd(for: packaged), to: TrackFiles.dashManifest)
+        } catch {
+            throw Rejection(description: "\(displayPath): writing manifests failed: \(error)")
+        }
+    }
+
+    private func write(_ text: String, to name: String) throws {
+        try Data(text.utf8).write(to: directory.appendingPathComponent(name))
+    }
+}
+
+/// Fixed names inside a track's directory.
+enum TrackFiles {
+    static let hlsMaster = "master.m3u8"
+    static let dashManifest = "manifest.mpd"
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// A file (or directory posing as one) found under MASTERS_DIR.
+struct MasterCandidate: Sendable {
+    var url: URL
+    /// Relative to MASTERS_DIR, with `/` separators.
+    var relativePath: String
+    /// A directory whose name looks like an audio file (`x.flac/`): reported, not decoded.
+    var isDirectory: Bool
+}
+
+/// Finds masters: every regular file under the folder, recursively, except hidden files and the sidecar files
+/// that sit beside masters (cover images, cue sheets, logs, checksums, playlists, text). Whether a file is audio
+/// is decided later by probing its content, not by its name.
+enum MasterScanner {
+    static let sidecarExtensions: Set<String> = [
+        "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff",
+        "txt", "md", "pdf", "nfo", "log", "cue", "m3u", "m3u8", "pls", "sfv", "md5", "ffp", "accurip", "json", "xml",
+    ]
+    static let audioExtensions: Set<String> = [
+        "flac", "wav", "wave", "aif", "aiff", "aifc", "mp3", "ogg", "oga", "opus", "m4a", "mp4", "alac", "caf", "wv",
+    ]
+
+    /// Candidates sorted by relative path, so runs are reproducible.
+    /// - Parameter excluding: a directory never to descend into (WORK_DIR, when it lies inside MASTERS_DIR).
+    static func scan(_ root: URL, excluding excluded: URL?) throws -> [MasterCandidate] {
+        let root = root.standardizedFileURL.resolvingSymlinksInPath()
+        let excludedPath = excluded?.standardizedFileURL.resolvingSymlinksInPath().path
+        let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey]
+        guard let enumerator = FileManager.default.enumerator(
+            at: root, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles]
+        ) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: root.path])
+        }
+        var candidates: [MasterCandidate] = []
+        for case let url as URL in enumerator {
+            let path = url.standardizedFileURL.resolvingSymlinksInPath().path
+            let values = try url.resourceValues(forKeys: Set(keys))
+            let relative = String(path.dropFirst(root.path.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            let fileExtension = url.pathExtension.lowercased()
+            if values.isDirectory == true {
+                if path == excludedPath {
+                    enumerator.skipDescendants()
+                } else if audioExtensions.contains(fileExtension) {
+                    candidates.append(MasterCandidate(url: url, relativePath: relative, isDirectory: true))
+                }
+                continue
+            }
+            guard values.isRegularFile == true, !sidecarExtensions.contains(fileExtension) else { continue }
+            candidates.append(MasterCandidate(url: url, relativePath: relative, isDirectory: false))
+        }
+        return candidates.sorted { $0.relativePath < $1.relativePath }
+    }
+
+    /// A cover image beside the master (`cover.jpg`, `folder.png`, `front.jpg`), for masters without embedded art.
+    static func folderCover(beside master: URL) -> URL? {
+        let folder = master.deletingLastPathComponent()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return nil }
+        for stem in ["cover", "folder", "front"] {
+            for name in names.sorted() {
+                let url = folder.appendingPathComponent(name)
+                let ext = url.pathExtension.lowercased()
+                if url.deletingPathExtension().lastPathComponent.lowercased() == stem, ["jpg", "jpeg", "png"].contains(ext) {
+                    return url
+                }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import MediaIO
+import Segmenter
+import TOMLKit
+
+/// What to produce and what to accept: the ladder, the packaging, and the validation rules.
+/// Defaults are the documented ones; a TOML profile (`--profile FILE`, see `examples/profile.toml`) overrides them.
+public struct Profile: Sendable, Equatable {
+    /// A rung of the ladder: codec and bit rate; sample rate and channels follow from each master.
+    public struct Rung: Sendable, Equatable, Hashable {
+        public var codec: AudioCodec
+        /// Bits per second.
+        public var bitrate: Int
+
+        public init(codec: AudioCodec, bitrate: Int) {
+            self.codec = codec
+            self.bitrate = bitrate
+        }
+
+        /// File and rendition name, e.g. `aac-128k`.
+        public var name: String { "\(codec.rawValue)-\(bitrate / 1000)k" }
+    }
+
+    /// When a master is rejected.
+    public struct Validation: Sendable, Equatable {
+        public var minimumDuration = 1.0
+        public var sampleRates = 8_000...384_000
+        public var maximumChannels = 8
+        /// Reject masters that are digital silence from start to end.
+        public var rejectSilence = true
+        /// Reject masters with damaged or missing data anywhere (decoder errors, timestamp gaps, truncation).
+        public var rejectDamaged = true
+
+        public init() {}
+    }
+
+    public var ladder: [Rung] = [
+        Rung(codec: .aac, bitrate: 64_000), Rung(codec: .aac, bitrate: 128_000), Rung(codec: .aac, bitrate: 256_000),
+        Rung(codec: .opus, bitrate: 64_000), Rung(codec: .opus, bitrate: 96_000), Rung(codec: .opus, bitrate: 160_000),
+    ]
+    public var layout: SegmentLayout = .singleFile
+    /// Target fragment duration; fragments are whole frames, so the real one is within a frame of this.
+    public var fragmentDuration = 6.0
+    public var validation = Validation()
+
+    public init() {}
+
+    /// Reads a TOML profile; keys it does not set keep their defaults. Unknown keys are errors, so a typo
+    /// cannot silently fall back to a default.
+    public static func load(path: String) throws(ProfileError) -> Profile {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, detail: error.localizedDescription)
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw .unreadable(path: path, detail: "\(error.description) at \(error.source.begin)")
+        } catch {
+            throw .unreadable(path: path, detail: "\(error)")
+        }
+        return try ProfileParser(path: path).parse(table)
+    }
+
+    /// The settings of `rung` for a master of `source` rate and channels: AAC at 44.1 kHz for 44.1 kHz-family
+    /// sources and 48 kHz otherwise, Opus always at 48 kHz; mono stays mono, more than two channels become stereo.
+    public static func encoderSettings(for rung: Rung, sourceSampleRate: Int, sourceChannels: Int) -> EncoderSettings {
+        let rate: Int
+        switch rung.codec {
+        case .aac: rate = sourceSampleRate % 11_025 == 0 ? 44_100 : 48_000
+        case .opus: rate = 48_000
+        }
+        return EncoderSettings(
+            codec: rung.codec, bitrate: rung.bitrate, sampleRate: rate, channels: sourceChannels == 1 ? 1 : 2
+        )
+    }
+}
+
+/// Why a profile could not be used.
+public enum ProfileError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unreadable(path: String, detail: String)
+    case invalid(path: String, key: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, detail):
+            return "\(path): cannot read the profile (\(detail)); see examples/profile.toml for the format"
+        case let .invalid(path, key, detail):
+            return "\(path): '\(key)' \(detail); see examples/profile.toml for the accepted keys and values"
+        }
+    }
+}
+
+private struct ProfileParser {
+    let path: String
+
+    func parse(_ table: TOMLTable) throws(ProfileError) -> Profile {
+        var profile = Profile()
+        try onlyKnownKeys(table, ["layout", "fragment_duration", "rendition", "validation"], prefix: "")
+        if let value = table["layout"] {
+            switch value.string {
+            case "single-file": profile.layout = .singleFile
+            case "segment-files": profile.layout = .segmentFiles
+            default: throw invalid("layout", "must be \"single-file\" or \"segment-files\"")
+            }
+        }
+        if let value = table["fragment_duration"] {
+            guard let seconds = number(value), (1.0...30.0).contains(seconds) else {
+                throw invalid("fragment_duration", "must be a number of seconds from 1 to 30")
+            }
+            profile.fragmentDuration = seconds
+        }
+        if let value = table["rendition"] {
+            guard let array = value.array, !array.isEmpty else {
+                throw invalid("rendition", "must be a non-empty array of tables ([[rendition]])")
+            }
+            var ladder: [Profile.Rung] = []
+            for (index, element) in array.enumerated() {
+                ladder.append(try rung(element.table, key: "rendition[\(index)]"))
+            }
+            guard Set(ladder).count == ladder.count else { throw invalid("rendition", "lists the same rung twice") }
+            profile.ladder = ladder
+        }
+        if let value = table["validation"] {
+            guard let validation = value.table else { throw invalid("validation", "must be a table") }
+            profile.validation = try self.validation(validation)
+        }
+        return profile
+    }
+
+    private func rung(_ table: TOMLTable?, key: String) throws(ProfileError) -> Profile.Rung {
+        guard let table else { throw invalid(key, "must be a table with codec and bitrate") }
+        try onlyKnownKeys(table, ["codec", "bitrate"], prefix: key + ".")
+        guard let name = table["codec"]?.string, let codec = AudioCodec(rawValue: name) else {
+            throw invalid(key + ".codec", "must be \"aac\" or \"opus\"")
+        }
+        guard let kilobits = table["bitrate"]?.int, (16...512).contains(kilobits) else {
+            throw invalid(key + ".bitrate", "must be a whole number of kb/s from 16 to 512")
+        }
+        return Profile.Rung(codec: codec, bitrate: kilobits * 1000)
+    }
+
+    private func validation(_ table: TOMLTable) throws(ProfileError) -> Profile.Validation {
+        let prefix = "validation."
+        try onlyKnownKeys(table, [
+            "min_duration_seconds", "min_sample_rate", "max_sample_rate", "max_channels", "reject_silence",
+            "reject_damaged",
+        ], prefix: prefix)
+        var validation = Profile.Validation()
+        if let value = table["min_duration_seconds"] {
+            guard let seconds = number(value), seconds >= 0 else {
+                throw invalid(prefix + "min_duration_seconds", "must be a number of seconds, 0 or more")
+            }
+            validation.minimumDuration = seconds
+        }
+        let lowest = table["min_sample_rate"].map { $0.int } ?? validation.sampleRates.lowerBound
+        let highest = table["max_sample_rate"].map { $0.int } ?? validation.sampleRates.upperBound
+        guard let lowest, let highest, lowest > 0, lowest <= highest else {
+            throw invalid(prefix + "min_sample_rate", "and max_sample_rate must be whole numbers of Hz, min <= max")
+        }
+        validation.sampleRates = lowest...highest
+        if let value = table["max_channels"] {
+            guard let channels = value.int, channels >= 1 else {
+                throw invalid(prefix + "max_channels", "must be a whole number, 1 or more")
+            }
+            validation.maximumChannels = channels
+        }
+        for (key, apply) in [
+            ("reject_silence", { (flag: Bool, validation: inout Profile.Validation) in validation.rejectSilence = flag }),
+            ("reject_damaged", { (flag: Bool, validation: inout Profile.Validation) in validation.rejectDamaged = flag }),
+        ] {
+            guard let value = table[key] else { continue }
+            guard let flag = value.bool else { throw invalid(prefix + key, "must be true or false") }
+            apply(flag, &validation)
+        }
+        return validation
+    }
+
+    private func number(_ value: any TOMLValueConvertible) -> Double? {
+        value.double ?? value.int.map(Double.init)
+    }
+
+    private func onlyKnownKeys(_ table: TOMLTable, _ known: Set<String>, prefix: String) throws(ProfileError) {
+        if let unknown = table.keys.sorted().first(where: { !known.contains($0) }) {
+            throw invalid(prefix + unknown, "is not a known key")
+        }
+    }
+
+    private func invalid(_ key: String, _ detail: String) -> ProfileError {
+        .invalid(path: path, key: key, detail: detail)
+    }
+}

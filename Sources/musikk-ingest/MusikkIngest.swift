@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import Ingest
+import Logging
+import MediaIO
+
+@main
+struct MusikkIngest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "musikk-ingest",
+        abstract: "Turn a folder of audio masters into HLS + DASH renditions and a SQLite catalog.",
+        discussion: """
+            Every file under MASTERS is probed by content (FLAC, WAV, AIFF, MP3, Ogg Vorbis, Opus, M4A/ALAC, \
+            or a video carrying a music track). Each good master is decoded once and encoded to the ladder \
+            (default AAC-LC 64/128/256 kb/s, Opus 64/96/160 kb/s), packaged as CMAF with an HLS master playlist \
+            and a DASH MPD under WORK/tracks/ID/, and recorded in WORK/catalog.sqlite. A master is rejected, with \
+            a one-line reason, when it has no audio, is damaged or truncated anywhere, is shorter than the minimum \
+            duration, is digital silence, or has a sample rate or channel count outside the limits; rejected \
+            masters cost the others nothing.
+
+            EXIT CODES
+              0  every master was ingested
+              1  fatal error (unreadable masters folder, unwritable work folder, catalog failure)
+              2  usage error
+              3  some masters were rejected; the others were ingested
+            """,
+        version: MusikkVersion.current
+    )
+
+    @Argument(help: "Folder of masters, scanned recursively.")
+    var masters: String
+
+    @Argument(help: "Work folder for media, manifests, cover art and catalog.sqlite (created if missing).")
+    var work: String
+
+    @Option(help: ArgumentHelp(
+        "TOML profile: ladder, layout, fragment duration and validation rules.",
+        discussion: "See examples/profile.toml for every key and its default.", valueName: "file"
+    ))
+    var profile: String?
+
+    @Option(help: "Masters ingested at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "One file per fragment (DASH SegmentTemplate, plain HLS URIs) instead of one file per rendition.")
+    var segmentFiles = false
+
+    @Option(help: ArgumentHelp("Reject masters shorter than this (default 1; profile: validation.min_duration_seconds).",
+                               valueName: "seconds"))
+    var minDuration: Double?
+
+    @Flag(help: "Accept masters that are digital silence (profile: validation.reject_silence = false).")
+    var allowSilence = false
+
+    @Flag(help: "Accept damaged masters, skipping what cannot be decoded (profile: validation.reject_damaged = false).")
+    var allowDamaged = false
+
+    @Flag(help: "At the end, print a JSON report of every master to standard output.")
+    var json = false
+
+    @Flag(help: "Print only rejections and errors.")
+    var quiet = false
+
+    mutating func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be 1 or more.") }
+        if let minDuration, minDuration < 0 { throw ValidationError("--min-duration must be 0 or more.") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: masters, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("MASTERS '\(masters)' is not a folder.")
+        }
+        if let profile, !FileManager.default.fileExists(atPath: profile) {
+            throw ValidationError("--profile '\(profile)' does not exist.")
+        }
+    }
+
+    func run() throws {
+        var settings = Profile()
+        if let profile {
+            do {
+                settings = try Profile.load(path: profile)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        if segmentFiles { settings.layout = .segmentFiles }
+        if let minDuration { settings.validation.minimumDuration = minDuration }
+        if allowSilence { settings.validation.rejectSilence = false }
+        if allowDamaged { settings.validation.rejectDamaged = false }
+
+        let options = IngestOptions(
+            mastersDirectory: URL(fileURLWithPath: masters, isDirectory: true),
+            workDirectory: URL(fileURLWithPath: work, isDirectory: true),
+            profile: settings, jobs: jobs
+        )
+        let console = ProgressConsole(quiet: quiet, interactive: isatty(STDERR_FILENO) == 1)
+        let started = Date()
+        let report: IngestReport
+        do {
+            report = try IngestRunner(options: options).run { console.handle($0) }
+        } catch {
+            console.finish()
+            Logger(label: "musikk-ingest").critical("\(error.description)")
+            throw ExitCode.failure
+        }
+        console.finish()
+        if !quiet {
+            let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+            console.line("musikk-ingest: \(report.summary.ingested) ingested, \(report.summary.rejected) rejected "
+                + "in \(seconds) s; output in \(options.workDirectory.path)")
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(report)
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    /// Usage errors exit with 2 (the parser's default is 64).
+    static func main() {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        FFmpegLogging.silence()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Ingest
+import Synchronization
+
+/// Shows progress on standard error: a redrawn bar on a terminal, one line per master otherwise.
+final class ProgressConsole: Sendable {
+    private struct State {
+        var total = 0
+        var done = 0
+        var audioSeconds = 0.0
+        var barShown = false
+    }
+
+    private let quiet: Bool
+    private let interactive: Bool
+    private let started = Date()
+    private let state = Mutex(State())
+
+    init(quiet: Bool, interactive: Bool) {
+        self.quiet = quiet
+        self.interactive = interactive
+    }
+
+    func handle(_ event: IngestEvent) {
+        state.withLock { state in
+            switch event {
+            case let .scanned(total):
+                state.total = total
+                if total == 0 && !quiet { write("musikk-ingest: no files found under the masters folder\n") }
+            case let .finished(report, audioSeconds):
+                state.done += 1
+                state.audioSeconds += audioSeconds
+                let text: String
+                switch report.status {
+                case .ingested:
+                    text = "ingested  \(report.path)  \(Self.duration(report.durationSeconds ?? 0)), "
+                        + "\(report.renditions?.count ?? 0) renditions"
+                case .rejected:
+                    text = "rejected  \(report.error ?? report.path)"
+                }
+                if quiet && report.status == .ingested { return }
+                if interactive {
+                    write("\r\u{1B}[2K" + text + "\n")
+                    if !quiet { drawBar(&state) }
+                } else {
+                    write(text + "\n")
+                }
+            }
+        }
+    }
+
+    /// Clears the bar before the closing lines.
+    func finish() {
+        state.withLock { state in
+            if state.barShown { write("\r\u{1B}[2K") }
+            state.barShown = false
+        }
+    }
+
+    func line(_ text: String) {
+        state.withLock { _ in write(text + "\n") }
+    }
+
+    private func drawBar(_ state: inout State) {
+        guard state.total > 0 else { return }
+        let width = 30
+        let filled = width * state.done / state.total
+        let elapsed = max(Date().timeIntervalSince(started), 0.001)
+        let speed = String(format: "%.1f", state.audioSeconds / 60 / elapsed)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        write("[\(bar)] \(state.done)/\(state.total) masters, \(speed) audio min/s")
+        state.barShown = true
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    private static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return "\(total / 60):" + (total % 60 < 10 ? "0" : "") + "\(total % 60)"
+    }
+}
