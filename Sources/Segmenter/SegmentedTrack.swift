@@ -30,8 +30,16 @@ public struct Fragment: Sendable, Equatable {
     public var size: Int
     /// Where it lies in the rendition file (single-file layout).
     public var byteRange: ByteRange?
-    /// Its file name, relative to the rendition's directory (segment-file layout).
+    /// Its file name, relative to the output directory (segment-file layout).
     public var fileName: String?
+
+    public init(startTime: Int64, duration: Int64, size: Int, byteRange: ByteRange?, fileName: String?) {
+        self.startTime = startTime
+        self.duration = duration
+        self.size = size
+        self.byteRange = byteRange
+        self.fileName = fileName
+    }
 }
 
 /// What a ``CMAFWriter`` wrote, with every number a manifest needs.
@@ -50,6 +58,20 @@ public struct SegmentedTrack: Sendable {
     public var presentationSamples: Int64
     /// Bytes written in all.
     public var totalSize: Int
+
+    public init(
+        format: TrackFormat, layout: SegmentLayout, initializationFile: String, initialization: ByteRange,
+        index: ByteRange?, fragments: [Fragment], presentationSamples: Int64, totalSize: Int
+    ) {
+        self.format = format
+        self.layout = layout
+        self.initializationFile = initializationFile
+        self.initialization = initialization
+        self.index = index
+        self.fragments = fragments
+        self.presentationSamples = presentationSamples
+        self.totalSize = totalSize
+    }
 
     /// Seconds a player presents.
     public var presentationDuration: Double { Double(presentationSamples) / Double(format.sampleRate) }
