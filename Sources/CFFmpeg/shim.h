@@ -12,13 +12,10 @@
 
 /* Macros Swift cannot import, re-exported as inline functions and constants. */
 
-static inline int musikk_averror(int errnum) { return AVERROR(errnum); }
 static inline int musikk_averror_eof(void) { return AVERROR_EOF; }
 static inline int musikk_averror_eagain(void) { return AVERROR(EAGAIN); }
-static inline int musikk_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int musikk_averror_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
 static inline int64_t musikk_nopts_value(void) { return AV_NOPTS_VALUE; }
-static inline int musikk_time_base(void) { return AV_TIME_BASE; }
 
 static inline AVChannelLayout musikk_channel_layout_mono(void) {
     AVChannelLayout layout = AV_CHANNEL_LAYOUT_MONO;
@@ -27,11 +24,6 @@ static inline AVChannelLayout musikk_channel_layout_mono(void) {
 static inline AVChannelLayout musikk_channel_layout_stereo(void) {
     AVChannelLayout layout = AV_CHANNEL_LAYOUT_STEREO;
     return layout;
-}
-
-/* av_err2str is a macro over a compound literal; this writes into a caller buffer instead. */
-static inline void musikk_error_string(int errnum, char *buffer, size_t size) {
-    av_strerror(errnum, buffer, size);
 }
 
 #endif

@@ -7,9 +7,5 @@
 #undef LIBXML_ICU_ENABLED
 
 #include <libxml/xmlwriter.h>
-#include <libxml/xmlmemory.h>
-
-/* xmlFree is a global function pointer macro on some builds; call it through a real function. */
-static inline void musikk_xml_free(void *pointer) { xmlFree(pointer); }
 
 #endif

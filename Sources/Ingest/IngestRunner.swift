@@ -90,7 +90,10 @@ public struct IngestRunner: Sendable {
         let shared = Mutex<(next: Int, reports: [FileReport], claimedIDs: [String: String], fatal: IngestError?)>(
             (0, [], [:], nil)
         )
-        let worker = MasterWorker(options: options, layout: layout, catalog: catalog, runID: runID)
+        let worker = MasterWorker(
+            options: options, layout: layout, catalog: catalog, runID: runID,
+            cpuTokens: DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
+        )
         let workers = (0..<min(options.jobs, max(candidates.count, 1))).map { _ in
             { @Sendable in
                 while true {
@@ -169,6 +172,7 @@ struct MasterWorker: Sendable {
     let layout: WorkLayout
     let catalog: CatalogDatabase
     let runID: Int64
+    let cpuTokens: DispatchSemaphore
 
     /// - Parameter claim: claims a track id for a path; returns the path that already holds it, if any.
     /// - Throws: ``IngestError`` only for failures that stop the run (the catalog).
@@ -189,6 +193,8 @@ struct MasterWorker: Sendable {
             return (FileReport(path: candidate.relativePath, status: .rejected, error: rejection.description), 0)
         } catch let error as IngestError {
             throw error
+        } catch let failure as WriteFailure {
+            throw .workDirectory(path: failure.path, detail: failure.description)
         } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
         }
@@ -227,7 +233,7 @@ struct MasterWorker: Sendable {
         }
         let output: PipelineOutput
         do {
-            output = try MasterPipeline(profile: options.profile, directory: partial).run(
+            output = try MasterPipeline(profile: options.profile, directory: partial, cpuTokens: cpuTokens).run(
                 decoder: decoder, displayPath: path
             )
         } catch {

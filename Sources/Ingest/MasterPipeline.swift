@@ -26,6 +26,12 @@ struct Rejection: Error, Sendable, CustomStringConvertible {
     var description: String
 }
 
+/// A failure to write into WORK_DIR while packaging a master: not the master's fault, so it stops the run.
+struct WriteFailure: Error, Sendable, CustomStringConvertible {
+    var path: String
+    var description: String
+}
+
 /// Runs one master through the ladder: decodes it once on the calling thread, converts the PCM once per output
 /// format, and feeds every encoder on its own thread through a bounded queue (constant memory whatever the
 /// length), each encoder writing its CMAF rendition as it goes. Then writes the HLS and DASH manifests.
@@ -33,6 +39,15 @@ struct MasterPipeline {
     let profile: Profile
     /// Where the renditions and manifests go (a temporary directory the caller renames into place).
     let directory: URL
+    /// One token per core, shared by every encoder of the run: an encoder holds one while it encodes a block,
+    /// so no more encoders run than there are cores and none is preempted mid-block by another.
+    let cpuTokens: DispatchSemaphore
+
+    /// Frames per block handed to the encoders.
+    static let blockFrames = 32_768
+    /// Blocks waiting per encoder, at most 2 MB of stereo float: enough slack that the decoder, held back by the
+    /// slowest encoder, still keeps the faster ones busy, while the blocks are still in cache when read.
+    static let queueCapacity = 8
 
     private enum EncoderInput: Sendable {
         case audio(PCMBuffer)
@@ -41,7 +56,7 @@ struct MasterPipeline {
     }
 
     /// Decodes, validates, encodes and packages the master `decoder` has open.
-    func run(decoder: AudioDecoder, displayPath: String) throws(Rejection) -> PipelineOutput {
+    func run(decoder: AudioDecoder, displayPath: String) throws -> PipelineOutput {
         let source = decoder.format
         try validateBeforeDecoding(source, displayPath: displayPath)
 
@@ -57,26 +72,34 @@ struct MasterPipeline {
             throw Rejection(description: error.description)
         }
 
-        let queues = settings.map { _ in BoundedQueue<EncoderInput>(capacity: 32) }
-        let outcome = Mutex<(failure: String?, tracks: [Int: SegmentedTrack])>((nil, [:]))
-        let cancelAll: @Sendable (String) -> Void = { reason in
-            outcome.withLock { if $0.failure == nil { $0.failure = reason } }
+        let queues = settings.map { _ in BoundedQueue<EncoderInput>(capacity: Self.queueCapacity) }
+        let outcome = Mutex<(failure: (any Error & Sendable)?, tracks: [Int: SegmentedTrack])>((nil, [:]))
+        let cancelAll: @Sendable (any Error & Sendable) -> Void = { failure in
+            outcome.withLock { if $0.failure == nil { $0.failure = failure } }
             queues.forEach { $0.cancel() }
         }
         let profile = self.profile
         let directory = self.directory
+        let cpuTokens = self.cpuTokens
         let encoders = zip(profile.ladder, settings).enumerated().map { index, pair in
             let (rung, setting) = pair
             let queue = queues[index]
             return { @Sendable in
                 do {
                     if let track = try Self.encode(
-                        queue: queue, rung: rung, settings: setting, profile: profile, directory: directory
+                        queue: queue, rung: rung, settings: setting, profile: profile, directory: directory,
+                        cpuTokens: cpuTokens
                     ) {
                         outcome.withLock { $0.tracks[index] = track }
                     }
+                } catch let error as SegmenterError {
+                    if case let .io(path, _) = error {
+                        cancelAll(WriteFailure(path: path, description: error.description))
+                    } else {
+                        cancelAll(Rejection(description: error.description))
+                    }
                 } catch {
-                    cancelAll("\(displayPath): \(rung.name): \(error)")
+                    cancelAll(Rejection(description: "\(displayPath): \(rung.name): \(error)"))
                 }
             }
         }
@@ -85,12 +108,13 @@ struct MasterPipeline {
         do {
             try decode(decoder, resamplers: resamplers, settings: settings, queues: queues, displayPath: displayPath)
         } catch {
-            cancelAll(error.description)
+            cancelAll(error)
         }
         running.wait()
 
         let result = outcome.withLock { $0 }
-        if let failure = result.failure { throw Rejection(description: failure) }
+        if let failure = result.failure as? WriteFailure { throw failure }
+        if let failure = result.failure as? Rejection { throw failure }
         let written = zip(profile.ladder, settings).enumerated().compactMap { index, pair -> WrittenRendition? in
             guard let track = result.tracks[index] else { return nil }
             let media = track.layout == .singleFile ? track.initializationFile : pair.0.name
@@ -112,21 +136,31 @@ struct MasterPipeline {
         queues: [BoundedQueue<EncoderInput>], displayPath: String
     ) throws(Rejection) {
         let consumers = Dictionary(grouping: queues.indices, by: { settings[$0].pcmFormat })
-        func deliver(_ buffer: PCMBuffer) -> Bool {
-            guard buffer.frameCount > 0 else { return true }
-            for index in consumers[buffer.format] ?? [] where !queues[index].push(.audio(buffer)) {
+        // Encoders get blocks of about 0.75 s rather than every decoded frame: fewer wake-ups and cache refills
+        // per encoder thread, and with the queue's small capacity memory stays bounded.
+        var blocks = Dictionary(uniqueKeysWithValues: resamplers.keys.map { ($0, PCMBuffer(format: $0, samples: [])) })
+        func deliver(_ buffer: PCMBuffer, flush: Bool) -> Bool {
+            var block = blocks[buffer.format] ?? PCMBuffer(format: buffer.format, samples: [])
+            block.samples.append(contentsOf: buffer.samples)
+            guard flush || block.frameCount >= Self.blockFrames else {
+                blocks[buffer.format] = block
+                return true
+            }
+            blocks[buffer.format] = PCMBuffer(format: buffer.format, samples: [])
+            guard block.frameCount > 0 else { return true }
+            for index in consumers[buffer.format] ?? [] where !queues[index].push(.audio(block)) {
                 return false
             }
             return true
         }
         do {
             while let frame = try decoder.nextFrame() {
-                for resampler in resamplers.values where !deliver(try resampler.convert(frame)) {
+                for resampler in resamplers.values where !deliver(try resampler.convert(frame), flush: false) {
                     return  // an encoder failed; its error is already recorded
                 }
             }
             try validateAfterDecoding(decoder, displayPath: displayPath)
-            for resampler in resamplers.values where !deliver(try resampler.flush()) {
+            for resampler in resamplers.values where !deliver(try resampler.flush(), flush: true) {
                 return
             }
         } catch let error as MediaError {
@@ -182,7 +216,7 @@ struct MasterPipeline {
     /// Encoder thread body; nil when the queue was cancelled.
     private static func encode(
         queue: BoundedQueue<EncoderInput>, rung: Profile.Rung, settings: EncoderSettings, profile: Profile,
-        directory: URL
+        directory: URL, cpuTokens: DispatchSemaphore
     ) throws -> SegmentedTrack? {
         let encoder = try AudioEncoder(settings: settings)
         let sampleEntry: AudioSampleEntry
@@ -204,6 +238,8 @@ struct MasterPipeline {
             targetFragmentDuration: profile.fragmentDuration
         )
         while let input = queue.pop() {
+            cpuTokens.wait()
+            defer { cpuTokens.signal() }
             switch input {
             case let .audio(buffer):
                 for packet in try encoder.encode(buffer) { try writer.append(packet.data) }
@@ -217,7 +253,7 @@ struct MasterPipeline {
 
     // MARK: Manifests
 
-    private func writeManifests(_ renditions: [WrittenRendition], displayPath: String) throws(Rejection) {
+    private func writeManifests(_ renditions: [WrittenRendition], displayPath: String) throws(WriteFailure) {
         let packaged = renditions.map { rendition in
             PackagedRendition(
                 name: rendition.rung.name, codec: rendition.settings.codec == .aac ? .aacLC : .opus,
@@ -231,7 +267,8 @@ struct MasterPipeline {
             try write(HLSPlaylists.masterPlaylist(for: packaged) { $0.name + ".m3u8" }, to: TrackFiles.hlsMaster)
             try write(try DASHManifest.mpd(for: packaged), to: TrackFiles.dashManifest)
         } catch {
-            throw Rejection(description: "\(displayPath): writing manifests failed: \(error)")
+            throw WriteFailure(path: directory.path, description: "\(directory.path): cannot write manifests (\(error)); "
+                + "check free space and permissions of the work folder")
         }
     }
 

@@ -1,9 +1,9 @@
 internal import CFFmpeg
 
-/// Turns an FFmpeg return code into readable text.
+/// Turns an FFmpeg return code into readable text (what the `av_err2str` macro does in C).
 func ffmpegErrorText(_ code: Int32) -> String {
     var buffer = [CChar](repeating: 0, count: 256)
-    musikk_error_string(code, &buffer, buffer.count)
+    guard av_strerror(code, &buffer, buffer.count) == 0 else { return "FFmpeg error \(code)" }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
