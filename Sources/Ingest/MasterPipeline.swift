@@ -123,7 +123,7 @@ struct MasterPipeline {
             )
         }
         guard written.count == settings.count else {
-            throw Rejection(description: "\(displayPath): an encoder stopped without output; run again with --jobs 1")
+            throw Rejection(description: "\(displayPath): an encoder stopped without output (an internal error); please report it")
         }
         try writeManifests(written, displayPath: displayPath)
         return PipelineOutput(durationSeconds: decoder.decodedSeconds, renditions: written)
