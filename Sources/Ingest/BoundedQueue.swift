@@ -7,7 +7,6 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     // @unchecked: every stored property is read and written only while `condition` is locked.
     private let condition = NSCondition()
     private var elements: [Element] = []
-    private var head = 0
     private var closed = false
     private var cancelled = false
     private let capacity: Int
@@ -21,7 +20,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func push(_ element: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while elements.count - head >= capacity && !cancelled { condition.wait() }
+        while elements.count >= capacity && !cancelled { condition.wait() }
         guard !cancelled else { return false }
         elements.append(element)
         condition.broadcast()
@@ -41,7 +40,6 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         condition.lock()
         cancelled = true
         elements = []
-        head = 0
         condition.broadcast()
         condition.unlock()
     }
@@ -50,14 +48,11 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func pop() -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while head == elements.count && !closed && !cancelled { condition.wait() }
-        guard !cancelled, head < elements.count else { return nil }
-        let element = elements[head]
-        head += 1
-        if head >= 64 && head * 2 >= elements.count {
-            elements.removeFirst(head)
-            head = 0
-        }
+        while elements.isEmpty && !closed && !cancelled { condition.wait() }
+        guard !cancelled, !elements.isEmpty else { return nil }
+        // The queue holds a few elements at most, so shifting them is cheaper than any ring buffer's bookkeeping,
+        // and a taken element is released as soon as its consumer is done with it.
+        let element = elements.removeFirst()
         condition.broadcast()
         return element
     }

@@ -94,13 +94,18 @@ public struct IngestRunner: Sendable {
             options: options, layout: layout, catalog: catalog, runID: runID,
             cpuTokens: DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
         )
+        // Largest first, so the master left running alone at the end is a short one (longest-processing-time-first
+        // scheduling); ties in path order. The report is sorted by path whatever the order of work.
+        let order = candidates.indices.sorted {
+            (candidates[$0].size, candidates[$1].relativePath) > (candidates[$1].size, candidates[$0].relativePath)
+        }
         let workers = (0..<min(options.jobs, max(candidates.count, 1))).map { _ in
             { @Sendable in
                 while true {
                     let index = shared.withLock { state -> Int? in
-                        guard state.fatal == nil, state.next < candidates.count else { return nil }
+                        guard state.fatal == nil, state.next < order.count else { return nil }
                         defer { state.next += 1 }
-                        return state.next
+                        return order[state.next]
                     }
                     guard let index else { return }
                     do {
@@ -180,8 +185,7 @@ struct MasterWorker: Sendable {
         _ candidate: MasterCandidate, claim: (String, String) -> String?
     ) throws(IngestError) -> (FileReport, Double) {
         do {
-            let (report, seconds) = try ingestOrReject(candidate, claim: claim)
-            return (report, seconds)
+            return try ingestOrReject(candidate, claim: claim)
         } catch let rejection as Rejection {
             do {
                 try catalog.recordRejection(

@@ -7,6 +7,8 @@ struct MasterCandidate: Sendable {
     var relativePath: String
     /// A directory whose name looks like an audio file (`x.flac/`): reported, not decoded.
     var isDirectory: Bool
+    /// Bytes, a proxy for how long the master takes to ingest.
+    var size: Int
 }
 
 /// Finds masters: every regular file under the folder, recursively, except hidden files and the sidecar files
@@ -21,12 +23,12 @@ enum MasterScanner {
         "flac", "wav", "wave", "aif", "aiff", "aifc", "mp3", "ogg", "oga", "opus", "m4a", "mp4", "alac", "caf", "wv",
     ]
 
-    /// Candidates sorted by relative path, so runs are reproducible.
+    /// Candidates sorted by relative path.
     /// - Parameter excluding: a directory never to descend into (WORK_DIR, when it lies inside MASTERS_DIR).
     static func scan(_ root: URL, excluding excluded: URL?) throws -> [MasterCandidate] {
         let root = root.standardizedFileURL.resolvingSymlinksInPath()
         let excludedPath = excluded?.standardizedFileURL.resolvingSymlinksInPath().path
-        let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey]
+        let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey, .fileSizeKey]
         guard let enumerator = FileManager.default.enumerator(
             at: root, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles]
         ) else {
@@ -42,12 +44,14 @@ enum MasterScanner {
                 if path == excludedPath {
                     enumerator.skipDescendants()
                 } else if audioExtensions.contains(fileExtension) {
-                    candidates.append(MasterCandidate(url: url, relativePath: relative, isDirectory: true))
+                    candidates.append(MasterCandidate(url: url, relativePath: relative, isDirectory: true, size: 0))
                 }
                 continue
             }
             guard values.isRegularFile == true, !sidecarExtensions.contains(fileExtension) else { continue }
-            candidates.append(MasterCandidate(url: url, relativePath: relative, isDirectory: false))
+            candidates.append(MasterCandidate(
+                url: url, relativePath: relative, isDirectory: false, size: values.fileSize ?? 0
+            ))
         }
         return candidates.sorted { $0.relativePath < $1.relativePath }
     }
