@@ -27,6 +27,7 @@ final class ProgressConsole: Sendable {
             case let .scanned(total):
                 state.total = total
                 if total == 0 && !quiet { write("musikk-ingest: no files found under the masters folder\n") }
+                if interactive && !quiet { drawBar(&state) }
             case let .finished(report, audioSeconds):
                 state.done += 1
                 state.audioSeconds += audioSeconds

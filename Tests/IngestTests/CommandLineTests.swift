@@ -46,6 +46,33 @@ struct CommandLineTests {
         #expect(result.standardError.contains("rendition[0].bitrat"), "\(result.standardError)")
     }
 
+    @Test("on a terminal, progress is a bar with masters done and audio minutes per second")
+    func progressBarOnTerminal() throws {
+        let work = try Repository.temporaryDirectory("tty").appendingPathComponent("work")
+        let masters = Repository.goodMasters.appendingPathComponent("Sonic Pi/Loops")
+        // script(1) runs the command on a pseudo-terminal, as a person at a shell would.
+        let command = "'\(binary)' '\(masters.path)' '\(work.path)' --jobs 1"
+        let result = try Command.run("script", ["-qec", command, "/dev/null"])
+        #expect(result.status == 0, "\(result.text)")
+        #expect(result.text.contains("[..............................] 0/3 masters"), "\(result.text)")
+        #expect(result.text.contains("[##########....................] 1/3 masters"), "\(result.text)")
+        #expect(result.text.contains("3/3 masters"))
+        #expect(result.text.contains("audio min/s"))
+        #expect(result.text.contains("3 ingested, 0 rejected"))
+    }
+
+    @Test("without a terminal, one line per master and no bar")
+    func linesWithoutTerminal() throws {
+        let work = try Repository.temporaryDirectory("lines").appendingPathComponent("work")
+        let masters = Repository.goodMasters.appendingPathComponent("Sonic Pi/Loops")
+        let result = try Command.run(binary, [masters.path, work.path])
+        #expect(result.status == 0)
+        let lines = result.standardError.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("ingested  ") }.count == 3)
+        #expect(!result.standardError.contains("[#"))
+        #expect(result.text.isEmpty, "nothing on standard output without --json")
+    }
+
     @Test("an unwritable work folder is a fatal error, exit 1")
     func unwritableWork() throws {
         let directory = try Repository.temporaryDirectory("unwritable")

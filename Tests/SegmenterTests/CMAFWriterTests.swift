@@ -119,7 +119,7 @@ struct CMAFWriterTests {
             let range = try #require(fragment.byteRange)
             #expect(HLSChecker.boxTypes(in: file, offset: range.offset, length: range.length) == ["moof", "mdat"])
         }
-        #expect(track.fragments.last.map { $0.byteRange!.offset + $0.byteRange!.length } == size)
+        #expect(track.fragments.last?.byteRange.map { $0.offset + $0.length } == size)
         #expect(track.totalSize == size)
     }
 
