@@ -147,12 +147,9 @@ public final class CMAFWriter {
     }
 
     private func bitrates() -> InitSegment.Bitrates {
-        let track = SegmentedTrack(
-            format: format, layout: layout, initializationFile: "", initialization: ByteRange(offset: 0, length: 0),
-            index: nil, fragments: fragments, presentationSamples: 0, totalSize: 0
-        )
-        return InitSegment.Bitrates(
-            bufferSize: largestPacket, maximum: track.peakBitrate, average: track.averageBitrate
+        InitSegment.Bitrates(
+            bufferSize: largestPacket, maximum: fragments.peakBitrate(sampleRate: format.sampleRate),
+            average: fragments.averageBitrate(sampleRate: format.sampleRate)
         )
     }
 

@@ -75,19 +75,21 @@ public struct SegmentedTrack: Sendable {
 
     /// Seconds a player presents.
     public var presentationDuration: Double { Double(presentationSamples) / Double(format.sampleRate) }
+}
 
-    /// Highest fragment bit rate, in bits per second.
-    public var peakBitrate: Int {
-        fragments.map { Int((Double($0.size * 8) * Double(format.sampleRate) / Double($0.duration)).rounded(.up)) }
-            .max() ?? 0
+/// Bit rates for the `esds` and `btrt` boxes.
+extension [Fragment] {
+    /// Highest bit rate of any one fragment, in bits per second, for a track at `sampleRate`.
+    func peakBitrate(sampleRate: Int) -> Int {
+        map { Int((Double($0.size * 8) * Double(sampleRate) / Double($0.duration)).rounded(.up)) }.max() ?? 0
     }
 
-    /// Fragment bytes over their duration, in bits per second.
-    public var averageBitrate: Int {
-        let bits = fragments.reduce(0) { $0 + $1.size * 8 }
-        let ticks = fragments.reduce(Int64(0)) { $0 + $1.duration }
+    /// All fragment bytes over their total duration, in bits per second.
+    func averageBitrate(sampleRate: Int) -> Int {
+        let bits = reduce(0) { $0 + $1.size * 8 }
+        let ticks = reduce(Int64(0)) { $0 + $1.duration }
         guard ticks > 0 else { return 0 }
-        return Int((Double(bits) * Double(format.sampleRate) / Double(ticks)).rounded(.up))
+        return Int((Double(bits) * Double(sampleRate) / Double(ticks)).rounded(.up))
     }
 }
 
