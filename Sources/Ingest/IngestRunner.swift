@@ -248,7 +248,7 @@ struct MasterWorker: Sendable {
         try place(partial, as: layout.track(trackID))
 
         let metadata = TrackMetadata(tags: decoder.tags, relativePath: candidate.relativePath)
-        let trackDirectory = "tracks/\(trackID)"
+        let trackDirectory = layout.relative(layout.track(trackID))
         let renditions = output.renditions.map { written in
             Rendition(
                 trackId: trackID, name: written.rung.name, codec: written.settings.codec.rawValue,

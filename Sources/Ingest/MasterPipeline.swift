@@ -120,7 +120,7 @@ struct MasterPipeline {
             guard let track = result.tracks[index] else { return nil }
             let media = track.layout == .singleFile ? track.initializationFile : pair.0.name
             return WrittenRendition(
-                rung: pair.0, settings: pair.1, track: track, mediaPath: media, playlistPath: pair.0.name + ".m3u8"
+                rung: pair.0, settings: pair.1, track: track, mediaPath: media, playlistPath: TrackFiles.mediaPlaylist(for: pair.0.name)
             )
         }
         guard written.count == settings.count else {
@@ -264,7 +264,7 @@ struct MasterPipeline {
             for (rendition, package) in zip(renditions, packaged) {
                 try write(HLSPlaylists.mediaPlaylist(for: package), to: rendition.playlistPath)
             }
-            try write(HLSPlaylists.masterPlaylist(for: packaged) { $0.name + ".m3u8" }, to: TrackFiles.hlsMaster)
+            try write(HLSPlaylists.masterPlaylist(for: packaged) { TrackFiles.mediaPlaylist(for: $0.name) }, to: TrackFiles.hlsMaster)
             try write(try DASHManifest.mpd(for: packaged), to: TrackFiles.dashManifest)
         } catch {
             throw WriteFailure(path: directory.path, description: "\(directory.path): cannot write manifests (\(error)); "
@@ -280,5 +280,8 @@ struct MasterPipeline {
 /// Fixed names inside a track's directory.
 enum TrackFiles {
     static let hlsMaster = "master.m3u8"
+
+    /// A rendition's HLS media playlist, e.g. `aac-128k.m3u8`.
+    static func mediaPlaylist(for renditionName: String) -> String { renditionName + ".m3u8" }
     static let dashManifest = "manifest.mpd"
 }

@@ -30,11 +30,15 @@ public enum Command {
         try process.run()
         // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
         let errorData = LockedData()
-        let errorReader = Thread { errorData.set(error.fileHandleForReading.readDataToEndOfFile()) }
-        errorReader.start()
+        let errorRead = DispatchGroup()
+        errorRead.enter()
+        Thread {
+            errorData.set(error.fileHandleForReading.readDataToEndOfFile())
+            errorRead.leave()
+        }.start()
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !errorData.isSet { usleep(1000) }
+        errorRead.wait()
         return CommandResult(
             status: process.terminationStatus, standardOutput: outputData,
             standardError: String(decoding: errorData.value, as: UTF8.self)
@@ -45,19 +49,11 @@ public enum Command {
 private final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
-    private var done = false
 
     func set(_ value: Data) {
         lock.lock()
         data = value
-        done = true
         lock.unlock()
-    }
-
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return done
     }
 
     var value: Data {
