@@ -26,6 +26,16 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        .systemLibrary(
+            name: "CChromaprint",
+            pkgConfig: "libchromaprint",
+            providers: [.apt(["libchromaprint-dev"])]
+        ),
+        .systemLibrary(
+            name: "CEBUR128",
+            pkgConfig: "libebur128",
+            providers: [.apt(["libebur128-dev"])]
+        ),
 
         // Probing, decoding, resampling and encoding audio with FFmpeg's libraries.
         .target(name: "MediaIO", dependencies: ["CFFmpeg"]),
@@ -33,13 +43,21 @@ let package = Package(
         .target(name: "Segmenter"),
         // HLS playlists and DASH MPDs.
         .target(name: "Manifest", dependencies: ["Segmenter", "CLibXML2"]),
+        // Chromaprint fingerprints (as fpcalc computes them) and matching them.
+        .target(name: "Fingerprint", dependencies: ["CChromaprint"]),
+        // EBU R128 loudness and ReplayGain 2.0 with libebur128.
+        .target(name: "Loudness", dependencies: ["CEBUR128"]),
+        // Waveform peaks in audiowaveform's formats.
+        .target(name: "Waveform"),
+        // Clipping, DC offset and silence at the ends.
+        .target(name: "SignalCheck"),
         // The SQLite catalog.
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The ingest pipeline that ties the modules together.
         .target(
             name: "Ingest",
             dependencies: [
-                "MediaIO", "Segmenter", "Manifest", "Catalog",
+                "MediaIO", "Segmenter", "Manifest", "Catalog", "Fingerprint", "Loudness", "Waveform", "SignalCheck",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -59,6 +77,9 @@ let package = Package(
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
+        .testTarget(name: "FingerprintTests", dependencies: ["Fingerprint", "MediaIO", "TestSupport"]),
+        .testTarget(name: "LoudnessTests", dependencies: ["Loudness", "TestSupport"]),
+        .testTarget(name: "WaveformTests", dependencies: ["Waveform", "SignalCheck", "TestSupport"]),
         .testTarget(
             name: "CatalogTests",
             dependencies: ["Catalog", .product(name: "GRDB", package: "GRDB.swift")]

@@ -3,15 +3,33 @@ internal import CFFmpeg
 /// Interleaved 32-bit float PCM at a given rate and channel count: the one format decoded audio is handed on in.
 public struct PCMFormat: Hashable, Sendable, CustomStringConvertible {
     public var sampleRate: Int
-    /// 1 (mono) or 2 (stereo).
+    /// The source's channel count keeps its layout; a smaller count is a downmix to mono (1) or stereo (2).
     public var channels: Int
+    public var conversion: Conversion
 
-    public init(sampleRate: Int, channels: Int) {
-        self.sampleRate = sampleRate
-        self.channels = channels
+    /// How libswresample is set up.
+    public enum Conversion: Hashable, Sendable {
+        /// swresample's defaults, in float throughout.
+        case standard
+        /// The settings of Chromaprint's `fpcalc` (16-bit internal samples, a 16-tap filter with linear
+        /// interpolation and cutoff 0.8), so a fingerprint matches fpcalc's. Every value is a 16-bit sample / 32768.
+        case fpcalc
     }
 
-    public var description: String { "\(sampleRate) Hz \(channels == 1 ? "mono" : "stereo")" }
+    public init(sampleRate: Int, channels: Int, conversion: Conversion = .standard) {
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.conversion = conversion
+    }
+
+    public var description: String {
+        let layout = switch channels {
+        case 1: "mono"
+        case 2: "stereo"
+        default: "\(channels) channels"
+        }
+        return "\(sampleRate) Hz \(layout)" + (conversion == .fpcalc ? " (fpcalc conversion)" : "")
+    }
 }
 
 /// A block of interleaved float samples.
@@ -28,8 +46,9 @@ public struct PCMBuffer: Sendable {
     public var frameCount: Int { samples.count / format.channels }
 }
 
-/// Converts decoded frames to one ``PCMFormat`` with libswresample: sample format, rate, and a downmix of more
-/// than two channels to stereo (FFmpeg's standard matrix). One instance per output format per master.
+/// Converts decoded frames to one ``PCMFormat`` with libswresample: sample format, rate, and a downmix to mono or
+/// stereo (FFmpeg's standard matrix) when the format asks for fewer channels than the source has. One instance per
+/// output format per master.
 public final class Resampler {
     public let output: PCMFormat
     private var context: OpaquePointer?
@@ -50,13 +69,34 @@ public final class Resampler {
                 throw .encoding(detail: "resampler for \(decoder.path): cannot copy the channel layout")
             }
         }
-        var outputLayout = output.channels == 1 ? musikk_channel_layout_mono() : musikk_channel_layout_stereo()
+        var outputLayout = AVChannelLayout()
+        defer { av_channel_layout_uninit(&outputLayout) }
+        if output.channels == Int(inputLayout.nb_channels) {
+            guard av_channel_layout_copy(&outputLayout, &inputLayout) >= 0 else {
+                throw .encoding(detail: "resampler for \(decoder.path): cannot copy the channel layout")
+            }
+        } else {
+            outputLayout = output.channels == 1 ? musikk_channel_layout_mono() : musikk_channel_layout_stereo()
+        }
         let result = swr_alloc_set_opts2(
             &context, &outputLayout, AV_SAMPLE_FMT_FLT, Int32(output.sampleRate),
             &inputLayout, input.format, input.sampleRate, 0, nil
         )
         guard result >= 0, context != nil else {
             throw .encoding(detail: "resampler for \(decoder.path): \(ffmpegErrorText(result))")
+        }
+        if output.conversion == .fpcalc {
+            // chromaprint/src/audio/ffmpeg_audio_processor_swresample.h, SetCompatibleMode().
+            let options: [(String, Int64)] = [
+                ("resampler", Int64(SWR_ENGINE_SWR.rawValue)), ("filter_size", 16), ("phase_shift", 8),
+                ("linear_interp", 1), ("tsf", Int64(AV_SAMPLE_FMT_S16P.rawValue)),
+            ]
+            for (name, value) in options where av_opt_set_int(UnsafeMutableRawPointer(context), name, value, 0) < 0 {
+                throw .encoding(detail: "resampler for \(decoder.path): cannot set \(name)")
+            }
+            guard av_opt_set_double(UnsafeMutableRawPointer(context), "cutoff", 0.8, 0) >= 0 else {
+                throw .encoding(detail: "resampler for \(decoder.path): cannot set cutoff")
+            }
         }
         let initResult = swr_init(context)
         guard initResult >= 0 else {
