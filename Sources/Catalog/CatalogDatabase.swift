@@ -102,6 +102,62 @@ public struct CatalogDatabase: Sendable {
                 t.belongsTo("run", onDelete: .setNull)
             }
         }
+        migrator.registerMigration("v2: analysis") { db in
+            try db.alter(table: "release") { t in
+                // ReplayGain 2.0 album gain and peak over the release's tracks in the catalog.
+                t.add(column: "albumGainDB", .double)
+                t.add(column: "albumPeak", .double)
+            }
+            try db.create(table: "trackFingerprint") { t in
+                t.primaryKey("trackId", .text).references("track", onDelete: .cascade)
+                t.column("fingerprint", .text).notNull()
+                t.column("fingerprintRaw", .blob).notNull()
+                t.column("lookupFingerprint", .text).notNull()
+                t.column("lookupFingerprintRaw", .blob).notNull()
+            }
+            try db.create(table: "fingerprintKey", options: .withoutRowID) { t in
+                t.column("key", .integer).notNull()
+                t.column("trackId", .text).notNull().references("track", onDelete: .cascade)
+                t.primaryKey(["key", "trackId"])
+            }
+            try db.create(index: "fingerprintKey_trackId", on: "fingerprintKey", columns: ["trackId"])
+            try db.create(table: "duplicate") { t in
+                t.column("trackId", .text).notNull().references("track", onDelete: .cascade)
+                t.column("duplicateOfId", .text).notNull().references("track", onDelete: .cascade)
+                t.column("similarity", .double).notNull()
+                t.column("offsetSeconds", .double).notNull()
+                t.primaryKey(["trackId", "duplicateOfId"])
+            }
+            try db.create(index: "duplicate_duplicateOfId", on: "duplicate", columns: ["duplicateOfId"])
+            try db.create(table: "trackLoudness") { t in
+                t.primaryKey("trackId", .text).references("track", onDelete: .cascade)
+                t.column("integratedLUFS", .double)
+                t.column("rangeLU", .double).notNull()
+                t.column("samplePeakDBFS", .double).notNull()
+                t.column("truePeakDBTP", .double).notNull()
+                t.column("trackGainDB", .double)
+                t.column("trackPeak", .double).notNull()
+                t.column("gatingBlocks", .blob).notNull()
+            }
+            try db.create(table: "trackWaveform") { t in
+                t.primaryKey("trackId", .text).references("track", onDelete: .cascade)
+                t.column("jsonPath", .text).notNull()
+                t.column("dataPath", .text).notNull()
+                t.column("pixelsPerSecond", .integer).notNull()
+                t.column("samplesPerPixel", .integer).notNull()
+                t.column("bits", .integer).notNull()
+                t.column("channels", .integer).notNull()
+            }
+            try db.create(table: "trackSignal") { t in
+                t.primaryKey("trackId", .text).references("track", onDelete: .cascade)
+                t.column("clippedRuns", .integer).notNull()
+                t.column("clippedSamples", .integer).notNull()
+                t.column("dcOffset", .double).notNull()
+                t.column("leadingSilenceSeconds", .double).notNull()
+                t.column("trailingSilenceSeconds", .double).notNull()
+                t.column("warnings", .text).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -11,10 +11,13 @@ public struct IngestedTrack: Sendable {
     public var coverArt: (path: String, mimeType: String)?
     public var renditions: [Rendition]
     public var manifests: [ManifestFile]
+    /// Nil when the run does no analysis.
+    public var analysis: TrackAnalysisRecords?
 
     public init(
         track: Track, artistNames: [String], release: (artistName: String, title: String, date: String?)?,
-        coverArt: (path: String, mimeType: String)?, renditions: [Rendition], manifests: [ManifestFile]
+        coverArt: (path: String, mimeType: String)?, renditions: [Rendition], manifests: [ManifestFile],
+        analysis: TrackAnalysisRecords? = nil
     ) {
         self.track = track
         self.artistNames = artistNames
@@ -22,6 +25,7 @@ public struct IngestedTrack: Sendable {
         self.coverArt = coverArt
         self.renditions = renditions
         self.manifests = manifests
+        self.analysis = analysis
     }
 }
 
@@ -48,9 +52,11 @@ extension CatalogDatabase {
         }
     }
 
-    /// Records a track with its artists, release, renditions and manifests, replacing any earlier record of the
-    /// same track id or source path, and clears an earlier rejection of that source path.
-    public func record(_ ingested: IngestedTrack) throws {
+    /// Records a track with its artists, release, renditions, manifests and analysis, replacing any earlier record
+    /// of the same track id or source path, and clears an earlier rejection of that source path. When the track
+    /// belongs to a release, the release's album gain is recomputed over all its tracks with `albumLoudness`
+    /// (which gates their gating-block histograms together).
+    public func record(_ ingested: IngestedTrack, albumLoudness: ([Data]) -> Double? = { _ in nil }) throws {
         try writer.write { db in
             var track = ingested.track
             if let release = ingested.release {
@@ -80,8 +86,64 @@ extension CatalogDatabase {
             for manifest in ingested.manifests {
                 try manifest.insert(db)
             }
+            if let analysis = ingested.analysis {
+                try analysis.fingerprint?.insert(db)
+                for key in analysis.fingerprintKeys {
+                    try FingerprintKey(key: key, trackId: track.id).insert(db)
+                }
+                for duplicate in analysis.duplicates {
+                    try duplicate.insert(db)
+                }
+                try analysis.loudness.insert(db)
+                try analysis.waveform.insert(db)
+                try analysis.signal.insert(db)
+            }
+            if let releaseId = track.releaseId {
+                try updateAlbumGain(releaseId: releaseId, albumLoudness: albumLoudness, db)
+            }
             try RejectedMaster.deleteOne(db, key: track.sourcePath)
         }
+    }
+
+    /// Tracks whose fingerprints share at least `minimumSharedKeys` of `keys`, most shared first: the index
+    /// lookup that keeps duplicate detection to a few comparisons whatever the size of the catalog.
+    public func duplicateCandidates(
+        keys: [Int64], excluding trackId: String, minimumSharedKeys: Int, limit: Int
+    ) throws -> [DuplicateCandidate] {
+        guard !keys.isEmpty else { return [] }
+        return try writer.read { db in
+            let placeholders = Array(repeating: "?", count: keys.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT candidate.trackId, candidate.shared, track.sourcePath, trackFingerprint.fingerprintRaw
+                FROM (
+                    SELECT trackId, COUNT(*) AS shared FROM fingerprintKey
+                    WHERE key IN (\(placeholders)) AND trackId <> ?
+                    GROUP BY trackId HAVING shared >= ?
+                    ORDER BY shared DESC, trackId LIMIT ?
+                ) AS candidate
+                JOIN track ON track.id = candidate.trackId
+                JOIN trackFingerprint ON trackFingerprint.trackId = candidate.trackId
+                ORDER BY candidate.shared DESC, track.sourcePath
+                """, arguments: StatementArguments(keys.map { $0 as any DatabaseValueConvertible }
+                    + [trackId, minimumSharedKeys, limit]))
+            return rows.map { row in
+                DuplicateCandidate(
+                    trackId: row["trackId"], sourcePath: row["sourcePath"], sharedKeys: row["shared"],
+                    fingerprintRaw: row["fingerprintRaw"]
+                )
+            }
+        }
+    }
+
+    private func updateAlbumGain(releaseId: Int64, albumLoudness: ([Data]) -> Double?, _ db: Database) throws {
+        let measured = try TrackLoudness
+            .filter(sql: "trackId IN (SELECT id FROM track WHERE releaseId = ?)", arguments: [releaseId])
+            .fetchAll(db)
+        guard var release = try Release.fetchOne(db, key: releaseId) else { return }
+        let loudness = measured.isEmpty ? nil : albumLoudness(measured.map(\.gatingBlocks))
+        release.albumGainDB = loudness.map { -18 - $0 }
+        release.albumPeak = measured.map(\.trackPeak).max()
+        try release.update(db)
     }
 
     /// Records why a master was rejected (replacing an earlier reason for the same path).

@@ -56,6 +56,10 @@ public struct Release: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     /// Relative to WORK_DIR.
     public var coverArtPath: String?
     public var coverArtMimeType: String?
+    /// ReplayGain 2.0 album gain over the release's tracks (-18 LUFS reference); nil until measured.
+    public var albumGainDB: Double?
+    /// Highest true peak of the release's tracks, linear.
+    public var albumPeak: Double?
 
     public init(
         id: Int64? = nil,
@@ -63,7 +67,9 @@ public struct Release: Codable, Sendable, Equatable, FetchableRecord, MutablePer
         artistId: Int64,
         date: String? = nil,
         coverArtPath: String? = nil,
-        coverArtMimeType: String? = nil
+        coverArtMimeType: String? = nil,
+        albumGainDB: Double? = nil,
+        albumPeak: Double? = nil
     ) {
         self.id = id
         self.title = title
@@ -71,6 +77,8 @@ public struct Release: Codable, Sendable, Equatable, FetchableRecord, MutablePer
         self.date = date
         self.coverArtPath = coverArtPath
         self.coverArtMimeType = coverArtMimeType
+        self.albumGainDB = albumGainDB
+        self.albumPeak = albumPeak
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -8,16 +8,19 @@ public struct IngestReport: Codable, Sendable, Equatable {
     public struct Summary: Codable, Sendable, Equatable {
         public var ingested: Int
         public var rejected: Int
+        /// Duplicates left out (`--skip-duplicates`).
+        public var skipped: Int
     }
 
-    /// Exit status a run with this report ends with: 0 all ingested, 3 some rejected.
+    /// Exit status a run with this report ends with: 0 all ingested (or skipped as asked), 3 some rejected.
     public var exitCode: Int32 { summary.rejected > 0 ? 3 : 0 }
 }
 
 /// One master's outcome.
 public struct FileReport: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
-        case ingested, rejected
+        /// Skipped: a duplicate of a track already in the catalog, left out as `--skip-duplicates` asks.
+        case ingested, rejected, skipped
     }
 
     /// Relative to MASTERS_DIR.
@@ -32,13 +35,86 @@ public struct FileReport: Codable, Sendable, Equatable {
     /// Relative to WORK_DIR.
     public var dashMPD: String?
     public var renditions: [RenditionReport]?
+    /// The compressed full-length Chromaprint fingerprint, exactly as `fpcalc -length 0` prints it after
+    /// `FINGERPRINT=`; absent for audio too short to fingerprint (about 3 s) or without analysis.
+    public var fingerprint: String?
+    /// The catalog track this master is a likely duplicate of (same recording re-encoded, re-tagged or renamed).
+    public var duplicateOf: DuplicateReport?
+    /// Fingerprint similarity with `duplicateOf` (0-1).
+    public var similarity: Double?
+    public var loudness: LoudnessReport?
+    public var waveform: WaveformReport?
+    public var signal: SignalCheckReport?
+    /// Signal findings worth attention (clipping, DC offset); the master is still ingested.
+    public var warnings: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case path, status, error, renditions
+        case path, status, error, renditions, fingerprint, similarity, loudness, waveform, signal, warnings
         case trackID = "track_id"
         case durationSeconds = "duration_seconds"
         case hlsMaster = "hls_master"
         case dashMPD = "dash_mpd"
+        case duplicateOf = "duplicate_of"
+    }
+}
+
+public struct DuplicateReport: Codable, Sendable, Equatable {
+    public var trackID: String
+    /// The other master, relative to its MASTERS_DIR.
+    public var path: String
+
+    enum CodingKeys: String, CodingKey {
+        case path
+        case trackID = "track_id"
+    }
+}
+
+/// EBU R128 figures and the ReplayGain 2.0 track gain (-18 LUFS reference).
+public struct LoudnessReport: Codable, Sendable, Equatable {
+    /// Absent for silence.
+    public var integratedLUFS: Double?
+    public var rangeLU: Double
+    public var truePeakDBTP: Double
+    public var samplePeakDBFS: Double
+    public var trackGainDB: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case integratedLUFS = "integrated_lufs"
+        case rangeLU = "range_lu"
+        case truePeakDBTP = "true_peak_dbtp"
+        case samplePeakDBFS = "sample_peak_dbfs"
+        case trackGainDB = "track_gain_db"
+    }
+}
+
+/// The audiowaveform files (version 2) written for a track, relative to WORK_DIR.
+public struct WaveformReport: Codable, Sendable, Equatable {
+    public var json: String
+    public var dat: String
+    public var pixelsPerSecond: Int
+    public var samplesPerPixel: Int
+
+    enum CodingKeys: String, CodingKey {
+        case json, dat
+        case pixelsPerSecond = "pixels_per_second"
+        case samplesPerPixel = "samples_per_pixel"
+    }
+}
+
+public struct SignalCheckReport: Codable, Sendable, Equatable {
+    public var clippedRuns: Int
+    public var clippedSamples: Int
+    /// Largest channel mean, as a fraction of full scale.
+    public var dcOffset: Double
+    public var leadingSilenceSeconds: Double
+    public var trailingSilenceSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case clippedRuns = "clipped_runs"
+        case clippedSamples = "clipped_samples"
+        case dcOffset = "dc_offset"
+        case leadingSilenceSeconds = "leading_silence_seconds"
+        case trailingSilenceSeconds = "trailing_silence_seconds"
     }
 }
 

@@ -1,9 +1,12 @@
 import Catalog
 import Crypto
+import Fingerprint
 import Foundation
+import Loudness
 import Manifest
 import MediaIO
 import Segmenter
+import SignalCheck
 import Synchronization
 
 /// The version `musikk-ingest --version` prints and the report and catalog record.
@@ -92,7 +95,8 @@ public struct IngestRunner: Sendable {
         )
         let worker = MasterWorker(
             options: options, layout: layout, catalog: catalog, runID: runID,
-            cpuTokens: DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
+            cpuTokens: DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount),
+            turns: CommitTurns()
         )
         // Largest first, so the master left running alone at the end is a short one (longest-processing-time-first
         // scheduling); ties in path order. The report is sorted by path whatever the order of work.
@@ -102,14 +106,14 @@ public struct IngestRunner: Sendable {
         let workers = (0..<min(options.jobs, max(candidates.count, 1))).map { _ in
             { @Sendable in
                 while true {
-                    let index = shared.withLock { state -> Int? in
+                    let claimed = shared.withLock { state -> (turn: Int, index: Int)? in
                         guard state.fatal == nil, state.next < order.count else { return nil }
                         defer { state.next += 1 }
-                        return order[state.next]
+                        return (state.next, order[state.next])
                     }
-                    guard let index else { return }
+                    guard let (turn, index) = claimed else { return }
                     do {
-                        let (report, seconds) = try worker.ingest(candidates[index]) { id, path in
+                        let (report, seconds) = try worker.ingest(candidates[index], turn: turn) { id, path in
                             shared.withLock { state in
                                 if let other = state.claimedIDs[id] { return other }
                                 state.claimedIDs[id] = path
@@ -133,7 +137,8 @@ public struct IngestRunner: Sendable {
         let reports = state.reports.sorted { $0.path < $1.path }
         let summary = IngestReport.Summary(
             ingested: reports.filter { $0.status == .ingested }.count,
-            rejected: reports.filter { $0.status == .rejected }.count
+            rejected: reports.filter { $0.status == .rejected }.count,
+            skipped: reports.filter { $0.status == .skipped }.count
         )
         do {
             try catalog.finishRun(id: runID, ingested: summary.ingested, rejected: summary.rejected)
@@ -171,6 +176,32 @@ struct WorkLayout: Sendable {
     }
 }
 
+/// Lets masters finish in the order they were scheduled: each waits for its turn before it is compared with the
+/// catalog and recorded, so which of two duplicates counts as the original (the one scheduled first: the larger
+/// file) never depends on which encoder happened to finish first. Encoding itself runs in parallel.
+final class CommitTurns: @unchecked Sendable {
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var next = 0
+    private var finished: Set<Int> = []
+
+    /// Blocks until every earlier turn has finished.
+    func wait(for turn: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        while next < turn { condition.wait() }
+    }
+
+    /// Marks a turn finished, whether it committed, was rejected, or failed.
+    func finish(_ turn: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        finished.insert(turn)
+        while finished.remove(next) != nil { next += 1 }
+        condition.broadcast()
+    }
+}
+
 /// Ingests one master: hash, decode once through the pipeline, place outputs atomically, record in the catalog.
 struct MasterWorker: Sendable {
     let options: IngestOptions
@@ -178,14 +209,18 @@ struct MasterWorker: Sendable {
     let catalog: CatalogDatabase
     let runID: Int64
     let cpuTokens: DispatchSemaphore
+    let turns: CommitTurns
 
-    /// - Parameter claim: claims a track id for a path; returns the path that already holds it, if any.
+    /// - Parameters:
+    ///   - turn: the master's place in the schedule; it is recorded after every earlier one.
+    ///   - claim: claims a track id for a path; returns the path that already holds it, if any.
     /// - Throws: ``IngestError`` only for failures that stop the run (the catalog).
     func ingest(
-        _ candidate: MasterCandidate, claim: (String, String) -> String?
+        _ candidate: MasterCandidate, turn: Int, claim: (String, String) -> String?
     ) throws(IngestError) -> (FileReport, Double) {
+        defer { turns.finish(turn) }
         do {
-            return try ingestOrReject(candidate, claim: claim)
+            return try ingestOrReject(candidate, turn: turn, claim: claim)
         } catch let rejection as Rejection {
             do {
                 try catalog.recordRejection(
@@ -205,7 +240,7 @@ struct MasterWorker: Sendable {
     }
 
     private func ingestOrReject(
-        _ candidate: MasterCandidate, claim: (String, String) -> String?
+        _ candidate: MasterCandidate, turn: Int, claim: (String, String) -> String?
     ) throws -> (FileReport, Double) {
         let path = candidate.url.path
         if candidate.isDirectory {
@@ -244,6 +279,16 @@ struct MasterWorker: Sendable {
             try? FileManager.default.removeItem(at: partial)
             throw error
         }
+        turns.wait(for: turn)
+        let duplicate = try findDuplicate(of: output.analysis?.fingerprint, trackID: trackID)
+        if let duplicate, options.profile.analysis.skipDuplicates {
+            try? FileManager.default.removeItem(at: partial)
+            var report = FileReport(path: candidate.relativePath, status: .skipped, trackID: trackID)
+            report.duplicateOf = DuplicateReport(trackID: duplicate.trackID, path: duplicate.path)
+            report.similarity = duplicate.similarity
+            report.fingerprint = output.analysis?.fingerprint?.compressed
+            return (report, output.durationSeconds)
+        }
         let cover = try storeCoverArt(decoder.coverArt, master: candidate.url)
         try place(partial, as: layout.track(trackID))
 
@@ -280,12 +325,18 @@ struct MasterWorker: Sendable {
             (artistName: metadata.albumArtist ?? metadata.artists.first ?? TrackMetadata.unknownArtist,
              title: album, date: metadata.date)
         }
-        try catalog.record(IngestedTrack(
-            track: track, artistNames: metadata.artists, release: release, coverArt: cover,
-            renditions: renditions, manifests: manifests
-        ))
+        let analysisRecords = output.analysis.map {
+            Self.records(of: $0, trackID: trackID, trackDirectory: trackDirectory, duplicate: duplicate)
+        }
+        try catalog.record(
+            IngestedTrack(
+                track: track, artistNames: metadata.artists, release: release, coverArt: cover,
+                renditions: renditions, manifests: manifests, analysis: analysisRecords
+            ),
+            albumLoudness: { histograms in GatingBlocks.integratedLoudness(of: histograms.compactMap(GatingBlocks.init(encoded:))) }
+        )
 
-        let report = FileReport(
+        var report = FileReport(
             path: candidate.relativePath, status: .ingested, trackID: trackID,
             durationSeconds: (output.durationSeconds * 1000).rounded() / 1000,
             hlsMaster: hlsMaster, dashMPD: dash,
@@ -294,8 +345,106 @@ struct MasterWorker: Sendable {
                                 path: $0.path)
             }
         )
+        if let analysis = output.analysis, let records = analysisRecords {
+            report.fingerprint = analysis.fingerprint?.compressed
+            report.duplicateOf = duplicate.map { DuplicateReport(trackID: $0.trackID, path: $0.path) }
+            report.similarity = duplicate?.similarity
+            report.loudness = LoudnessReport(
+                integratedLUFS: analysis.loudness.integratedLUFS.map(Self.rounded),
+                rangeLU: Self.rounded(analysis.loudness.rangeLU),
+                truePeakDBTP: Self.rounded(analysis.loudness.truePeakDBTP),
+                samplePeakDBFS: Self.rounded(analysis.loudness.samplePeakDBFS),
+                trackGainDB: analysis.loudness.trackGainDB.map(Self.rounded)
+            )
+            report.waveform = WaveformReport(
+                json: records.waveform.jsonPath, dat: records.waveform.dataPath,
+                pixelsPerSecond: records.waveform.pixelsPerSecond, samplesPerPixel: records.waveform.samplesPerPixel
+            )
+            let signal = analysis.signal
+            report.signal = SignalCheckReport(
+                clippedRuns: signal.clippedRuns, clippedSamples: signal.clippedSamples,
+                dcOffset: records.signal.dcOffset, leadingSilenceSeconds: Self.rounded(signal.leadingSilenceSeconds),
+                trailingSilenceSeconds: Self.rounded(signal.trailingSilenceSeconds)
+            )
+            report.warnings = signal.warnings.isEmpty ? nil : signal.warnings
+        }
         return (report, output.durationSeconds)
     }
+
+    /// A catalog track found to be the same recording.
+    struct FoundDuplicate {
+        var trackID: String
+        var path: String
+        var similarity: Double
+        var offsetSeconds: Double
+    }
+
+    /// Share of the longer fingerprint two tracks must overlap by to count as one recording (not an excerpt).
+    static let duplicateCoverage = 0.8
+
+    /// Looks the fingerprint up in the catalog's index and aligns the few candidates that share many keys.
+    private func findDuplicate(of fingerprint: Fingerprint?, trackID: String) throws -> FoundDuplicate? {
+        guard let fingerprint else { return nil }
+        let keys = FingerprintMatcher.indexKeys(of: fingerprint.raw)
+        let candidates = try catalog.duplicateCandidates(
+            keys: keys, excluding: trackID, minimumSharedKeys: max(2, keys.count / 10), limit: 10
+        )
+        var best: FoundDuplicate?
+        for candidate in candidates {
+            let raw = Fingerprint.raw(fromBytes: [UInt8](candidate.fingerprintRaw))
+            guard let match = FingerprintMatcher.match(fingerprint.raw, raw),
+                  match.similarity >= options.profile.analysis.duplicateThreshold,
+                  match.coverage >= Self.duplicateCoverage else { continue }
+            if let current = best, current.similarity >= match.similarity { continue }
+            best = FoundDuplicate(
+                trackID: candidate.trackId, path: candidate.sourcePath, similarity: Self.rounded(match.similarity),
+                offsetSeconds: match.offsetSeconds
+            )
+        }
+        return best
+    }
+
+    private static func records(
+        of analysis: TrackAnalysis, trackID: String, trackDirectory: String, duplicate: FoundDuplicate?
+    ) -> TrackAnalysisRecords {
+        let fingerprint = analysis.fingerprint.map { full in
+            TrackFingerprint(
+                trackId: trackID, fingerprint: full.compressed, fingerprintRaw: Data(full.rawBytes),
+                lookupFingerprint: analysis.lookupFingerprint?.compressed ?? full.compressed,
+                lookupFingerprintRaw: Data(analysis.lookupFingerprint?.rawBytes ?? full.rawBytes)
+            )
+        }
+        let loudness = analysis.loudness
+        let signal = analysis.signal
+        let worstOffset = signal.dcOffset.max { abs($0) < abs($1) } ?? 0
+        return TrackAnalysisRecords(
+            fingerprint: fingerprint,
+            fingerprintKeys: analysis.fingerprint.map { FingerprintMatcher.indexKeys(of: $0.raw) } ?? [],
+            duplicates: duplicate.map {
+                [Duplicate(trackId: trackID, duplicateOfId: $0.trackID, similarity: $0.similarity, offsetSeconds: $0.offsetSeconds)]
+            } ?? [],
+            loudness: TrackLoudness(
+                trackId: trackID, integratedLUFS: loudness.integratedLUFS, rangeLU: loudness.rangeLU,
+                samplePeakDBFS: loudness.samplePeakDBFS, truePeakDBTP: loudness.truePeakDBTP,
+                trackGainDB: loudness.trackGainDB, trackPeak: loudness.truePeak, gatingBlocks: loudness.blocks.encoded
+            ),
+            waveform: TrackWaveform(
+                trackId: trackID, jsonPath: "\(trackDirectory)/\(WaveformFiles.json)",
+                dataPath: "\(trackDirectory)/\(WaveformFiles.binary)", pixelsPerSecond: analysis.waveform.pixelsPerSecond,
+                samplesPerPixel: analysis.waveform.samplesPerPixel, bits: analysis.waveform.bits,
+                channels: analysis.waveform.channels
+            ),
+            signal: TrackSignal(
+                trackId: trackID, clippedRuns: signal.clippedRuns, clippedSamples: signal.clippedSamples,
+                dcOffset: (worstOffset * 1_000_000).rounded() / 1_000_000,
+                leadingSilenceSeconds: signal.leadingSilenceSeconds, trailingSilenceSeconds: signal.trailingSilenceSeconds,
+                warnings: signal.warnings.joined(separator: "\n")
+            )
+        )
+    }
+
+    /// Three decimals: what the figures are good for, and stable across platforms' float printing.
+    private static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
     /// Stores the embedded picture (or a cover image beside the master) under a name derived from its bytes.
     private func storeCoverArt(_ embedded: CoverArt?, master: URL) throws -> (path: String, mimeType: String)? {

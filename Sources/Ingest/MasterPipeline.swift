@@ -1,7 +1,10 @@
+import Fingerprint
 import Foundation
+import Loudness
 import Manifest
 import MediaIO
 import Segmenter
+import SignalCheck
 import Synchronization
 
 /// A rendition as written for one master.
@@ -19,6 +22,15 @@ struct WrittenRendition: Sendable {
 struct PipelineOutput: Sendable {
     var durationSeconds: Double
     var renditions: [WrittenRendition]
+    /// Nil when the profile turns analysis off.
+    var analysis: TrackAnalysis?
+}
+
+/// What the decoding thread hands to an encoder or analysis thread.
+enum BlockInput: Sendable {
+    case audio(PCMBuffer)
+    /// End of the audio, with the number of samples to present at the consumer's rate.
+    case end(presentationSamples: Int64)
 }
 
 /// Why a master was turned down: one line naming the file and what to do.
@@ -33,8 +45,9 @@ struct WriteFailure: Error, Sendable, CustomStringConvertible {
 }
 
 /// Runs one master through the ladder: decodes it once on the calling thread, converts the PCM once per output
-/// format, and feeds every encoder on its own thread through a bounded queue (constant memory whatever the
-/// length), each encoder writing its CMAF rendition as it goes. Then writes the HLS and DASH manifests.
+/// format, and feeds every encoder and the two analysis tasks (fingerprint; loudness, waveform and signal checks)
+/// on their own threads through bounded queues (constant memory whatever the length), each encoder writing its
+/// CMAF rendition as it goes. Then writes the HLS and DASH manifests.
 struct MasterPipeline {
     let profile: Profile
     /// Where the renditions and manifests go (a temporary directory the caller renames into place).
@@ -50,13 +63,7 @@ struct MasterPipeline {
     /// Blocks waiting per encoder: memory is bounded by blocks, whatever the track length.
     static let queueCapacity = 2
 
-    private enum EncoderInput: Sendable {
-        case audio(PCMBuffer)
-        /// End of the audio, with the number of samples to present at the encoder's rate.
-        case end(presentationSamples: Int64)
-    }
-
-    /// Decodes, validates, encodes and packages the master `decoder` has open.
+    /// Decodes, validates, encodes, analyses and packages the master `decoder` has open.
     func run(decoder: AudioDecoder, displayPath: String) throws -> PipelineOutput {
         let source = decoder.format
         try validateBeforeDecoding(source, displayPath: displayPath)
@@ -64,17 +71,21 @@ struct MasterPipeline {
         let settings = profile.ladder.map {
             Profile.encoderSettings(for: $0, sourceSampleRate: source.sampleRate, sourceChannels: source.channels)
         }
+        let analysing = profile.analysis.enabled
+        // Consumer formats: one per encoder, then the fingerprint's and the measurements'.
+        let formats = settings.map(\.pcmFormat)
+            + (analysing ? [AnalysisTasks.fingerprintFormat, AnalysisTasks.measurementFormat(source)] : [])
         var resamplers: [PCMFormat: Resampler] = [:]
         do {
-            for format in Set(settings.map(\.pcmFormat)) {
+            for format in Set(formats) {
                 resamplers[format] = try Resampler(decoder: decoder, output: format)
             }
         } catch {
             throw Rejection(description: error.description)
         }
 
-        let queues = settings.map { _ in BoundedQueue<EncoderInput>(capacity: Self.queueCapacity) }
-        let outcome = Mutex<(failure: (any Error & Sendable)?, tracks: [Int: SegmentedTrack])>((nil, [:]))
+        let queues = formats.map { _ in BoundedQueue<BlockInput>(capacity: Self.queueCapacity) }
+        let outcome = Mutex<Outcome>(Outcome())
         let cancelAll: @Sendable (any Error & Sendable) -> Void = { failure in
             outcome.withLock { if $0.failure == nil { $0.failure = failure } }
             queues.forEach { $0.cancel() }
@@ -82,10 +93,10 @@ struct MasterPipeline {
         let profile = self.profile
         let directory = self.directory
         let cpuTokens = self.cpuTokens
-        let encoders = zip(profile.ladder, settings).enumerated().map { index, pair in
+        var tasks: [@Sendable () -> Void] = zip(profile.ladder, settings).enumerated().map { index, pair in
             let (rung, setting) = pair
             let queue = queues[index]
-            return { @Sendable in
+            return {
                 do {
                     if let track = try Self.encode(
                         queue: queue, rung: rung, settings: setting, profile: profile, directory: directory,
@@ -104,10 +115,37 @@ struct MasterPipeline {
                 }
             }
         }
-        let running = startThreads(encoders)
+        if analysing {
+            let fingerprintQueue = queues[settings.count]
+            let measurementQueue = queues[settings.count + 1]
+            tasks.append {
+                do {
+                    if let prints = try AnalysisTasks.fingerprint(queue: fingerprintQueue, cpuTokens: cpuTokens) {
+                        outcome.withLock { $0.fingerprints = prints }
+                    }
+                } catch {
+                    cancelAll(Rejection(description: "\(displayPath): fingerprint: \(error)"))
+                }
+            }
+            tasks.append {
+                do {
+                    if let measured = try AnalysisTasks.measure(
+                        queue: measurementQueue, source: source, settings: profile.analysis, directory: directory,
+                        cpuTokens: cpuTokens
+                    ) {
+                        outcome.withLock { $0.measurements = measured }
+                    }
+                } catch let failure as WriteFailure {
+                    cancelAll(failure)
+                } catch {
+                    cancelAll(Rejection(description: "\(displayPath): loudness and waveform: \(error)"))
+                }
+            }
+        }
+        let running = startThreads(tasks)
 
         do {
-            try decode(decoder, resamplers: resamplers, settings: settings, queues: queues, displayPath: displayPath)
+            try decode(decoder, resamplers: resamplers, formats: formats, queues: queues, displayPath: displayPath)
         } catch {
             cancelAll(error)
         }
@@ -123,21 +161,41 @@ struct MasterPipeline {
                 rung: pair.0, settings: pair.1, track: track, mediaPath: media, playlistPath: TrackFiles.mediaPlaylist(for: pair.0.name)
             )
         }
+        var analysis: TrackAnalysis?
+        if analysing {
+            guard let prints = result.fingerprints, let (loudness, signal, waveform) = result.measurements else {
+                throw Rejection(description: "\(displayPath): an analysis stopped without output (an internal error); please report it")
+            }
+            analysis = TrackAnalysis(
+                fingerprint: prints.full, lookupFingerprint: prints.lookup, loudness: loudness, signal: signal,
+                waveform: waveform
+            )
+        }
         guard written.count == settings.count else {
             throw Rejection(description: "\(displayPath): an encoder stopped without output (an internal error); please report it")
         }
         try writeManifests(written, displayPath: displayPath)
-        return PipelineOutput(durationSeconds: decoder.decodedSeconds, renditions: written)
+        return PipelineOutput(durationSeconds: decoder.decodedSeconds, renditions: written, analysis: analysis)
+    }
+
+    /// What the consumer threads left behind.
+    private struct Outcome: Sendable {
+        var failure: (any Error & Sendable)?
+        var tracks: [Int: SegmentedTrack] = [:]
+        var fingerprints: (full: Fingerprint?, lookup: Fingerprint?)?
+        var measurements: (LoudnessMeasurement, SignalReport, WaveformFiles)?
     }
 
     // MARK: Decoding
 
+    /// Decodes to the end, converting each frame once per format and handing blocks to every consumer of that
+    /// format; `formats[i]` is what `queues[i]` takes.
     private func decode(
-        _ decoder: AudioDecoder, resamplers: [PCMFormat: Resampler], settings: [EncoderSettings],
-        queues: [BoundedQueue<EncoderInput>], displayPath: String
+        _ decoder: AudioDecoder, resamplers: [PCMFormat: Resampler], formats: [PCMFormat],
+        queues: [BoundedQueue<BlockInput>], displayPath: String
     ) throws(Rejection) {
-        let consumers = Dictionary(grouping: queues.indices, by: { settings[$0].pcmFormat })
-        // Encoders get blocks of `blockFrames` rather than every decoded frame (see there).
+        let consumers = Dictionary(grouping: queues.indices, by: { formats[$0] })
+        // Consumers get blocks of `blockFrames` rather than every decoded frame (see there).
         var blocks = Dictionary(uniqueKeysWithValues: resamplers.keys.map { ($0, PCMBuffer(format: $0, samples: [])) })
         func deliver(_ buffer: PCMBuffer, flush: Bool) -> Bool {
             var block = blocks[buffer.format] ?? PCMBuffer(format: buffer.format, samples: [])
@@ -156,7 +214,7 @@ struct MasterPipeline {
         do {
             while let frame = try decoder.nextFrame() {
                 for resampler in resamplers.values where !deliver(try resampler.convert(frame), flush: false) {
-                    return  // an encoder failed; its error is already recorded
+                    return  // a consumer failed; its error is already recorded
                 }
             }
             try validateAfterDecoding(decoder, displayPath: displayPath)
@@ -172,7 +230,7 @@ struct MasterPipeline {
         }
         let sourceRate = Double(decoder.format.sampleRate)
         for (index, queue) in queues.enumerated() {
-            let rate = Double(settings[index].sampleRate)
+            let rate = Double(formats[index].sampleRate)
             let samples = Int64((Double(decoder.decodedSampleCount) * rate / sourceRate).rounded())
             queue.push(.end(presentationSamples: samples))
             queue.close()
@@ -215,7 +273,7 @@ struct MasterPipeline {
 
     /// Encoder thread body; nil when the queue was cancelled.
     private static func encode(
-        queue: BoundedQueue<EncoderInput>, rung: Profile.Rung, settings: EncoderSettings, profile: Profile,
+        queue: BoundedQueue<BlockInput>, rung: Profile.Rung, settings: EncoderSettings, profile: Profile,
         directory: URL, cpuTokens: DispatchSemaphore
     ) throws -> SegmentedTrack? {
         let encoder = try AudioEncoder(settings: settings)

@@ -34,6 +34,23 @@ public struct Profile: Sendable, Equatable {
         public init() {}
     }
 
+    /// Fingerprint, loudness, waveform and signal checks, computed from the same decoded audio as the ladder.
+    public struct Analysis: Sendable, Equatable {
+        public var enabled = true
+        /// Fingerprint similarity (share of agreeing bits, 0-1) from which two tracks count as the same recording.
+        /// Re-encodes of one recording measure above 0.95, different recordings below 0.7.
+        public var duplicateThreshold = 0.85
+        /// Leave out a master found to duplicate a track already in the catalog (or ingested earlier in the run).
+        public var skipDuplicates = false
+        public var waveformPixelsPerSecond = 100
+        /// 8 or 16.
+        public var waveformBits = 8
+        /// One waveform per channel instead of the channels merged.
+        public var waveformSplitChannels = false
+
+        public init() {}
+    }
+
     public var ladder: [Rung] = [
         Rung(codec: .aac, bitrate: 64_000), Rung(codec: .aac, bitrate: 128_000), Rung(codec: .aac, bitrate: 256_000),
         Rung(codec: .opus, bitrate: 64_000), Rung(codec: .opus, bitrate: 96_000), Rung(codec: .opus, bitrate: 160_000),
@@ -42,6 +59,7 @@ public struct Profile: Sendable, Equatable {
     /// Target fragment duration; fragments are whole frames, so the real one is within a frame of this.
     public var fragmentDuration = 6.0
     public var validation = Validation()
+    public var analysis = Analysis()
 
     public init() {}
 
@@ -99,7 +117,7 @@ private struct ProfileParser {
 
     func parse(_ table: TOMLTable) throws(ProfileError) -> Profile {
         var profile = Profile()
-        try onlyKnownKeys(table, ["layout", "fragment_duration", "rendition", "validation"], prefix: "")
+        try onlyKnownKeys(table, ["layout", "fragment_duration", "rendition", "validation", "analysis"], prefix: "")
         if let value = table["layout"] {
             switch value.string {
             case "single-file": profile.layout = .singleFile
@@ -128,7 +146,50 @@ private struct ProfileParser {
             guard let validation = value.table else { throw invalid("validation", "must be a table") }
             profile.validation = try self.validation(validation)
         }
+        if let value = table["analysis"] {
+            guard let analysis = value.table else { throw invalid("analysis", "must be a table") }
+            profile.analysis = try self.analysis(analysis)
+        }
         return profile
+    }
+
+    private func analysis(_ table: TOMLTable) throws(ProfileError) -> Profile.Analysis {
+        let prefix = "analysis."
+        try onlyKnownKeys(table, [
+            "enabled", "duplicate_threshold", "skip_duplicates", "waveform_pixels_per_second", "waveform_bits",
+            "waveform_split_channels",
+        ], prefix: prefix)
+        var analysis = Profile.Analysis()
+        for (key, apply) in [
+            ("enabled", { (flag: Bool, analysis: inout Profile.Analysis) in analysis.enabled = flag }),
+            ("skip_duplicates", { (flag: Bool, analysis: inout Profile.Analysis) in analysis.skipDuplicates = flag }),
+            ("waveform_split_channels", { (flag: Bool, analysis: inout Profile.Analysis) in
+                analysis.waveformSplitChannels = flag
+            }),
+        ] {
+            guard let value = table[key] else { continue }
+            guard let flag = value.bool else { throw invalid(prefix + key, "must be true or false") }
+            apply(flag, &analysis)
+        }
+        if let value = table["duplicate_threshold"] {
+            guard let threshold = number(value), (0.5...1.0).contains(threshold) else {
+                throw invalid(prefix + "duplicate_threshold", "must be a number from 0.5 to 1")
+            }
+            analysis.duplicateThreshold = threshold
+        }
+        if let value = table["waveform_pixels_per_second"] {
+            guard let pixels = value.int, (1...1_000).contains(pixels) else {
+                throw invalid(prefix + "waveform_pixels_per_second", "must be a whole number from 1 to 1000")
+            }
+            analysis.waveformPixelsPerSecond = pixels
+        }
+        if let value = table["waveform_bits"] {
+            guard let bits = value.int, bits == 8 || bits == 16 else {
+                throw invalid(prefix + "waveform_bits", "must be 8 or 16")
+            }
+            analysis.waveformBits = bits
+        }
+        return analysis
     }
 
     private func rung(_ table: TOMLTable?, key: String) throws(ProfileError) -> Profile.Rung {

@@ -9,6 +9,9 @@ public struct SourceAudioFormat: Sendable, Equatable {
     public var codecName: String
     public var sampleRate: Int
     public var channels: Int
+    /// FFmpeg's names of the channels in order (`FL`, `FR`, `FC`, `LFE`, `SL`, ...); the default layout for the
+    /// channel count when the file names none.
+    public var channelNames: [String] = []
     /// Bits per sample of the stored audio where the codec has one (lossless and PCM); nil for lossy codecs.
     public var bitsPerSample: Int?
     /// Duration the container declares, in seconds, when it declares one reliably (not a bitrate estimate).
@@ -153,6 +156,7 @@ public final class AudioDecoder {
             bitsPerSample: isLossless ? (rawBits > 0 ? rawBits : (codedBits > 0 ? codedBits : nil)) : nil,
             declaredDuration: Self.declaredDuration(context: context, stream: stream)
         )
+        format.channelNames = Self.channelNames(parameters.ch_layout)
         guard format.sampleRate > 0, format.channels > 0 else {
             throw .unreadable(path: path, reason: "the content matches no audio format FFmpeg can decode")
         }
@@ -342,6 +346,21 @@ public final class AudioDecoder {
             }
         }
         return nil
+    }
+
+    private static func channelNames(_ declared: AVChannelLayout) -> [String] {
+        var layout = AVChannelLayout()
+        defer { av_channel_layout_uninit(&layout) }
+        var source = declared
+        if declared.order == AV_CHANNEL_ORDER_UNSPEC || av_channel_layout_copy(&layout, &source) < 0 {
+            av_channel_layout_default(&layout, declared.nb_channels)
+        }
+        return (0..<layout.nb_channels).map { index in
+            var name = [CChar](repeating: 0, count: 32)
+            let channel = av_channel_layout_channel_from_index(&layout, UInt32(index))
+            guard av_channel_name(&name, name.count, channel) >= 0 else { return "?" }
+            return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
     }
 
     private static func firstAudioCodecName(_ context: UnsafeMutablePointer<AVFormatContext>) -> String? {

@@ -18,8 +18,22 @@ struct MusikkIngest: ParsableCommand {
             duration, is digital silence, or has a sample rate or channel count outside the limits; rejected \
             masters cost the others nothing.
 
+            ANALYSIS (same decode, no extra pass; --no-analysis turns it off)
+              fingerprint  Chromaprint, exactly as `fpcalc -length 0` prints it (and the first 120 s, as `fpcalc`
+                           prints by default), stored raw and compressed in the catalog.
+              duplicates   each master's fingerprint is looked up in the catalog's index (and among masters of the
+                           same run recorded before it); a match at or above the similarity threshold (default 0.85;
+                           re-encodes score above 0.95) is reported as "duplicate of" and in the `duplicate` table.
+                           The duplicate is still ingested unless --skip-duplicates is given.
+              loudness     EBU R128 integrated loudness (LUFS), loudness range (LU), sample and true peak, and the
+                           ReplayGain 2.0 track gain (-18 LUFS); album gain and peak per release in the catalog.
+              waveform     audiowaveform data (version 2): WORK/tracks/ID/waveform.json and waveform.dat, 8-bit,
+                           100 pixels per second, channels merged (profile [analysis] changes them).
+              signal       clipping (runs of full-scale samples) and DC offset are warned about; leading and
+                           trailing silence durations are recorded for gapless playback and crossfades.
+
             EXIT CODES
-              0  every master was ingested
+              0  every master was ingested (or skipped as a duplicate with --skip-duplicates)
               1  fatal error (unreadable masters folder, unwritable work folder, catalog failure)
               2  usage error
               3  some masters were rejected; the others were ingested
@@ -55,6 +69,16 @@ struct MusikkIngest: ParsableCommand {
     @Flag(help: "Accept damaged masters, skipping what cannot be decoded (profile: validation.reject_damaged = false).")
     var allowDamaged = false
 
+    @Flag(help: "Packaging only: no fingerprint, loudness, waveform, signal checks or duplicate detection (profile: analysis.enabled = false).")
+    var noAnalysis = false
+
+    @Flag(help: "Leave out masters that duplicate a track already in the catalog (profile: analysis.skip_duplicates).")
+    var skipDuplicates = false
+
+    @Option(help: ArgumentHelp("Fingerprint similarity from which two masters are the same recording, 0.5 to 1 (default 0.85; profile: analysis.duplicate_threshold).",
+                               valueName: "similarity"))
+    var duplicateThreshold: Double?
+
     @Flag(help: "At the end, print a JSON report of every master to standard output.")
     var json = false
 
@@ -64,6 +88,12 @@ struct MusikkIngest: ParsableCommand {
     mutating func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be 1 or more.") }
         if let minDuration, minDuration < 0 { throw ValidationError("--min-duration must be 0 or more.") }
+        if let duplicateThreshold, !(0.5...1).contains(duplicateThreshold) {
+            throw ValidationError("--duplicate-threshold must be from 0.5 to 1.")
+        }
+        if noAnalysis && skipDuplicates {
+            throw ValidationError("--skip-duplicates needs the analysis; drop --no-analysis.")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: masters, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("MASTERS '\(masters)' is not a folder.")
@@ -86,6 +116,9 @@ struct MusikkIngest: ParsableCommand {
         if let minDuration { settings.validation.minimumDuration = minDuration }
         if allowSilence { settings.validation.rejectSilence = false }
         if allowDamaged { settings.validation.rejectDamaged = false }
+        if noAnalysis { settings.analysis.enabled = false }
+        if skipDuplicates { settings.analysis.skipDuplicates = true }
+        if let duplicateThreshold { settings.analysis.duplicateThreshold = duplicateThreshold }
 
         let options = IngestOptions(
             mastersDirectory: URL(fileURLWithPath: masters, isDirectory: true),
@@ -105,8 +138,9 @@ struct MusikkIngest: ParsableCommand {
         console.finish()
         if !quiet {
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-            console.line("musikk-ingest: \(report.summary.ingested) ingested, \(report.summary.rejected) rejected "
-                + "in \(seconds) s; output in \(options.workDirectory.path)")
+            let skipped = report.summary.skipped > 0 ? ", \(report.summary.skipped) skipped as duplicates" : ""
+            console.line("musikk-ingest: \(report.summary.ingested) ingested, \(report.summary.rejected) rejected"
+                + "\(skipped) in \(seconds) s; output in \(options.workDirectory.path)")
         }
         if json {
             let encoder = JSONEncoder()

@@ -31,15 +31,27 @@ final class ProgressConsole: Sendable {
             case let .finished(report, audioSeconds):
                 state.done += 1
                 state.audioSeconds += audioSeconds
-                let text: String
+                var text: String
                 switch report.status {
                 case .ingested:
                     text = "ingested  \(report.path)  \(Self.duration(report.durationSeconds ?? 0)), "
                         + "\(report.renditions?.count ?? 0) renditions"
+                    if let loudness = report.loudness, let integrated = loudness.integratedLUFS {
+                        text += String(format: ", %.1f LUFS, %.1f dBTP", integrated, loudness.truePeakDBTP)
+                    }
                 case .rejected:
                     text = "rejected  \(report.error ?? report.path)"
+                case .skipped:
+                    text = "skipped   \(report.path)"
                 }
-                if quiet && report.status == .ingested { return }
+                if let other = report.duplicateOf, let similarity = report.similarity {
+                    text += "\n  duplicate of \(other.path) (track \(other.trackID), similarity "
+                        + String(format: "%.3f", similarity) + ")"
+                }
+                for warning in report.warnings ?? [] {
+                    text += "\n  warning: \(report.path): \(warning)"
+                }
+                if quiet && report.status != .rejected && report.duplicateOf == nil && report.warnings == nil { return }
                 if interactive {
                     write("\r\u{1B}[2K" + text + "\n")
                     if !quiet { drawBar(&state) }
