@@ -11,7 +11,8 @@ struct CommandLineTests {
         let result = try Command.run(binary, ["--help"])
         #expect(result.status == 0)
         for option in ["--profile", "--jobs", "--json", "--quiet", "--segment-files", "--min-duration",
-                       "--allow-silence", "--allow-damaged", "--version", "EXIT CODES"] {
+                       "--allow-silence", "--allow-damaged", "--version", "EXIT CODES", "--no-analysis",
+                       "--skip-duplicates", "--duplicate-threshold", "ANALYSIS", "fpcalc", "ReplayGain", "waveform"] {
             #expect(result.text.contains(option), "help lacks \(option)")
         }
     }

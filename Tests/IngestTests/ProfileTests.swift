@@ -39,6 +39,9 @@ struct ProfileTests {
         ("[[rendition]]\ncodec = \"aac\"\nbitrate = 4", "rendition[0].bitrate"),
         ("[validation]\nmax_channel = 2", "validation.max_channel"),
         ("fragment_duration = 0.1", "fragment_duration"),
+        ("[analysis]\nduplicate_threshold = 0.2", "analysis.duplicate_threshold"),
+        ("[analysis]\nwaveform_bits = 12", "analysis.waveform_bits"),
+        ("[analysis]\nfingerprint = true", "analysis.fingerprint"),
     ])
     func refused(text: String, key: String) throws {
         let url = try Repository.temporaryDirectory("profile").appendingPathComponent("p.toml")
