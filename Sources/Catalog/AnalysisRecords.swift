@@ -163,4 +163,6 @@ public struct DuplicateCandidate: Sendable, Equatable {
     public var sharedKeys: Int
     /// The candidate's full raw fingerprint.
     public var fingerprintRaw: Data
+    /// Whether the candidate was itself recorded as a duplicate of another track.
+    public var isDuplicate: Bool
 }

@@ -114,7 +114,8 @@ extension CatalogDatabase {
         return try writer.read { db in
             let placeholders = Array(repeating: "?", count: keys.count).joined(separator: ",")
             let rows = try Row.fetchAll(db, sql: """
-                SELECT candidate.trackId, candidate.shared, track.sourcePath, trackFingerprint.fingerprintRaw
+                SELECT candidate.trackId, candidate.shared, track.sourcePath, trackFingerprint.fingerprintRaw,
+                       EXISTS (SELECT 1 FROM duplicate WHERE duplicate.trackId = candidate.trackId) AS isDuplicate
                 FROM (
                     SELECT trackId, COUNT(*) AS shared FROM fingerprintKey
                     WHERE key IN (\(placeholders)) AND trackId <> ?
@@ -129,7 +130,7 @@ extension CatalogDatabase {
             return rows.map { row in
                 DuplicateCandidate(
                     trackId: row["trackId"], sourcePath: row["sourcePath"], sharedKeys: row["shared"],
-                    fingerprintRaw: row["fingerprintRaw"]
+                    fingerprintRaw: row["fingerprintRaw"], isDuplicate: row["isDuplicate"]
                 )
             }
         }

@@ -383,25 +383,30 @@ struct MasterWorker: Sendable {
     static let duplicateCoverage = 0.8
 
     /// Looks the fingerprint up in the catalog's index and aligns the few candidates that share many keys.
+    /// Of the matches, one not itself a duplicate (the first copy recorded: the original) is preferred, so every
+    /// copy points at the same track; then the most similar.
     private func findDuplicate(of fingerprint: Fingerprint?, trackID: String) throws -> FoundDuplicate? {
         guard let fingerprint else { return nil }
         let keys = FingerprintMatcher.indexKeys(of: fingerprint.raw)
         let candidates = try catalog.duplicateCandidates(
             keys: keys, excluding: trackID, minimumSharedKeys: max(2, keys.count / 10), limit: 10
         )
-        var best: FoundDuplicate?
-        for candidate in candidates {
+        let matches = candidates.compactMap { candidate -> (FoundDuplicate, isDuplicate: Bool)? in
             let raw = Fingerprint.raw(fromBytes: [UInt8](candidate.fingerprintRaw))
             guard let match = FingerprintMatcher.match(fingerprint.raw, raw),
                   match.similarity >= options.profile.analysis.duplicateThreshold,
-                  match.coverage >= Self.duplicateCoverage else { continue }
-            if let current = best, current.similarity >= match.similarity { continue }
-            best = FoundDuplicate(
+                  match.coverage >= Self.duplicateCoverage else { return nil }
+            let found = FoundDuplicate(
                 trackID: candidate.trackId, path: candidate.sourcePath, similarity: Self.rounded(match.similarity),
                 offsetSeconds: match.offsetSeconds
             )
+            return (found, candidate.isDuplicate)
         }
-        return best
+        return matches.min { first, second in
+            if first.isDuplicate != second.isDuplicate { return !first.isDuplicate }
+            if first.0.similarity != second.0.similarity { return first.0.similarity > second.0.similarity }
+            return first.0.path < second.0.path
+        }?.0
     }
 
     private static func records(
