@@ -29,7 +29,9 @@ struct CatalogTests {
         let tables = try catalog.writer.read { (db: Database) throws in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
         }
-        #expect(tables == ["artist", "manifest", "rejectedMaster", "release", "rendition", "run", "track", "trackArtist"])
+        #expect(tables == ["artist", "duplicate", "fingerprintKey", "manifest", "rejectedMaster", "release", "rendition",
+                           "run", "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackSignal",
+                           "trackWaveform"])
         // Opening again is idempotent.
         _ = try CatalogDatabase.open(atPath: path)
     }
@@ -57,5 +59,66 @@ struct CatalogTests {
         try catalog.record(sample(id: "new"))
         let ids = try catalog.writer.read { db in try Track.fetchAll(db).map(\.id) }
         #expect(ids == ["new"])
+    }
+
+    @Test("duplicate candidates among 100,000 tracks come from the key index, not a scan of every fingerprint")
+    func candidatesFromIndexAtScale() throws {
+        let catalog = try CatalogDatabase(DatabaseQueue())
+        var generator = SplitMix(seed: 42)
+        let trackCount = 100_000
+        let keysPerTrack = 12
+        var keysOfTarget: [Int64] = []
+        let target = 73_210
+        try catalog.writer.write { db in
+            let insertTrack = try db.makeStatement(sql: """
+                INSERT INTO track (id, title, durationSeconds, sourcePath, sourceSHA256, sourceSize, sourceContainer,
+                    sourceCodec, sourceSampleRate, sourceChannels, hlsMasterPath, dashManifestPath)
+                VALUES (?, 't', 1, ?, 'x', 1, 'flac', 'flac', 44100, 2, 'm', 'd')
+                """)
+            let insertFingerprint = try db.makeStatement(sql: """
+                INSERT INTO trackFingerprint VALUES (?, 'f', x'00000000', 'f', x'00000000')
+                """)
+            let insertKey = try db.makeStatement(sql: "INSERT OR IGNORE INTO fingerprintKey (key, trackId) VALUES (?, ?)")
+            for index in 0..<trackCount {
+                let id = "track-\(index)"
+                try insertTrack.execute(arguments: [id, "masters/\(index).flac"])
+                try insertFingerprint.execute(arguments: [id])
+                for _ in 0..<keysPerTrack {
+                    // 24-bit keys, as FingerprintMatcher.indexKeys makes them.
+                    let key = Int64(generator.next() >> 40)
+                    try insertKey.execute(arguments: [key, id])
+                    if index == target { keysOfTarget.append(key) }
+                }
+            }
+        }
+        let found = try catalog.duplicateCandidates(
+            keys: keysOfTarget, excluding: "new-track", minimumSharedKeys: keysPerTrack / 2, limit: 10
+        )
+        #expect(found.map(\.trackId) == ["track-\(target)"])
+        #expect(found.first?.sharedKeys == keysPerTrack)
+        #expect(try catalog.duplicateCandidates(keys: keysOfTarget, excluding: "track-\(target)", minimumSharedKeys: 2, limit: 10).isEmpty)
+
+        // SQLite's plan: a search of the key index per key, never a scan of the key table.
+        let plan = try catalog.writer.read { db in
+            try Row.fetchAll(db, sql: """
+                EXPLAIN QUERY PLAN SELECT trackId, COUNT(*) FROM fingerprintKey WHERE key IN (1, 2, 3) AND trackId <> ?
+                GROUP BY trackId
+                """, arguments: ["x"]).map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("SEARCH fingerprintKey USING PRIMARY KEY (key=?)") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN fingerprintKey") }, "\(plan)")
+    }
+}
+
+/// A small deterministic random generator (SplitMix64), so the test's catalog is the same every run.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
