@@ -95,9 +95,9 @@ public struct IngestRunner: Sendable {
         )
         let worker = MasterWorker(
             options: options, layout: layout, catalog: catalog, runID: runID,
-            cpuTokens: DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount),
-            turns: CommitTurns()
+            cpuTokens: DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
         )
+        let turns = CommitTurns()
         // Largest first, so the master left running alone at the end is a short one (longest-processing-time-first
         // scheduling); ties in path order. The report is sorted by path whatever the order of work.
         let order = candidates.indices.sorted {
@@ -112,20 +112,34 @@ public struct IngestRunner: Sendable {
                         return (state.next, order[state.next])
                     }
                     guard let (turn, index) = claimed else { return }
-                    do {
-                        let (report, seconds) = try worker.ingest(candidates[index], turn: turn) { id, path in
+                    let prepared: PreparedMaster
+                    do throws(IngestError) {
+                        prepared = try worker.prepare(candidates[index]) { id, path in
                             shared.withLock { state in
                                 if let other = state.claimedIDs[id] { return other }
                                 state.claimedIDs[id] = path
                                 return nil
                             }
                         }
-                        shared.withLock { $0.reports.append(report) }
-                        progress(.finished(report, audioSeconds: seconds))
-                    } catch let error as IngestError {
-                        shared.withLock { if $0.fatal == nil { $0.fatal = error } }
                     } catch {
-                        preconditionFailure("MasterWorker.ingest throws only IngestError")
+                        shared.withLock { if $0.fatal == nil { $0.fatal = error } }
+                        turns.submit(turn) {}
+                        continue
+                    }
+                    // Recorded in schedule order, by whichever worker completes the turn that was waited for.
+                    turns.submit(turn) {
+                        guard shared.withLock({ $0.fatal == nil }) else {
+                            worker.discard(prepared)
+                            return
+                        }
+                        do throws(IngestError) {
+                            let (report, seconds) = try worker.commit(prepared)
+                            shared.withLock { $0.reports.append(report) }
+                            progress(.finished(report, audioSeconds: seconds))
+                        } catch {
+                            worker.discard(prepared)
+                            shared.withLock { if $0.fatal == nil { $0.fatal = error } }
+                        }
                     }
                 }
             }
@@ -176,30 +190,54 @@ struct WorkLayout: Sendable {
     }
 }
 
-/// Lets masters finish in the order they were scheduled: each waits for its turn before it is compared with the
-/// catalog and recorded, so which of two duplicates counts as the original (the one scheduled first: the larger
-/// file) never depends on which encoder happened to finish first. Encoding itself runs in parallel.
+/// Records masters in the order they were scheduled: each master's commit (duplicate lookup, placement, catalog
+/// rows) runs after every earlier one's, so which of two duplicates counts as the original (the one scheduled
+/// first: the larger file) never depends on which finished encoding first. No worker waits: a commit that is not
+/// yet due is queued and run by the worker that completes the turn before it.
 final class CommitTurns: @unchecked Sendable {
-    private let condition = NSCondition()
-    /// Guarded by `condition`.
+    private let lock = NSLock()
+    /// Guarded by `lock`.
     private var next = 0
-    private var finished: Set<Int> = []
+    private var pending: [Int: @Sendable () -> Void] = [:]
+    private var draining = false
 
-    /// Blocks until every earlier turn has finished.
-    func wait(for turn: Int) {
-        condition.lock()
-        defer { condition.unlock() }
-        while next < turn { condition.wait() }
+    /// Hands over turn `turn`'s commit; runs it, and any later ones now due, unless another thread is doing so.
+    func submit(_ turn: Int, _ work: @escaping @Sendable () -> Void) {
+        lock.lock()
+        pending[turn] = work
+        guard !draining else {
+            lock.unlock()
+            return
+        }
+        draining = true
+        while let due = pending.removeValue(forKey: next) {
+            lock.unlock()
+            due()
+            lock.lock()
+            next += 1
+        }
+        draining = false
+        lock.unlock()
     }
+}
 
-    /// Marks a turn finished, whether it committed, was rejected, or failed.
-    func finish(_ turn: Int) {
-        condition.lock()
-        defer { condition.unlock() }
-        finished.insert(turn)
-        while finished.remove(next) != nil { next += 1 }
-        condition.broadcast()
-    }
+/// A master after decoding and packaging, before it is recorded: what the commit needs.
+enum PreparedMaster: Sendable {
+    case rejected(MasterCandidate, Rejection)
+    case packaged(PackagedMaster)
+}
+
+/// A master packaged into its `.partial` track directory.
+struct PackagedMaster: Sendable {
+    var candidate: MasterCandidate
+    var trackID: String
+    var digest: String
+    var size: Int64
+    var partial: URL
+    var output: PipelineOutput
+    var source: SourceAudioFormat
+    var tags: [String: String]
+    var coverArt: CoverArt?
 }
 
 /// Ingests one master: hash, decode once through the pipeline, place outputs atomically, record in the catalog.
@@ -209,39 +247,50 @@ struct MasterWorker: Sendable {
     let catalog: CatalogDatabase
     let runID: Int64
     let cpuTokens: DispatchSemaphore
-    let turns: CommitTurns
 
-    /// - Parameters:
-    ///   - turn: the master's place in the schedule; it is recorded after every earlier one.
-    ///   - claim: claims a track id for a path; returns the path that already holds it, if any.
-    /// - Throws: ``IngestError`` only for failures that stop the run (the catalog).
-    func ingest(
-        _ candidate: MasterCandidate, turn: Int, claim: (String, String) -> String?
-    ) throws(IngestError) -> (FileReport, Double) {
-        defer { turns.finish(turn) }
+    /// Hashes, decodes and packages a master into its `.partial` directory (the slow part, run in parallel).
+    /// - Parameter claim: claims a track id for a path; returns the path that already holds it, if any.
+    /// - Throws: ``IngestError`` only for failures that stop the run (the work folder).
+    func prepare(_ candidate: MasterCandidate, claim: (String, String) -> String?) throws(IngestError) -> PreparedMaster {
         do {
-            return try ingestOrReject(candidate, turn: turn, claim: claim)
+            return .packaged(try package(candidate, claim: claim))
         } catch let rejection as Rejection {
-            do {
-                try catalog.recordRejection(
-                    sourcePath: candidate.relativePath, reason: rejection.description, runId: runID
-                )
-            } catch {
-                throw .catalog(path: layout.catalog.path, detail: "\(error)")
-            }
-            return (FileReport(path: candidate.relativePath, status: .rejected, error: rejection.description), 0)
+            return .rejected(candidate, rejection)
         } catch let error as IngestError {
             throw error
         } catch let failure as WriteFailure {
             throw .workDirectory(path: failure.path, detail: failure.description)
         } catch {
+            throw .workDirectory(path: layout.root.path, detail: "\(error)")
+        }
+    }
+
+    /// Records a prepared master: its rejection, or the duplicate lookup, placement and catalog rows.
+    /// - Throws: ``IngestError`` only for failures that stop the run (the catalog, the work folder).
+    func commit(_ prepared: PreparedMaster) throws(IngestError) -> (FileReport, Double) {
+        do {
+            switch prepared {
+            case let .rejected(candidate, rejection):
+                try catalog.recordRejection(sourcePath: candidate.relativePath, reason: rejection.description, runId: runID)
+                return (FileReport(path: candidate.relativePath, status: .rejected, error: rejection.description), 0)
+            case let .packaged(master):
+                return try record(master)
+            }
+        } catch let error as IngestError {
+            throw error
+        } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
         }
     }
 
-    private func ingestOrReject(
-        _ candidate: MasterCandidate, turn: Int, claim: (String, String) -> String?
-    ) throws -> (FileReport, Double) {
+    /// Removes what a prepared master left behind when the run stops before recording it.
+    func discard(_ prepared: PreparedMaster) {
+        if case let .packaged(master) = prepared {
+            try? FileManager.default.removeItem(at: master.partial)
+        }
+    }
+
+    private func package(_ candidate: MasterCandidate, claim: (String, String) -> String?) throws -> PackagedMaster {
         let path = candidate.url.path
         if candidate.isDirectory {
             throw Rejection(description: "\(path): is a directory named like an audio file, not a master; "
@@ -279,7 +328,15 @@ struct MasterWorker: Sendable {
             try? FileManager.default.removeItem(at: partial)
             throw error
         }
-        turns.wait(for: turn)
+        return PackagedMaster(
+            candidate: candidate, trackID: trackID, digest: digest, size: size, partial: partial, output: output,
+            source: decoder.format, tags: decoder.tags, coverArt: decoder.coverArt
+        )
+    }
+
+    private func record(_ master: PackagedMaster) throws -> (FileReport, Double) {
+        let (candidate, trackID, digest, size, partial, output) =
+            (master.candidate, master.trackID, master.digest, master.size, master.partial, master.output)
         let duplicate = try findDuplicate(of: output.analysis?.fingerprint, trackID: trackID)
         if let duplicate, options.profile.analysis.skipDuplicates {
             try? FileManager.default.removeItem(at: partial)
@@ -289,10 +346,10 @@ struct MasterWorker: Sendable {
             report.fingerprint = output.analysis?.fingerprint?.compressed
             return (report, output.durationSeconds)
         }
-        let cover = try storeCoverArt(decoder.coverArt, master: candidate.url)
+        let cover = try storeCoverArt(master.coverArt, master: candidate.url)
         try place(partial, as: layout.track(trackID))
 
-        let metadata = TrackMetadata(tags: decoder.tags, relativePath: candidate.relativePath)
+        let metadata = TrackMetadata(tags: master.tags, relativePath: candidate.relativePath)
         let trackDirectory = layout.relative(layout.track(trackID))
         let renditions = output.renditions.map { written in
             Rendition(
@@ -312,7 +369,7 @@ struct MasterWorker: Sendable {
             + output.renditions.map {
                 ManifestFile(trackId: trackID, kind: .hlsMedia, path: "\(trackDirectory)/\($0.playlistPath)")
             }
-        let source = decoder.format
+        let source = master.source
         let track = Track(
             id: trackID, title: metadata.title, releaseId: nil, trackNumber: metadata.trackNumber,
             discNumber: metadata.discNumber, isrc: metadata.isrc, genre: metadata.genre, date: metadata.date,
