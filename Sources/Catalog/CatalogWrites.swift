@@ -136,6 +136,21 @@ extension CatalogDatabase {
         }
     }
 
+    /// The album gain and peak of each listed track's release (tracks without a release are left out).
+    public func albumGains(ofTracks trackIds: [String]) throws -> [String: (gainDB: Double?, peak: Double?)] {
+        guard !trackIds.isEmpty else { return [:] }
+        return try writer.read { db in
+            let placeholders = Array(repeating: "?", count: trackIds.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT track.id, release.albumGainDB, release.albumPeak FROM track
+                JOIN release ON release.id = track.releaseId WHERE track.id IN (\(placeholders))
+                """, arguments: StatementArguments(trackIds))
+            return Dictionary(uniqueKeysWithValues: rows.map { row in
+                (row["id"] as String, (gainDB: row["albumGainDB"] as Double?, peak: row["albumPeak"] as Double?))
+            })
+        }
+    }
+
     private func updateAlbumGain(releaseId: Int64, albumLoudness: ([Data]) -> Double?, _ db: Database) throws {
         let measured = try TrackLoudness
             .filter(sql: "trackId IN (SELECT id FROM track WHERE releaseId = ?)", arguments: [releaseId])

@@ -77,8 +77,13 @@ public struct LoudnessReport: Codable, Sendable, Equatable {
     public var truePeakDBTP: Double
     public var samplePeakDBFS: Double
     public var trackGainDB: Double?
+    /// ReplayGain 2.0 album gain and peak (linear) of the track's release, over its tracks in the catalog.
+    public var albumGainDB: Double?
+    public var albumPeak: Double?
 
     enum CodingKeys: String, CodingKey {
+        case albumGainDB = "album_gain_db"
+        case albumPeak = "album_peak"
         case integratedLUFS = "integrated_lufs"
         case rangeLU = "range_lu"
         case truePeakDBTP = "true_peak_dbtp"

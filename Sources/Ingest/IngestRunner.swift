@@ -148,7 +148,18 @@ public struct IngestRunner: Sendable {
 
         let state = shared.withLock { $0 }
         if let fatal = state.fatal { throw fatal }
-        let reports = state.reports.sorted { $0.path < $1.path }
+        var reports = state.reports.sorted { $0.path < $1.path }
+        do {
+            // Album gain covers the release's tracks as the catalog holds them now that every master is recorded.
+            let albums = try catalog.albumGains(ofTracks: reports.compactMap { $0.loudness == nil ? nil : $0.trackID })
+            for index in reports.indices {
+                guard let id = reports[index].trackID, let album = albums[id] else { continue }
+                reports[index].loudness?.albumGainDB = album.gainDB.map(MasterWorker.rounded)
+                reports[index].loudness?.albumPeak = album.peak.map(MasterWorker.rounded)
+            }
+        } catch {
+            throw .catalog(path: layout.catalog.path, detail: "\(error)")
+        }
         let summary = IngestReport.Summary(
             ingested: reports.filter { $0.status == .ingested }.count,
             rejected: reports.filter { $0.status == .rejected }.count,
@@ -506,7 +517,7 @@ struct MasterWorker: Sendable {
     }
 
     /// Three decimals: what the figures are good for, and stable across platforms' float printing.
-    private static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+    static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
     /// Stores the embedded picture (or a cover image beside the master) under a name derived from its bytes.
     private func storeCoverArt(_ embedded: CoverArt?, master: URL) throws -> (path: String, mimeType: String)? {
