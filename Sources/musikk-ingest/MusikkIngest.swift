@@ -18,22 +18,24 @@ struct MusikkIngest: ParsableCommand {
             duration, is digital silence, or has a sample rate or channel count outside the limits; rejected \
             masters cost the others nothing.
 
-            ANALYSIS (same decode, no extra pass; --no-analysis turns it off)
-              fingerprint  Chromaprint, exactly as `fpcalc -length 0` prints it (and the first 120 s, as `fpcalc`
-                           prints by default), stored raw and compressed in the catalog.
-              duplicates   each master's fingerprint is looked up in the catalog's index (and among masters of the
-                           same run recorded before it); a match at or above the similarity threshold (default 0.85;
-                           re-encodes score above 0.95) is reported as "duplicate of" and in the `duplicate` table.
-                           The duplicate is still ingested unless --skip-duplicates is given.
-              loudness     EBU R128 integrated loudness (LUFS), loudness range (LU), sample and true peak, and the
-                           ReplayGain 2.0 track gain (-18 LUFS); album gain and peak per release in the catalog.
-              waveform     audiowaveform data (version 2): WORK/tracks/ID/waveform.json and waveform.dat, 8-bit,
-                           100 pixels per second, channels merged (profile [analysis] changes them).
-              signal       clipping (runs of full-scale samples) and DC offset are warned about; leading and
-                           trailing silence durations are recorded for gapless playback and crossfades.
+            ANALYSIS (from the same decode, no extra pass; --no-analysis: none)
+              fingerprint: Chromaprint, the string `fpcalc -length 0` prints,
+                and the first 120 s (fpcalc's default), raw and compressed.
+              duplicates: fingerprints are looked up in the catalog's index
+                and among masters recorded earlier in the run; similarity at
+                or above --duplicate-threshold (default 0.85; re-encodes score
+                above 0.95) prints "duplicate of" and fills the duplicate
+                table. Duplicates are ingested unless --skip-duplicates.
+              loudness: EBU R128 integrated (LUFS), range (LU), sample and
+                true peak; ReplayGain 2.0 track gain (-18 LUFS), album gain
+                and peak per release.
+              waveform: audiowaveform data version 2, tracks/ID/waveform.json
+                and .dat, 8-bit, 100 pixels/s, channels merged.
+              signal: clipping and DC offset are warned about; leading and
+                trailing silence are recorded (gapless, crossfades).
 
             EXIT CODES
-              0  every master was ingested (or skipped as a duplicate with --skip-duplicates)
+              0  every master was ingested (or skipped: --skip-duplicates)
               1  fatal error (unreadable masters folder, unwritable work folder, catalog failure)
               2  usage error
               3  some masters were rejected; the others were ingested
