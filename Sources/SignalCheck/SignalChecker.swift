@@ -59,24 +59,26 @@ public struct SignalChecker: Sendable {
     /// Adds interleaved samples (whole frames).
     public mutating func add(_ samples: [Float]) {
         let count = samples.count / channels
-        for frame in 0..<count {
-            var sound = false
-            for channel in 0..<channels {
-                let sample = samples[frame * channels + channel]
-                sums[channel] += Double(sample)
-                let magnitude = abs(sample)
-                if magnitude >= Self.silenceThreshold { sound = true }
-                if magnitude >= Self.fullScale {
-                    runs[channel] += 1
-                } else {
-                    endRun(channel)
+        samples.withUnsafeBufferPointer { buffer in
+            for frame in 0..<count {
+                var sound = false
+                for channel in 0..<channels {
+                    let sample = buffer[frame * channels + channel]
+                    sums[channel] += Double(sample)
+                    let magnitude = abs(sample)
+                    if magnitude >= Self.silenceThreshold { sound = true }
+                    if magnitude >= Self.fullScale {
+                        runs[channel] += 1
+                    } else if runs[channel] > 0 {
+                        endRun(channel)
+                    }
                 }
+                if sound {
+                    if firstSound == nil { firstSound = frames }
+                    lastSound = frames
+                }
+                frames += 1
             }
-            if sound {
-                if firstSound == nil { firstSound = frames }
-                lastSound = frames
-            }
-            frames += 1
         }
     }
 

@@ -75,17 +75,19 @@ public struct WaveformBuilder: Sendable {
     /// Adds interleaved samples (whole frames).
     public mutating func add(_ samples: [Float]) {
         let frames = samples.count / channels
-        for frame in 0..<frames {
-            let base = frame * channels
-            if mergeChannels {
-                var sum = 0
-                for channel in 0..<channels { sum += Self.int16(samples[base + channel]) }
-                record(sum / channels, channel: 0)
-            } else {
-                for channel in 0..<channels { record(Self.int16(samples[base + channel]), channel: channel) }
+        samples.withUnsafeBufferPointer { buffer in
+            for frame in 0..<frames {
+                let base = frame * channels
+                if mergeChannels {
+                    var sum = 0
+                    for channel in 0..<channels { sum += Self.int16(buffer[base + channel]) }
+                    record(sum / channels, channel: 0)
+                } else {
+                    for channel in 0..<channels { record(Self.int16(buffer[base + channel]), channel: channel) }
+                }
+                framesInPixel += 1
+                if framesInPixel == samplesPerPixel { emitPixel() }
             }
-            framesInPixel += 1
-            if framesInPixel == samplesPerPixel { emitPixel() }
         }
     }
 
