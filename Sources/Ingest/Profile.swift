@@ -160,17 +160,10 @@ private struct ProfileParser {
             "waveform_split_channels",
         ], prefix: prefix)
         var analysis = Profile.Analysis()
-        for (key, apply) in [
-            ("enabled", { (flag: Bool, analysis: inout Profile.Analysis) in analysis.enabled = flag }),
-            ("skip_duplicates", { (flag: Bool, analysis: inout Profile.Analysis) in analysis.skipDuplicates = flag }),
-            ("waveform_split_channels", { (flag: Bool, analysis: inout Profile.Analysis) in
-                analysis.waveformSplitChannels = flag
-            }),
-        ] {
-            guard let value = table[key] else { continue }
-            guard let flag = value.bool else { throw invalid(prefix + key, "must be true or false") }
-            apply(flag, &analysis)
-        }
+        try readFlags(table, prefix: prefix, into: &analysis, [
+            ("enabled", \.enabled), ("skip_duplicates", \.skipDuplicates),
+            ("waveform_split_channels", \.waveformSplitChannels),
+        ])
         if let value = table["duplicate_threshold"] {
             guard let threshold = number(value), (0.5...1.0).contains(threshold) else {
                 throw invalid(prefix + "duplicate_threshold", "must be a number from 0.5 to 1")
@@ -229,15 +222,22 @@ private struct ProfileParser {
             }
             validation.maximumChannels = channels
         }
-        for (key, apply) in [
-            ("reject_silence", { (flag: Bool, validation: inout Profile.Validation) in validation.rejectSilence = flag }),
-            ("reject_damaged", { (flag: Bool, validation: inout Profile.Validation) in validation.rejectDamaged = flag }),
-        ] {
+        try readFlags(table, prefix: prefix, into: &validation, [
+            ("reject_silence", \.rejectSilence), ("reject_damaged", \.rejectDamaged),
+        ])
+        return validation
+    }
+
+    /// Sets each boolean the table has among `keys`.
+    private func readFlags<Settings>(
+        _ table: TOMLTable, prefix: String, into settings: inout Settings,
+        _ keys: [(String, WritableKeyPath<Settings, Bool>)]
+    ) throws(ProfileError) {
+        for (key, path) in keys {
             guard let value = table[key] else { continue }
             guard let flag = value.bool else { throw invalid(prefix + key, "must be true or false") }
-            apply(flag, &validation)
+            settings[keyPath: path] = flag
         }
-        return validation
     }
 
     private func number(_ value: any TOMLValueConvertible) -> Double? {

@@ -11,7 +11,7 @@ struct ProfileTests {
         #expect(profile == Profile())
     }
 
-    @Test("a profile overrides the ladder, layout and validation")
+    @Test("a profile overrides the ladder, layout, validation and analysis")
     func overrides() throws {
         let url = try Repository.temporaryDirectory("profile").appendingPathComponent("p.toml")
         try Data("""
@@ -23,6 +23,12 @@ struct ProfileTests {
             [validation]
             min_duration_seconds = 0.5
             reject_silence = false
+            [analysis]
+            skip_duplicates = true
+            duplicate_threshold = 0.9
+            waveform_bits = 16
+            waveform_pixels_per_second = 50
+            waveform_split_channels = true
             """.utf8).write(to: url)
         let profile = try Profile.load(path: url.path)
         #expect(profile.layout == .segmentFiles)
@@ -31,6 +37,12 @@ struct ProfileTests {
         #expect(profile.validation.minimumDuration == 0.5)
         #expect(!profile.validation.rejectSilence)
         #expect(profile.validation.rejectDamaged)
+        #expect(profile.analysis.enabled)
+        #expect(profile.analysis.skipDuplicates)
+        #expect(profile.analysis.duplicateThreshold == 0.9)
+        #expect(profile.analysis.waveformBits == 16)
+        #expect(profile.analysis.waveformPixelsPerSecond == 50)
+        #expect(profile.analysis.waveformSplitChannels)
     }
 
     @Test("bad values are refused with the key named", arguments: [
