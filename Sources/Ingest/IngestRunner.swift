@@ -348,7 +348,8 @@ struct MasterWorker: Sendable {
     private func record(_ master: PackagedMaster) throws -> (FileReport, Double) {
         let (candidate, trackID, digest, size, partial, output) =
             (master.candidate, master.trackID, master.digest, master.size, master.partial, master.output)
-        let duplicate = try findDuplicate(of: output.analysis?.fingerprint, trackID: trackID)
+        let keys = output.analysis?.fingerprint.map { FingerprintMatcher.indexKeys(of: $0.raw) } ?? []
+        let duplicate = try findDuplicate(of: output.analysis?.fingerprint, keys: keys, trackID: trackID)
         if let duplicate, options.profile.analysis.skipDuplicates {
             try? FileManager.default.removeItem(at: partial)
             var report = FileReport(path: candidate.relativePath, status: .skipped, trackID: trackID)
@@ -394,7 +395,7 @@ struct MasterWorker: Sendable {
              title: album, date: metadata.date)
         }
         let analysisRecords = output.analysis.map {
-            Self.records(of: $0, trackID: trackID, trackDirectory: trackDirectory, duplicate: duplicate)
+            Self.records(of: $0, keys: keys, trackID: trackID, trackDirectory: trackDirectory, duplicate: duplicate)
         }
         try catalog.record(
             IngestedTrack(
@@ -453,9 +454,8 @@ struct MasterWorker: Sendable {
     /// Looks the fingerprint up in the catalog's index and aligns the few candidates that share many keys.
     /// Of the matches, one not itself a duplicate (the first copy recorded: the original) is preferred, so every
     /// copy points at the same track; then the most similar.
-    private func findDuplicate(of fingerprint: Fingerprint?, trackID: String) throws -> FoundDuplicate? {
+    private func findDuplicate(of fingerprint: Fingerprint?, keys: [Int64], trackID: String) throws -> FoundDuplicate? {
         guard let fingerprint else { return nil }
-        let keys = FingerprintMatcher.indexKeys(of: fingerprint.raw)
         let candidates = try catalog.duplicateCandidates(
             keys: keys, excluding: trackID, minimumSharedKeys: max(2, keys.count / 10), limit: 10
         )
@@ -478,7 +478,7 @@ struct MasterWorker: Sendable {
     }
 
     private static func records(
-        of analysis: TrackAnalysis, trackID: String, trackDirectory: String, duplicate: FoundDuplicate?
+        of analysis: TrackAnalysis, keys: [Int64], trackID: String, trackDirectory: String, duplicate: FoundDuplicate?
     ) -> TrackAnalysisRecords {
         let fingerprint = analysis.fingerprint.map { full in
             TrackFingerprint(
@@ -492,7 +492,7 @@ struct MasterWorker: Sendable {
         let worstOffset = signal.dcOffset.max { abs($0) < abs($1) } ?? 0
         return TrackAnalysisRecords(
             fingerprint: fingerprint,
-            fingerprintKeys: analysis.fingerprint.map { FingerprintMatcher.indexKeys(of: $0.raw) } ?? [],
+            fingerprintKeys: keys,
             duplicates: duplicate.map {
                 [Duplicate(trackId: trackID, duplicateOfId: $0.trackID, similarity: $0.similarity, offsetSeconds: $0.offsetSeconds)]
             } ?? [],
