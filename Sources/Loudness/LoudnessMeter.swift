@@ -86,14 +86,21 @@ public final class LoudnessMeter {
 
     /// Adds interleaved samples (any count of whole frames).
     public func add(_ samples: [Float]) throws(LoudnessError) {
-        pending.append(contentsOf: samples)
         let step = stepFrames * channels
         var start = 0
-        while pending.count - start >= step {
-            try feed(pending[start..<(start + step)])
+        // Complete a step left over from the last call, then feed whole steps straight from `samples`.
+        if !pending.isEmpty {
+            start = min(step - pending.count, samples.count)
+            pending.append(contentsOf: samples[..<start])
+            guard pending.count == step else { return }
+            try feed(pending[...])
+            pending.removeAll(keepingCapacity: true)
+        }
+        while samples.count - start >= step {
+            try feed(samples[start..<(start + step)])
             start += step
         }
-        pending.removeFirst(start)
+        pending.append(contentsOf: samples[start...])
     }
 
     /// Feeds what is left and returns the measurement.
