@@ -502,8 +502,8 @@ struct MasterWorker: Sendable {
                 trackGainDB: loudness.trackGainDB, trackPeak: loudness.truePeak, gatingBlocks: loudness.blocks.encoded
             ),
             waveform: TrackWaveform(
-                trackId: trackID, jsonPath: "\(trackDirectory)/\(WaveformFiles.json)",
-                dataPath: "\(trackDirectory)/\(WaveformFiles.binary)", pixelsPerSecond: analysis.waveform.pixelsPerSecond,
+                trackId: trackID, jsonPath: "\(trackDirectory)/\(TrackFiles.waveformJSON)",
+                dataPath: "\(trackDirectory)/\(TrackFiles.waveformData)", pixelsPerSecond: analysis.waveform.pixelsPerSecond,
                 samplesPerPixel: analysis.waveform.samplesPerPixel, bits: analysis.waveform.bits,
                 channels: analysis.waveform.channels
             ),

@@ -342,4 +342,7 @@ enum TrackFiles {
     /// A rendition's HLS media playlist, e.g. `aac-128k.m3u8`.
     static func mediaPlaylist(for renditionName: String) -> String { renditionName + ".m3u8" }
     static let dashManifest = "manifest.mpd"
+    /// Waveform peaks, audiowaveform's JSON and binary forms.
+    static let waveformJSON = "waveform.json"
+    static let waveformData = "waveform.dat"
 }

@@ -16,11 +16,8 @@ struct TrackAnalysis: Sendable {
     var waveform: WaveformFiles
 }
 
-/// The waveform files written into a track's directory.
+/// How the waveform files (``TrackFiles/waveformJSON``, ``TrackFiles/waveformData``) were made.
 struct WaveformFiles: Sendable {
-    static let json = "waveform.json"
-    static let binary = "waveform.dat"
-
     var pixelsPerSecond: Int
     var samplesPerPixel: Int
     var bits: Int
@@ -79,8 +76,8 @@ enum AnalysisTasks {
             case .end:
                 let data = waveform.finish()
                 do {
-                    try data.json.write(to: directory.appendingPathComponent(WaveformFiles.json))
-                    try data.binary.write(to: directory.appendingPathComponent(WaveformFiles.binary))
+                    try data.json.write(to: directory.appendingPathComponent(TrackFiles.waveformJSON))
+                    try data.binary.write(to: directory.appendingPathComponent(TrackFiles.waveformData))
                 } catch {
                     throw WriteFailure(path: directory.path, description: "\(directory.path): cannot write the "
                         + "waveform (\(error.localizedDescription)); check free space and permissions of the work folder")
