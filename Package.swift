@@ -27,6 +27,11 @@ let package = Package(
             providers: [.apt(["libxml2-dev"])]
         ),
         .systemLibrary(
+            name: "CLibOpus",
+            pkgConfig: "opus",
+            providers: [.apt(["libopus-dev"])]
+        ),
+        .systemLibrary(
             name: "CChromaprint",
             pkgConfig: "libchromaprint",
             providers: [.apt(["libchromaprint-dev"])]
@@ -38,7 +43,7 @@ let package = Package(
         ),
 
         // Probing, decoding, resampling and encoding audio with FFmpeg's libraries.
-        .target(name: "MediaIO", dependencies: ["CFFmpeg"]),
+        .target(name: "MediaIO", dependencies: ["CFFmpeg", "CLibOpus"]),
         // CMAF (fragmented MP4) writer for encoded audio.
         .target(name: "Segmenter"),
         // HLS playlists and DASH MPDs.

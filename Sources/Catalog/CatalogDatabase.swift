@@ -15,6 +15,23 @@ public struct CatalogDatabase: Sendable {
         return try CatalogDatabase(queue)
     }
 
+    /// Opens an existing catalog for reading only; fails when it was made by an older version (a normal run
+    /// upgrades it).
+    public static func openReadOnly(atPath path: String) throws -> CatalogDatabase {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        guard try queue.read(migrator.hasCompletedMigrations) else {
+            throw DatabaseError(message: "the catalog was made by an older musikk-ingest; a run without --dry-run upgrades it")
+        }
+        return CatalogDatabase(reading: queue)
+    }
+
+    private init(reading writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
     /// Wraps an open connection (an in-memory queue in tests) and migrates it.
     public init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
@@ -156,6 +173,47 @@ public struct CatalogDatabase: Sendable {
                 t.column("leadingSilenceSeconds", .double).notNull()
                 t.column("trailingSilenceSeconds", .double).notNull()
                 t.column("warnings", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v3: incremental runs") { db in
+            try db.alter(table: "run") { t in
+                t.add(column: "updatedCount", .integer).notNull().defaults(to: 0)
+                t.add(column: "unchangedCount", .integer).notNull().defaults(to: 0)
+                t.add(column: "removedCount", .integer).notNull().defaults(to: 0)
+                t.add(column: "skippedCount", .integer).notNull().defaults(to: 0)
+            }
+            try db.alter(table: "track") { t in
+                // The master's modification time (nanoseconds since 1970) and its audio payload's SHA-256:
+                // with sourceSize and sourceSHA256, how a later run tells what changed.
+                t.add(column: "sourceModified", .integer).notNull().defaults(to: 0)
+                t.add(column: "audioSHA256", .text).notNull().defaults(to: "")
+                // What produced the analysis rows (library versions, waveform settings); nil without analysis.
+                t.add(column: "analysisKey", .text)
+                // Set when the master disappeared; its files stay until musikk-publish lets them go.
+                t.add(column: "removedAt", .datetime)
+            }
+            try db.create(index: "track_audioSHA256", on: "track", columns: ["audioSHA256"])
+            try db.alter(table: "rendition") { t in
+                // Source audio, encoder settings and library versions the bytes come from.
+                t.add(column: "provenance", .text).notNull().defaults(to: "")
+                // The segment table (JSON), so manifests can be rewritten without reading the media again.
+                t.add(column: "segmentTable", .blob)
+            }
+            try db.alter(table: "rejectedMaster") { t in
+                t.add(column: "sourceSize", .integer).notNull().defaults(to: -1)
+                t.add(column: "sourceModified", .integer).notNull().defaults(to: 0)
+                t.add(column: "sourceSHA256", .text).notNull().defaults(to: "")
+                // The rules and library versions the rejection holds for; nil when it depends on other masters.
+                t.add(column: "rulesKey", .text)
+            }
+            try db.create(table: "skippedMaster") { t in
+                t.primaryKey("sourcePath", .text)
+                t.column("sourceSize", .integer).notNull()
+                t.column("sourceModified", .integer).notNull()
+                t.column("sourceSHA256", .text).notNull()
+                t.column("duplicateOfId", .text).notNull().indexed().references("track", onDelete: .cascade)
+                t.column("similarity", .double).notNull()
+                t.belongsTo("run", onDelete: .setNull)
             }
         }
         return migrator

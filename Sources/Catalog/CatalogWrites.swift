@@ -1,6 +1,38 @@
 import Foundation
 import GRDB
 
+/// Who made a track and what it belongs to, as its tags say.
+public struct TrackDescription: Sendable {
+    /// Performing artists in credit order.
+    public var artistNames: [String]
+    /// Album artist and title; nil for a loose track.
+    public var release: (artistName: String, title: String, date: String?)?
+    public var coverArt: (path: String, mimeType: String)?
+
+    public init(
+        artistNames: [String], release: (artistName: String, title: String, date: String?)?,
+        coverArt: (path: String, mimeType: String)?
+    ) {
+        self.artistNames = artistNames
+        self.release = release
+        self.coverArt = coverArt
+    }
+}
+
+/// How many masters a run ended each way.
+public struct RunCounts: Sendable, Equatable {
+    public var ingested = 0, updated = 0, unchanged = 0, removed = 0, rejected = 0, skipped = 0
+
+    public init(ingested: Int = 0, updated: Int = 0, unchanged: Int = 0, removed: Int = 0, rejected: Int = 0, skipped: Int = 0) {
+        self.ingested = ingested
+        self.updated = updated
+        self.unchanged = unchanged
+        self.removed = removed
+        self.rejected = rejected
+        self.skipped = skipped
+    }
+}
+
 /// Everything recorded for one ingested master, written in one transaction.
 public struct IngestedTrack: Sendable {
     public var track: Track
@@ -42,49 +74,54 @@ extension CatalogDatabase {
         }
     }
 
-    public func finishRun(id: Int64, ingested: Int, rejected: Int, at date: Date = Date()) throws {
+    /// Records the end of a run with how many masters ended each way.
+    public func finishRun(id: Int64, counts: RunCounts, at date: Date = Date()) throws {
         try writer.write { db in
             guard var run = try Run.fetchOne(db, key: id) else { return }
             run.finishedAt = date
-            run.ingestedCount = ingested
-            run.rejectedCount = rejected
+            run.ingestedCount = counts.ingested
+            run.updatedCount = counts.updated
+            run.unchangedCount = counts.unchanged
+            run.removedCount = counts.removed
+            run.rejectedCount = counts.rejected
+            run.skippedCount = counts.skipped
             try run.update(db)
         }
     }
 
-    /// Records a track with its artists, release, renditions, manifests and analysis, replacing any earlier record
-    /// of the same track id or source path, and clears an earlier rejection of that source path. When the track
-    /// belongs to a release, the release's album gain is recomputed over all its tracks with `albumLoudness`
-    /// (which gates their gating-block histograms together).
+    /// Records a track with its artists, release, renditions, manifests and analysis, replacing what an earlier
+    /// run recorded for the same track id (or another track from the same source path), and clears an earlier
+    /// rejection or skip of that path. Analysis rows are replaced when `analysis` is given, and dropped when the
+    /// audio changed without a new analysis; tracks recorded as duplicates of this one stay so only while its
+    /// audio is the same. Album gain is recomputed for the release the track leaves and the one it joins, with
+    /// `albumLoudness` (which gates the tracks' gating-block histograms together).
     public func record(_ ingested: IngestedTrack, albumLoudness: ([Data]) -> Double? = { _ in nil }) throws {
         try writer.write { db in
             var track = ingested.track
-            if let release = ingested.release {
-                let artistId = try artistID(named: release.artistName, db)
-                var row = try Release
-                    .filter(Column("title") == release.title && Column("artistId") == artistId)
-                    .fetchOne(db) ?? Release(title: release.title, artistId: artistId, date: release.date)
-                if row.date == nil { row.date = release.date }
-                if let cover = ingested.coverArt {
-                    row.coverArtPath = cover.path
-                    row.coverArtMimeType = cover.mimeType
-                }
-                try row.save(db)
-                track.releaseId = row.id
-            }
+            let previous = try Track.fetchOne(db, key: track.id)
             try Track.filter(Column("sourcePath") == track.sourcePath && Column("id") != track.id).deleteAll(db)
-            try Track.deleteOne(db, key: track.id)
-            try track.insert(db)
-            for (position, name) in ingested.artistNames.enumerated() {
-                try TrackArtist(trackId: track.id, artistId: try artistID(named: name, db), position: position)
-                    .insert(db)
-            }
+            track.releaseId = try releaseID(for: ingested, db)
+            if previous == nil { try track.insert(db) } else { try track.update(db) }
+            try replaceArtists(of: track.id, with: ingested.artistNames, db)
+            try Rendition.filter(Column("trackId") == track.id).deleteAll(db)
             for var rendition in ingested.renditions {
                 rendition.trackId = track.id
                 try rendition.insert(db)
             }
+            try ManifestFile.filter(Column("trackId") == track.id).deleteAll(db)
             for manifest in ingested.manifests {
                 try manifest.insert(db)
+            }
+            let audioChanged = previous.map { $0.audioSHA256 != track.audioSHA256 } ?? false
+            if ingested.analysis != nil || audioChanged {
+                for table in ["trackFingerprint", "fingerprintKey", "duplicate", "trackLoudness", "trackWaveform",
+                              "trackSignal"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE trackId = ?", arguments: [track.id])
+                }
+            }
+            if audioChanged {
+                try Duplicate.filter(Column("duplicateOfId") == track.id).deleteAll(db)
+                try SkippedMaster.filter(Column("duplicateOfId") == track.id).deleteAll(db)
             }
             if let analysis = ingested.analysis {
                 try analysis.fingerprint?.insert(db)
@@ -98,10 +135,70 @@ extension CatalogDatabase {
                 try analysis.waveform.insert(db)
                 try analysis.signal.insert(db)
             }
-            if let releaseId = track.releaseId {
-                try updateAlbumGain(releaseId: releaseId, albumLoudness: albumLoudness, db)
+            try updateAlbumGains(releaseIds: [previous?.releaseId, track.releaseId], albumLoudness: albumLoudness, db)
+            try RejectedMaster.deleteOne(db, key: track.sourcePath)
+            try SkippedMaster.deleteOne(db, key: track.sourcePath)
+        }
+    }
+
+    /// Updates a track's row (after its master was touched, moved or re-tagged) and, when `description` is given,
+    /// its artists, release and cover; its renditions, manifests and analysis stay. A removed track whose master
+    /// is back is live again.
+    public func updateTrack(
+        _ track: Track, description: TrackDescription?, albumLoudness: ([Data]) -> Double? = { _ in nil }
+    ) throws {
+        try writer.write { db in
+            var track = track
+            guard let previous = try Track.fetchOne(db, key: track.id) else { return }
+            if let description {
+                let entry = IngestedTrack(
+                    track: track, artistNames: description.artistNames, release: description.release,
+                    coverArt: description.coverArt, renditions: [], manifests: []
+                )
+                track.releaseId = try releaseID(for: entry, db)
+                try replaceArtists(of: track.id, with: description.artistNames, db)
+            }
+            try track.update(db)
+            if previous.releaseId != track.releaseId || previous.removedAt != track.removedAt {
+                try updateAlbumGains(releaseIds: [previous.releaseId, track.releaseId], albumLoudness: albumLoudness, db)
             }
             try RejectedMaster.deleteOne(db, key: track.sourcePath)
+            try SkippedMaster.deleteOne(db, key: track.sourcePath)
+        }
+    }
+
+    /// Marks tracks whose masters disappeared as removed (their rows and files stay; musikk-publish decides when
+    /// the files go) and recomputes their releases' album gain without them.
+    public func markRemoved(
+        trackIds: [String], at date: Date = Date(), albumLoudness: ([Data]) -> Double? = { _ in nil }
+    ) throws {
+        guard !trackIds.isEmpty else { return }
+        try writer.write { db in
+            for id in trackIds {
+                guard var track = try Track.fetchOne(db, key: id) else { continue }
+                track.removedAt = date
+                try track.update(db)
+                try updateAlbumGains(releaseIds: [track.releaseId], albumLoudness: albumLoudness, db)
+            }
+        }
+    }
+
+    /// Records a master left out as a duplicate.
+    public func recordSkipped(_ skipped: SkippedMaster) throws {
+        try writer.write { db in
+            try RejectedMaster.deleteOne(db, key: skipped.sourcePath)
+            try skipped.save(db)
+        }
+    }
+
+    /// Forgets the rejections and skips of masters that are no longer there.
+    public func forgetMasters(atPaths paths: [String]) throws {
+        guard !paths.isEmpty else { return }
+        try writer.write { db in
+            for path in paths {
+                try RejectedMaster.deleteOne(db, key: path)
+                try SkippedMaster.deleteOne(db, key: path)
+            }
         }
     }
 
@@ -122,7 +219,7 @@ extension CatalogDatabase {
                     GROUP BY trackId HAVING shared >= ?
                     ORDER BY shared DESC, trackId LIMIT ?
                 ) AS candidate
-                JOIN track ON track.id = candidate.trackId
+                JOIN track ON track.id = candidate.trackId AND track.removedAt IS NULL
                 JOIN trackFingerprint ON trackFingerprint.trackId = candidate.trackId
                 ORDER BY candidate.shared DESC, track.sourcePath
                 """, arguments: StatementArguments(keys.map { $0 as any DatabaseValueConvertible }
@@ -151,21 +248,48 @@ extension CatalogDatabase {
         }
     }
 
-    private func updateAlbumGain(releaseId: Int64, albumLoudness: ([Data]) -> Double?, _ db: Database) throws {
-        let measured = try TrackLoudness
-            .filter(sql: "trackId IN (SELECT id FROM track WHERE releaseId = ?)", arguments: [releaseId])
-            .fetchAll(db)
-        guard var release = try Release.fetchOne(db, key: releaseId) else { return }
-        let loudness = measured.isEmpty ? nil : albumLoudness(measured.map(\.gatingBlocks))
-        release.albumGainDB = loudness.map { -18 - $0 }
-        release.albumPeak = measured.map(\.trackPeak).max()
-        try release.update(db)
+    private func updateAlbumGains(releaseIds: [Int64?], albumLoudness: ([Data]) -> Double?, _ db: Database) throws {
+        for releaseId in Set(releaseIds.compactMap { $0 }).sorted() {
+            let measured = try TrackLoudness
+                .filter(sql: "trackId IN (SELECT id FROM track WHERE releaseId = ? AND removedAt IS NULL)",
+                        arguments: [releaseId])
+                .fetchAll(db)
+            guard var release = try Release.fetchOne(db, key: releaseId) else { continue }
+            let loudness = measured.isEmpty ? nil : albumLoudness(measured.map(\.gatingBlocks))
+            release.albumGainDB = loudness.map { -18 - $0 }
+            release.albumPeak = measured.map(\.trackPeak).max()
+            try release.update(db)
+        }
+    }
+
+    /// The id of the track's release, created (or its date and cover filled in) as needed; nil for a loose track.
+    private func releaseID(for entry: IngestedTrack, _ db: Database) throws -> Int64? {
+        guard let release = entry.release else { return nil }
+        let artistId = try artistID(named: release.artistName, db)
+        var row = try Release
+            .filter(Column("title") == release.title && Column("artistId") == artistId)
+            .fetchOne(db) ?? Release(title: release.title, artistId: artistId, date: release.date)
+        if row.date == nil { row.date = release.date }
+        if let cover = entry.coverArt {
+            row.coverArtPath = cover.path
+            row.coverArtMimeType = cover.mimeType
+        }
+        try row.save(db)
+        return row.id
+    }
+
+    private func replaceArtists(of trackId: String, with names: [String], _ db: Database) throws {
+        try TrackArtist.filter(Column("trackId") == trackId).deleteAll(db)
+        for (position, name) in names.enumerated() {
+            try TrackArtist(trackId: trackId, artistId: try artistID(named: name, db), position: position).insert(db)
+        }
     }
 
     /// Records why a master was rejected (replacing an earlier reason for the same path).
-    public func recordRejection(sourcePath: String, reason: String, runId: Int64?) throws {
+    public func recordRejection(_ rejection: RejectedMaster) throws {
         try writer.write { db in
-            try RejectedMaster(sourcePath: sourcePath, reason: reason, runId: runId).save(db)
+            try SkippedMaster.deleteOne(db, key: rejection.sourcePath)
+            try rejection.save(db)
         }
     }
 

@@ -10,6 +10,10 @@ public struct Run: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
     public var mastersDirectory: String
     public var ingestedCount: Int
     public var rejectedCount: Int
+    public var updatedCount: Int
+    public var unchangedCount: Int
+    public var removedCount: Int
+    public var skippedCount: Int
 
     public init(
         id: Int64? = nil,
@@ -17,8 +21,12 @@ public struct Run: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
         finishedAt: Date? = nil,
         toolVersion: String,
         mastersDirectory: String,
-        ingestedCount: Int,
-        rejectedCount: Int
+        ingestedCount: Int = 0,
+        rejectedCount: Int = 0,
+        updatedCount: Int = 0,
+        unchangedCount: Int = 0,
+        removedCount: Int = 0,
+        skippedCount: Int = 0
     ) {
         self.id = id
         self.startedAt = startedAt
@@ -27,6 +35,10 @@ public struct Run: Codable, Sendable, Equatable, FetchableRecord, MutablePersist
         self.mastersDirectory = mastersDirectory
         self.ingestedCount = ingestedCount
         self.rejectedCount = rejectedCount
+        self.updatedCount = updatedCount
+        self.unchangedCount = unchangedCount
+        self.removedCount = removedCount
+        self.skippedCount = skippedCount
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -85,7 +97,8 @@ public struct Release: Codable, Sendable, Equatable, FetchableRecord, MutablePer
 }
 
 public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    /// Stable identifier derived from the source content.
+    /// Stable identifier, assigned from the audio when the master is first ingested; it stays with the master
+    /// when it is moved, renamed, re-tagged or replaced at the same path.
     public var id: String
     public var title: String
     public var releaseId: Int64?
@@ -99,6 +112,10 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
     public var sourcePath: String
     public var sourceSHA256: String
     public var sourceSize: Int64
+    /// Modification time of the master, nanoseconds since 1970.
+    public var sourceModified: Int64
+    /// SHA-256 of the audio stream's packets: the same for a master whose tags alone changed.
+    public var audioSHA256: String
     public var sourceContainer: String
     public var sourceCodec: String
     public var sourceSampleRate: Int
@@ -109,6 +126,10 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
     /// Relative to WORK_DIR.
     public var dashManifestPath: String
     public var runId: Int64?
+    /// What produced the analysis rows (library versions and settings); nil when the track has no analysis.
+    public var analysisKey: String?
+    /// When the master disappeared from MASTERS_DIR; nil while it is there.
+    public var removedAt: Date?
 
     public init(
         id: String,
@@ -123,6 +144,8 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
         sourcePath: String,
         sourceSHA256: String,
         sourceSize: Int64,
+        sourceModified: Int64 = 0,
+        audioSHA256: String = "",
         sourceContainer: String,
         sourceCodec: String,
         sourceSampleRate: Int,
@@ -130,7 +153,9 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
         sourceChannels: Int,
         hlsMasterPath: String,
         dashManifestPath: String,
-        runId: Int64? = nil
+        runId: Int64? = nil,
+        analysisKey: String? = nil,
+        removedAt: Date? = nil
     ) {
         self.id = id
         self.title = title
@@ -144,6 +169,8 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
         self.sourcePath = sourcePath
         self.sourceSHA256 = sourceSHA256
         self.sourceSize = sourceSize
+        self.sourceModified = sourceModified
+        self.audioSHA256 = audioSHA256
         self.sourceContainer = sourceContainer
         self.sourceCodec = sourceCodec
         self.sourceSampleRate = sourceSampleRate
@@ -152,6 +179,8 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
         self.hlsMasterPath = hlsMasterPath
         self.dashManifestPath = dashManifestPath
         self.runId = runId
+        self.analysisKey = analysisKey
+        self.removedAt = removedAt
     }
 }
 
@@ -192,6 +221,11 @@ public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var averageBandwidth: Int
     /// The libraries that produced the bytes.
     public var encoderVersions: String
+    /// Source audio hash, encoder settings and library versions: a rendition whose provenance matches what a run
+    /// would produce is kept, not encoded again.
+    public var provenance: String
+    /// The segment table (a `SegmentedTrack` as JSON), from which manifests can be written again.
+    public var segmentTable: Data?
 
     public init(
         id: Int64? = nil,
@@ -206,7 +240,9 @@ public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutableP
         size: Int,
         peakBandwidth: Int,
         averageBandwidth: Int,
-        encoderVersions: String
+        encoderVersions: String,
+        provenance: String = "",
+        segmentTable: Data? = nil
     ) {
         self.id = id
         self.trackId = trackId
@@ -221,6 +257,8 @@ public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutableP
         self.peakBandwidth = peakBandwidth
         self.averageBandwidth = averageBandwidth
         self.encoderVersions = encoderVersions
+        self.provenance = provenance
+        self.segmentTable = segmentTable
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -256,14 +294,54 @@ public struct RejectedMaster: Codable, Sendable, Equatable, FetchableRecord, Per
     public var sourcePath: String
     public var reason: String
     public var runId: Int64?
+    /// The file as it was when rejected (-1, 0 and "" when unknown).
+    public var sourceSize: Int64
+    public var sourceModified: Int64
+    public var sourceSHA256: String
+    /// The validation rules and library versions the rejection holds for: while they and the file are unchanged,
+    /// later runs repeat the rejection without decoding. Nil when it depends on other masters (a copy).
+    public var rulesKey: String?
 
     public init(
         sourcePath: String,
         reason: String,
-        runId: Int64? = nil
+        runId: Int64? = nil,
+        sourceSize: Int64 = -1,
+        sourceModified: Int64 = 0,
+        sourceSHA256: String = "",
+        rulesKey: String? = nil
     ) {
         self.sourcePath = sourcePath
         self.reason = reason
+        self.runId = runId
+        self.sourceSize = sourceSize
+        self.sourceModified = sourceModified
+        self.sourceSHA256 = sourceSHA256
+        self.rulesKey = rulesKey
+    }
+}
+
+/// A master left out as a duplicate of a catalog track (`--skip-duplicates`).
+public struct SkippedMaster: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// Relative to MASTERS_DIR.
+    public var sourcePath: String
+    public var sourceSize: Int64
+    public var sourceModified: Int64
+    public var sourceSHA256: String
+    public var duplicateOfId: String
+    public var similarity: Double
+    public var runId: Int64?
+
+    public init(
+        sourcePath: String, sourceSize: Int64, sourceModified: Int64, sourceSHA256: String, duplicateOfId: String,
+        similarity: Double, runId: Int64?
+    ) {
+        self.sourcePath = sourcePath
+        self.sourceSize = sourceSize
+        self.sourceModified = sourceModified
+        self.sourceSHA256 = sourceSHA256
+        self.duplicateOfId = duplicateOfId
+        self.similarity = similarity
         self.runId = runId
     }
 }

@@ -15,6 +15,8 @@ public final class Fingerprinter {
     public static let sampleRate = 11_025
     /// `fpcalc`'s default `-length`: the fingerprint AcoustID looks up covers the first 120 seconds.
     public static let lookupSeconds = 120
+    /// The linked library, e.g. `chromaprint 1.5.1`: part of a fingerprint's provenance.
+    public static var libraryVersion: String { "chromaprint " + String(cString: chromaprint_get_version()) }
 
     private var context: OpaquePointer?
     /// Samples still accepted, nil without a limit.

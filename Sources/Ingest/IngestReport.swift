@@ -6,10 +6,27 @@ public struct IngestReport: Codable, Sendable, Equatable {
     public var files: [FileReport]
 
     public struct Summary: Codable, Sendable, Equatable {
+        /// New tracks.
         public var ingested: Int
+        /// Tracks changed in any way (see `FileReport.changes`).
+        public var updated: Int
+        /// Masters and their tracks as the last run left them.
+        public var unchanged: Int
+        /// Tracks whose master disappeared.
+        public var removed: Int
         public var rejected: Int
         /// Duplicates left out (`--skip-duplicates`).
         public var skipped: Int
+
+        init(_ files: [FileReport]) {
+            let counts = Dictionary(grouping: files, by: \.status).mapValues(\.count)
+            ingested = counts[.ingested] ?? 0
+            updated = counts[.updated] ?? 0
+            unchanged = counts[.unchanged] ?? 0
+            removed = counts[.removed] ?? 0
+            rejected = counts[.rejected] ?? 0
+            skipped = counts[.skipped] ?? 0
+        }
     }
 
     /// Exit status a run with this report ends with: 0 all ingested (or skipped as asked), 3 some rejected.
@@ -19,13 +36,27 @@ public struct IngestReport: Codable, Sendable, Equatable {
 /// One master's outcome.
 public struct FileReport: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
-        /// Skipped: a duplicate of a track already in the catalog, left out as `--skip-duplicates` asks.
-        case ingested, rejected, skipped
+        /// A new track.
+        case ingested
+        /// An existing track changed: see ``FileReport/changes``.
+        case updated
+        /// Nothing to do: the master and the track's files are as the last run left them.
+        case unchanged
+        /// The master disappeared; its track is marked removed (its files stay until published away).
+        case removed
+        case rejected
+        /// A duplicate of a track already in the catalog, left out as `--skip-duplicates` asks.
+        case skipped
     }
 
-    /// Relative to MASTERS_DIR.
+    /// Relative to MASTERS_DIR (for a removed track, where its master was).
     public var path: String
     public var status: Status
+    /// What changed, for an updated track: `audio`, `moved`, `tags`, `renditions`, `analysis`, `repaired`,
+    /// `restored`.
+    public var changes: [TrackChange]?
+    /// Where a moved master was before.
+    public var previousPath: String?
     /// One line naming the file, what is wrong and what to do (rejected masters).
     public var error: String?
     public var trackID: String?
@@ -49,7 +80,8 @@ public struct FileReport: Codable, Sendable, Equatable {
     public var warnings: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case path, status, error, renditions, fingerprint, similarity, loudness, waveform, signal, warnings
+        case path, status, changes, error, renditions, fingerprint, similarity, loudness, waveform, signal, warnings
+        case previousPath = "previous_path"
         case trackID = "track_id"
         case durationSeconds = "duration_seconds"
         case hlsMaster = "hls_master"
@@ -135,5 +167,37 @@ public struct RenditionReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case codec, bitrate, channels, path
         case sampleRate = "sample_rate"
+    }
+}
+
+/// What `--dry-run` prints with `--json`: what a run would do, and nothing written.
+public struct DryRunReport: Codable, Sendable, Equatable {
+    public var tool: String
+    public var version: String
+    public var dryRun = true
+    /// Masters per action: `new`, `changed`, `moved`, `removed`, `unchanged`, `rejected`, `skipped`.
+    public var summary: [String: Int]
+    public var files: [Entry]
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public var path: String
+        /// `new`, `changed`, `moved`, `removed`, `unchanged`, `rejected` or `skipped`.
+        public var action: String
+        public var trackID: String?
+        public var previousPath: String?
+        public var changes: [TrackChange]?
+        /// Why a master is rejected.
+        public var reason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case path, action, changes, reason
+            case trackID = "track_id"
+            case previousPath = "previous_path"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tool, version, summary, files
+        case dryRun = "dry_run"
     }
 }

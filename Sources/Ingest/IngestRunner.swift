@@ -32,8 +32,10 @@ public struct IngestOptions: Sendable {
 
 /// Progress of a run, reported from worker threads as it happens.
 public enum IngestEvent: Sendable {
-    /// Scanning found `total` candidates.
-    case scanned(total: Int)
+    /// The lock of a run that did not finish was taken over, and `leftovers` half-written outputs cleaned up.
+    case recovered(interruptedRun: String?, leftovers: Int)
+    /// The masters folder was compared with the catalog: `total` masters need decoding, the rest do not.
+    case scanned(total: Int, unchanged: Int)
     /// A master is done, either way; `audioSeconds` is how much audio it had (0 when rejected).
     case finished(FileReport, audioSeconds: Double)
 }
@@ -43,6 +45,8 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
     case mastersDirectory(path: String, detail: String)
     case workDirectory(path: String, detail: String)
     case catalog(path: String, detail: String)
+    /// Another run holds the work folder's lock.
+    case busy(path: String, holder: String)
 
     public var description: String {
         switch self {
@@ -52,11 +56,21 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
             return "\(path): cannot use the work folder (\(detail)); check free space and permissions"
         case let .catalog(path, detail):
             return "\(path): catalog error (\(detail)); check free space, or move a damaged catalog aside"
+        case let .busy(path, holder):
+            return "\(path): the work folder is in use by \(holder); wait for that run to finish "
+                + "(its lock is \(path)/musikk.lock, released when the process ends)"
         }
+    }
+
+    /// The process exit status for the error: 4 for a busy work folder, 1 otherwise.
+    public var exitCode: Int32 {
+        if case .busy = self { return 4 }
+        return 1
     }
 }
 
 /// Ingests every master under a folder into a work folder: media, manifests, covers and the catalog.
+/// A run first compares the folder with the catalog and then does only what changed (see ``RunPlanner``).
 /// A rejected master costs the others nothing; only problems with the folders or the catalog stop the run.
 public struct IngestRunner: Sendable {
     public let options: IngestOptions
@@ -65,45 +79,144 @@ public struct IngestRunner: Sendable {
         self.options = options
     }
 
-    /// Runs to the end and returns the report, files sorted by path.
+    /// Runs to the end and returns the report, files sorted by path. Holds the work folder's lock throughout.
     public func run(progress: @escaping @Sendable (IngestEvent) -> Void = { _ in }) throws(IngestError) -> IngestReport {
-        let work = options.workDirectory
-        let candidates: [MasterCandidate]
-        do {
-            candidates = try MasterScanner.scan(options.mastersDirectory, excluding: work)
-        } catch {
-            throw .mastersDirectory(path: options.mastersDirectory.path, detail: error.localizedDescription)
-        }
-        let layout = WorkLayout(root: work)
+        let layout = WorkLayout(root: options.workDirectory)
         do {
             try layout.create()
         } catch {
-            throw .workDirectory(path: work.path, detail: error.localizedDescription)
+            throw .workDirectory(path: layout.root.path, detail: error.localizedDescription)
+        }
+        let lock = try WorkLock(work: layout.root, exclusive: true, command: "musikk-ingest")
+        var finished = false
+        defer { lock.release(finished: finished) }
+        do {
+            let leftovers = try layout.recover()
+            if lock.interrupted != nil || leftovers > 0 {
+                progress(.recovered(interruptedRun: lock.interrupted?.description, leftovers: leftovers))
+            }
+        } catch {
+            throw .workDirectory(path: layout.root.path, detail: "cleaning up after an interrupted run: \(error.localizedDescription)")
         }
         let catalog: CatalogDatabase
-        let runID: Int64
+        let snapshot: CatalogSnapshot
         do {
             catalog = try CatalogDatabase.open(atPath: layout.catalog.path)
+            snapshot = try catalog.snapshot()
+        } catch {
+            throw .catalog(path: layout.catalog.path, detail: "\(error)")
+        }
+        let planner = try planner(snapshot: snapshot, layout: layout)
+        let plan = planner.plan()
+        let runID: Int64
+        do {
+            try catalog.forgetMasters(atPaths: planner.vanishedMasters())
             runID = try catalog.startRun(toolVersion: MusikkVersion.current, mastersDirectory: options.mastersDirectory.path)
         } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
         }
-        progress(.scanned(total: candidates.count))
-
-        let shared = Mutex<(next: Int, reports: [FileReport], claimedIDs: [String: String], fatal: IngestError?)>(
-            (0, [], [:], nil)
-        )
         let worker = MasterWorker(
             options: options, layout: layout, catalog: catalog, runID: runID,
             cpuTokens: DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
         )
+        let builds = plan.compactMap { entry -> (PlannedMaster, PipelineWork)? in
+            if case let .build(work) = entry.action { return (entry, work) }
+            return nil
+        }
+        progress(.scanned(total: builds.count, unchanged: plan.count - builds.count))
+
+        // Removals first (a build's duplicate lookup must not match a track that is gone), then the catalog-only
+        // outcomes in path order, then the builds.
+        var reports: [FileReport] = []
+        for entry in plan.filter({ if case .remove = $0.action { true } else { false } })
+            + plan.filter({ switch $0.action { case .remove, .build: false; default: true } }) {
+            let report = try worker.apply(entry)
+            reports.append(report)
+            if report.status != .unchanged { progress(.finished(report, audioSeconds: 0)) }
+        }
+        reports += try build(builds, worker: worker, progress: progress)
+        reports.sort { ($0.path, $0.status.rawValue) < ($1.path, $1.status.rawValue) }
+
+        do {
+            // Album gain covers the release's tracks as the catalog holds them now that every master is recorded.
+            let albums = try catalog.albumGains(ofTracks: reports.compactMap { $0.loudness == nil ? nil : $0.trackID })
+            for index in reports.indices {
+                guard let id = reports[index].trackID, let album = albums[id] else { continue }
+                reports[index].loudness?.albumGainDB = album.gainDB.map(MasterWorker.rounded)
+                reports[index].loudness?.albumPeak = album.peak.map(MasterWorker.rounded)
+            }
+            let summary = IngestReport.Summary(reports)
+            try catalog.finishRun(id: runID, counts: RunCounts(
+                ingested: summary.ingested, updated: summary.updated, unchanged: summary.unchanged,
+                removed: summary.removed, rejected: summary.rejected, skipped: summary.skipped
+            ))
+            finished = true
+            return IngestReport(tool: "musikk-ingest", version: MusikkVersion.current, summary: summary, files: reports)
+        } catch {
+            throw .catalog(path: layout.catalog.path, detail: "\(error)")
+        }
+    }
+
+    /// What a run would do, from the catalog as it is; reads masters (to hash them) but writes nothing. Waits for
+    /// no one: a run in progress makes it fail with ``IngestError/busy(path:holder:)``.
+    public func dryRun() throws(IngestError) -> DryRunReport {
+        let layout = WorkLayout(root: options.workDirectory)
+        var snapshot = CatalogSnapshot.empty
+        var lock: WorkLock?
+        defer { lock?.release(finished: false) }
+        if FileManager.default.fileExists(atPath: layout.root.appendingPathComponent("musikk.lock").path) {
+            lock = try WorkLock(work: layout.root, exclusive: false, command: "musikk-ingest --dry-run")
+        }
+        if FileManager.default.fileExists(atPath: layout.catalog.path) {
+            do {
+                snapshot = try CatalogDatabase.openReadOnly(atPath: layout.catalog.path).snapshot()
+            } catch {
+                throw .catalog(path: layout.catalog.path, detail: "\(error)")
+            }
+        }
+        let plan = try planner(snapshot: snapshot, layout: layout).plan()
+        let files = plan.map { entry in
+            var reason: String?
+            switch entry.action {
+            case let .reject(rejection, _): reason = rejection.description
+            case let .rejectAgain(rejected): reason = rejected.reason
+            default: break
+            }
+            let action = entry.summaryAction
+            return DryRunReport.Entry(
+                path: entry.path, action: action, trackID: entry.trackID, previousPath: entry.previousPath,
+                changes: ["changed", "moved"].contains(action) ? entry.changes.sorted() : nil, reason: reason
+            )
+        }.sorted { $0.path < $1.path }
+        var summary = Dictionary(uniqueKeysWithValues: ["new", "changed", "moved", "removed", "unchanged", "rejected", "skipped"].map { ($0, 0) })
+        for file in files { summary[file.action, default: 0] += 1 }
+        return DryRunReport(tool: "musikk-ingest", version: MusikkVersion.current, summary: summary, files: files)
+    }
+
+    private func planner(snapshot: CatalogSnapshot, layout: WorkLayout) throws(IngestError) -> RunPlanner {
+        let candidates: [MasterCandidate]
+        do {
+            candidates = try MasterScanner.scan(options.mastersDirectory, excluding: layout.root)
+        } catch {
+            throw .mastersDirectory(path: options.mastersDirectory.path, detail: error.localizedDescription)
+        }
+        return RunPlanner(candidates: candidates, snapshot: snapshot, profile: options.profile, layout: layout, jobs: options.jobs)
+    }
+
+    /// Builds `jobs` masters at a time, largest first, and records them in that order.
+    private func build(
+        _ builds: [(PlannedMaster, PipelineWork)], worker: MasterWorker,
+        progress: @escaping @Sendable (IngestEvent) -> Void
+    ) throws(IngestError) -> [FileReport] {
+        let shared = Mutex<(next: Int, reports: [FileReport], fatal: IngestError?)>((0, [], nil))
         let turns = CommitTurns()
         // Largest first, so the master left running alone at the end is a short one (longest-processing-time-first
-        // scheduling); ties in path order. The report is sorted by path whatever the order of work.
-        let order = candidates.indices.sorted {
-            (candidates[$0].size, candidates[$1].relativePath) > (candidates[$1].size, candidates[$0].relativePath)
+        // scheduling); ties in path order. Commits follow this order too, whatever the order the builds end in.
+        let order = builds.indices.sorted {
+            let (first, second) = (builds[$0].0, builds[$1].0)
+            return (first.candidate?.size ?? 0, second.path) > (second.candidate?.size ?? 0, first.path)
         }
-        let workers = (0..<min(options.jobs, max(candidates.count, 1))).map { _ in
+        let workers = (0..<min(options.jobs, max(builds.count, 1))).map { _ in
             { @Sendable in
                 while true {
                     let claimed = shared.withLock { state -> (turn: Int, index: Int)? in
@@ -114,13 +227,7 @@ public struct IngestRunner: Sendable {
                     guard let (turn, index) = claimed else { return }
                     let prepared: PreparedMaster
                     do throws(IngestError) {
-                        prepared = try worker.prepare(candidates[index]) { id, path in
-                            shared.withLock { state in
-                                if let other = state.claimedIDs[id] { return other }
-                                state.claimedIDs[id] = path
-                                return nil
-                            }
-                        }
+                        prepared = try worker.prepare(builds[index].0, work: builds[index].1)
                     } catch {
                         shared.withLock { if $0.fatal == nil { $0.fatal = error } }
                         turns.submit(turn) {}
@@ -145,59 +252,9 @@ public struct IngestRunner: Sendable {
             }
         }
         startThreads(workers).wait()
-
         let state = shared.withLock { $0 }
         if let fatal = state.fatal { throw fatal }
-        var reports = state.reports.sorted { $0.path < $1.path }
-        do {
-            // Album gain covers the release's tracks as the catalog holds them now that every master is recorded.
-            let albums = try catalog.albumGains(ofTracks: reports.compactMap { $0.loudness == nil ? nil : $0.trackID })
-            for index in reports.indices {
-                guard let id = reports[index].trackID, let album = albums[id] else { continue }
-                reports[index].loudness?.albumGainDB = album.gainDB.map(MasterWorker.rounded)
-                reports[index].loudness?.albumPeak = album.peak.map(MasterWorker.rounded)
-            }
-        } catch {
-            throw .catalog(path: layout.catalog.path, detail: "\(error)")
-        }
-        let summary = IngestReport.Summary(
-            ingested: reports.filter { $0.status == .ingested }.count,
-            rejected: reports.filter { $0.status == .rejected }.count,
-            skipped: reports.filter { $0.status == .skipped }.count
-        )
-        do {
-            try catalog.finishRun(id: runID, ingested: summary.ingested, rejected: summary.rejected)
-        } catch {
-            throw .catalog(path: layout.catalog.path, detail: "\(error)")
-        }
-        return IngestReport(tool: "musikk-ingest", version: MusikkVersion.current, summary: summary, files: reports)
-    }
-}
-
-/// Where things go inside WORK_DIR.
-struct WorkLayout: Sendable {
-    let root: URL
-
-    var catalog: URL { root.appendingPathComponent("catalog.sqlite") }
-    var tracks: URL { root.appendingPathComponent("tracks", isDirectory: true) }
-    var covers: URL { root.appendingPathComponent("covers", isDirectory: true) }
-
-    /// A finished track's directory.
-    func track(_ id: String) -> URL { tracks.appendingPathComponent(id, isDirectory: true) }
-    /// Where a track is built before it is renamed into place.
-    func partialTrack(_ id: String) -> URL { tracks.appendingPathComponent(".partial-\(id)", isDirectory: true) }
-
-    func create() throws {
-        for directory in [root, tracks, covers] {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        }
-        guard FileManager.default.isWritableFile(atPath: root.path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: root.path])
-        }
-    }
-
-    func relative(_ url: URL) -> String {
-        String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
+        return state.reports
     }
 }
 
@@ -232,366 +289,3 @@ final class CommitTurns: @unchecked Sendable {
     }
 }
 
-/// A master after decoding and packaging, before it is recorded: what the commit needs.
-enum PreparedMaster: Sendable {
-    case rejected(MasterCandidate, Rejection)
-    case packaged(PackagedMaster)
-}
-
-/// A master packaged into its `.partial` track directory.
-struct PackagedMaster: Sendable {
-    var candidate: MasterCandidate
-    var trackID: String
-    var digest: String
-    var size: Int64
-    var partial: URL
-    var output: PipelineOutput
-    var source: SourceAudioFormat
-    var tags: [String: String]
-    var coverArt: CoverArt?
-}
-
-/// Ingests one master: hash, decode once through the pipeline, place outputs atomically, record in the catalog.
-struct MasterWorker: Sendable {
-    let options: IngestOptions
-    let layout: WorkLayout
-    let catalog: CatalogDatabase
-    let runID: Int64
-    let cpuTokens: DispatchSemaphore
-
-    /// Hashes, decodes and packages a master into its `.partial` directory (the slow part, run in parallel).
-    /// - Parameter claim: claims a track id for a path; returns the path that already holds it, if any.
-    /// - Throws: ``IngestError`` only for failures that stop the run (the work folder).
-    func prepare(_ candidate: MasterCandidate, claim: (String, String) -> String?) throws(IngestError) -> PreparedMaster {
-        do {
-            return .packaged(try package(candidate, claim: claim))
-        } catch let rejection as Rejection {
-            return .rejected(candidate, rejection)
-        } catch let error as IngestError {
-            throw error
-        } catch let failure as WriteFailure {
-            throw .workDirectory(path: failure.path, detail: failure.description)
-        } catch {
-            throw .workDirectory(path: layout.root.path, detail: "\(error)")
-        }
-    }
-
-    /// Records a prepared master: its rejection, or the duplicate lookup, placement and catalog rows.
-    /// - Throws: ``IngestError`` only for failures that stop the run (the catalog, the work folder).
-    func commit(_ prepared: PreparedMaster) throws(IngestError) -> (FileReport, Double) {
-        do {
-            switch prepared {
-            case let .rejected(candidate, rejection):
-                try catalog.recordRejection(sourcePath: candidate.relativePath, reason: rejection.description, runId: runID)
-                return (FileReport(path: candidate.relativePath, status: .rejected, error: rejection.description), 0)
-            case let .packaged(master):
-                return try record(master)
-            }
-        } catch let error as IngestError {
-            throw error
-        } catch {
-            throw .catalog(path: layout.catalog.path, detail: "\(error)")
-        }
-    }
-
-    /// Removes what a prepared master left behind when the run stops before recording it.
-    func discard(_ prepared: PreparedMaster) {
-        if case let .packaged(master) = prepared {
-            try? FileManager.default.removeItem(at: master.partial)
-        }
-    }
-
-    private func package(_ candidate: MasterCandidate, claim: (String, String) -> String?) throws -> PackagedMaster {
-        let path = candidate.url.path
-        if candidate.isDirectory {
-            throw Rejection(description: "\(path): is a directory named like an audio file, not a master; "
-                + "rename it or move the audio out of it")
-        }
-        let (digest, size) = try Self.sha256(of: candidate.url)
-        guard size > 0 else {
-            throw Rejection(description: "\(path): empty file (0 bytes); copy the master again")
-        }
-        let trackID = String(digest.prefix(20))
-        if let other = claim(trackID, candidate.relativePath) {
-            throw Rejection(description: "\(path): same content as \(other), which this run already ingests; "
-                + "remove the copy")
-        }
-
-        let decoder: AudioDecoder
-        do {
-            decoder = try AudioDecoder(path: path, strict: options.profile.validation.rejectDamaged)
-        } catch {
-            throw Rejection(description: error.description)
-        }
-        let partial = layout.partialTrack(trackID)
-        try? FileManager.default.removeItem(at: partial)
-        do {
-            try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
-        } catch {
-            throw IngestError.workDirectory(path: partial.path, detail: error.localizedDescription)
-        }
-        let output: PipelineOutput
-        do {
-            output = try MasterPipeline(profile: options.profile, directory: partial, cpuTokens: cpuTokens).run(
-                decoder: decoder, displayPath: path
-            )
-        } catch {
-            try? FileManager.default.removeItem(at: partial)
-            throw error
-        }
-        return PackagedMaster(
-            candidate: candidate, trackID: trackID, digest: digest, size: size, partial: partial, output: output,
-            source: decoder.format, tags: decoder.tags, coverArt: decoder.coverArt
-        )
-    }
-
-    private func record(_ master: PackagedMaster) throws -> (FileReport, Double) {
-        let (candidate, trackID, digest, size, partial, output) =
-            (master.candidate, master.trackID, master.digest, master.size, master.partial, master.output)
-        let keys = output.analysis?.fingerprint.map { FingerprintMatcher.indexKeys(of: $0.raw) } ?? []
-        let duplicate = try findDuplicate(of: output.analysis?.fingerprint, keys: keys, trackID: trackID)
-        if let duplicate, options.profile.analysis.skipDuplicates {
-            try? FileManager.default.removeItem(at: partial)
-            var report = FileReport(path: candidate.relativePath, status: .skipped, trackID: trackID)
-            report.duplicateOf = DuplicateReport(trackID: duplicate.trackID, path: duplicate.path)
-            report.similarity = duplicate.similarity
-            report.fingerprint = output.analysis?.fingerprint?.compressed
-            return (report, output.durationSeconds)
-        }
-        let cover = try storeCoverArt(master.coverArt, master: candidate.url)
-        try place(partial, as: layout.track(trackID))
-
-        let metadata = TrackMetadata(tags: master.tags, relativePath: candidate.relativePath)
-        let trackDirectory = layout.relative(layout.track(trackID))
-        let renditions = output.renditions.map { written in
-            Rendition(
-                trackId: trackID, name: written.rung.name, codec: written.settings.codec.rawValue,
-                bitrate: written.settings.bitrate, sampleRate: written.settings.sampleRate,
-                channels: written.settings.channels, layout: written.track.layout.rawValue,
-                path: "\(trackDirectory)/\(written.mediaPath)", size: written.track.totalSize,
-                peakBandwidth: HLSPlaylists.peakSegmentBitrate(of: written.track),
-                averageBandwidth: HLSPlaylists.averageSegmentBitrate(of: written.track),
-                encoderVersions: FFmpegVersions.summary
-            )
-        }
-        let hlsMaster = "\(trackDirectory)/\(TrackFiles.hlsMaster)"
-        let dash = "\(trackDirectory)/\(TrackFiles.dashManifest)"
-        let manifests = [ManifestFile(trackId: trackID, kind: .hlsMaster, path: hlsMaster),
-                         ManifestFile(trackId: trackID, kind: .dash, path: dash)]
-            + output.renditions.map {
-                ManifestFile(trackId: trackID, kind: .hlsMedia, path: "\(trackDirectory)/\($0.playlistPath)")
-            }
-        let source = master.source
-        let track = Track(
-            id: trackID, title: metadata.title, releaseId: nil, trackNumber: metadata.trackNumber,
-            discNumber: metadata.discNumber, isrc: metadata.isrc, genre: metadata.genre, date: metadata.date,
-            durationSeconds: output.durationSeconds, sourcePath: candidate.relativePath, sourceSHA256: digest,
-            sourceSize: size, sourceContainer: source.containerName, sourceCodec: source.codecName,
-            sourceSampleRate: source.sampleRate, sourceBitDepth: source.bitsPerSample,
-            sourceChannels: source.channels, hlsMasterPath: hlsMaster, dashManifestPath: dash, runId: runID
-        )
-        let release = metadata.album.map { album in
-            (artistName: metadata.albumArtist ?? metadata.artists.first ?? TrackMetadata.unknownArtist,
-             title: album, date: metadata.date)
-        }
-        let analysisRecords = output.analysis.map {
-            Self.records(of: $0, keys: keys, trackID: trackID, trackDirectory: trackDirectory, duplicate: duplicate)
-        }
-        try catalog.record(
-            IngestedTrack(
-                track: track, artistNames: metadata.artists, release: release, coverArt: cover,
-                renditions: renditions, manifests: manifests, analysis: analysisRecords
-            ),
-            albumLoudness: { histograms in GatingBlocks.integratedLoudness(of: histograms.compactMap(GatingBlocks.init(encoded:))) }
-        )
-
-        var report = FileReport(
-            path: candidate.relativePath, status: .ingested, trackID: trackID,
-            durationSeconds: (output.durationSeconds * 1000).rounded() / 1000,
-            hlsMaster: hlsMaster, dashMPD: dash,
-            renditions: renditions.map {
-                RenditionReport(codec: $0.codec, bitrate: $0.bitrate, sampleRate: $0.sampleRate, channels: $0.channels,
-                                path: $0.path)
-            }
-        )
-        if let analysis = output.analysis, let records = analysisRecords {
-            report.fingerprint = analysis.fingerprint?.compressed
-            report.duplicateOf = duplicate.map { DuplicateReport(trackID: $0.trackID, path: $0.path) }
-            report.similarity = duplicate?.similarity
-            report.loudness = LoudnessReport(
-                integratedLUFS: analysis.loudness.integratedLUFS.map(Self.rounded),
-                rangeLU: Self.rounded(analysis.loudness.rangeLU),
-                truePeakDBTP: Self.rounded(analysis.loudness.truePeakDBTP),
-                samplePeakDBFS: Self.rounded(analysis.loudness.samplePeakDBFS),
-                trackGainDB: analysis.loudness.trackGainDB.map(Self.rounded)
-            )
-            report.waveform = WaveformReport(
-                json: records.waveform.jsonPath, dat: records.waveform.dataPath,
-                pixelsPerSecond: records.waveform.pixelsPerSecond, samplesPerPixel: records.waveform.samplesPerPixel
-            )
-            let signal = analysis.signal
-            report.signal = SignalCheckReport(
-                clippedRuns: signal.clippedRuns, clippedSamples: signal.clippedSamples,
-                dcOffset: records.signal.dcOffset, leadingSilenceSeconds: Self.rounded(signal.leadingSilenceSeconds),
-                trailingSilenceSeconds: Self.rounded(signal.trailingSilenceSeconds)
-            )
-            report.warnings = signal.warnings.isEmpty ? nil : signal.warnings
-        }
-        return (report, output.durationSeconds)
-    }
-
-    /// A catalog track found to be the same recording.
-    struct FoundDuplicate {
-        var trackID: String
-        var path: String
-        var similarity: Double
-        var offsetSeconds: Double
-    }
-
-    /// Share of the longer fingerprint two tracks must overlap by to count as one recording (not an excerpt).
-    static let duplicateCoverage = 0.8
-
-    /// Looks the fingerprint up in the catalog's index and aligns the few candidates that share many keys.
-    /// Of the matches, one not itself a duplicate (the first copy recorded: the original) is preferred, so every
-    /// copy points at the same track; then the most similar.
-    private func findDuplicate(of fingerprint: Fingerprint?, keys: [Int64], trackID: String) throws -> FoundDuplicate? {
-        guard let fingerprint else { return nil }
-        let candidates = try catalog.duplicateCandidates(
-            keys: keys, excluding: trackID, minimumSharedKeys: max(2, keys.count / 10), limit: 10
-        )
-        let matches = candidates.compactMap { candidate -> (FoundDuplicate, isDuplicate: Bool)? in
-            let raw = Fingerprint.raw(fromBytes: [UInt8](candidate.fingerprintRaw))
-            guard let match = FingerprintMatcher.match(fingerprint.raw, raw),
-                  match.similarity >= options.profile.analysis.duplicateThreshold,
-                  match.coverage >= Self.duplicateCoverage else { return nil }
-            let found = FoundDuplicate(
-                trackID: candidate.trackId, path: candidate.sourcePath, similarity: Self.rounded(match.similarity),
-                offsetSeconds: match.offsetSeconds
-            )
-            return (found, candidate.isDuplicate)
-        }
-        return matches.min { first, second in
-            if first.isDuplicate != second.isDuplicate { return !first.isDuplicate }
-            if first.0.similarity != second.0.similarity { return first.0.similarity > second.0.similarity }
-            return first.0.path < second.0.path
-        }?.0
-    }
-
-    private static func records(
-        of analysis: TrackAnalysis, keys: [Int64], trackID: String, trackDirectory: String, duplicate: FoundDuplicate?
-    ) -> TrackAnalysisRecords {
-        let fingerprint = analysis.fingerprint.map { full in
-            TrackFingerprint(
-                trackId: trackID, fingerprint: full.compressed, fingerprintRaw: Data(full.rawBytes),
-                lookupFingerprint: analysis.lookupFingerprint?.compressed ?? full.compressed,
-                lookupFingerprintRaw: Data(analysis.lookupFingerprint?.rawBytes ?? full.rawBytes)
-            )
-        }
-        let loudness = analysis.loudness
-        let signal = analysis.signal
-        let worstOffset = signal.dcOffset.max { abs($0) < abs($1) } ?? 0
-        return TrackAnalysisRecords(
-            fingerprint: fingerprint,
-            fingerprintKeys: keys,
-            duplicates: duplicate.map {
-                [Duplicate(trackId: trackID, duplicateOfId: $0.trackID, similarity: $0.similarity, offsetSeconds: $0.offsetSeconds)]
-            } ?? [],
-            loudness: TrackLoudness(
-                trackId: trackID, integratedLUFS: loudness.integratedLUFS, rangeLU: loudness.rangeLU,
-                samplePeakDBFS: loudness.samplePeakDBFS, truePeakDBTP: loudness.truePeakDBTP,
-                trackGainDB: loudness.trackGainDB, trackPeak: loudness.truePeak, gatingBlocks: loudness.blocks.encoded
-            ),
-            waveform: TrackWaveform(
-                trackId: trackID, jsonPath: "\(trackDirectory)/\(TrackFiles.waveformJSON)",
-                dataPath: "\(trackDirectory)/\(TrackFiles.waveformData)", pixelsPerSecond: analysis.waveform.pixelsPerSecond,
-                samplesPerPixel: analysis.waveform.samplesPerPixel, bits: analysis.waveform.bits,
-                channels: analysis.waveform.channels
-            ),
-            signal: TrackSignal(
-                trackId: trackID, clippedRuns: signal.clippedRuns, clippedSamples: signal.clippedSamples,
-                dcOffset: (worstOffset * 1_000_000).rounded() / 1_000_000,
-                leadingSilenceSeconds: signal.leadingSilenceSeconds, trailingSilenceSeconds: signal.trailingSilenceSeconds,
-                warnings: signal.warnings.joined(separator: "\n")
-            )
-        )
-    }
-
-    /// Three decimals: what the figures are good for, and stable across platforms' float printing.
-    static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
-
-    /// Stores the embedded picture (or a cover image beside the master) under a name derived from its bytes.
-    private func storeCoverArt(_ embedded: CoverArt?, master: URL) throws -> (path: String, mimeType: String)? {
-        let art: CoverArt
-        if let embedded {
-            art = embedded
-        } else if let file = MasterScanner.folderCover(beside: master), let data = try? Data(contentsOf: file) {
-            let png = file.pathExtension.lowercased() == "png"
-            art = CoverArt(data: data, mimeType: png ? "image/png" : "image/jpeg", fileExtension: png ? "png" : "jpg")
-        } else {
-            return nil
-        }
-        let name = SHA256.hash(data: art.data).hexString.prefix(20) + "." + art.fileExtension
-        let destination = layout.covers.appendingPathComponent(String(name))
-        if !FileManager.default.fileExists(atPath: destination.path) {
-            let temporary = layout.covers.appendingPathComponent(".partial-\(name)-\(UUID().uuidString)")
-            do {
-                try art.data.write(to: temporary)
-                try FileManager.default.moveItem(at: temporary, to: destination)
-            } catch {
-                try? FileManager.default.removeItem(at: temporary)
-                if !FileManager.default.fileExists(atPath: destination.path) {
-                    throw IngestError.workDirectory(path: destination.path, detail: error.localizedDescription)
-                }
-            }
-        }
-        return (layout.relative(destination), art.mimeType)
-    }
-
-    /// Renames a finished directory into place, replacing an older one.
-    private func place(_ partial: URL, as destination: URL) throws {
-        let manager = FileManager.default
-        do {
-            if manager.fileExists(atPath: destination.path) {
-                let old = destination.deletingLastPathComponent()
-                    .appendingPathComponent(".replaced-\(destination.lastPathComponent)-\(UUID().uuidString)")
-                try manager.moveItem(at: destination, to: old)
-                try manager.moveItem(at: partial, to: destination)
-                try manager.removeItem(at: old)
-            } else {
-                try manager.moveItem(at: partial, to: destination)
-            }
-        } catch {
-            throw IngestError.workDirectory(path: destination.path, detail: error.localizedDescription)
-        }
-    }
-
-    /// SHA-256 (hex) and size of a file, read in 1 MiB blocks.
-    static func sha256(of url: URL) throws -> (String, Int64) {
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw Rejection(description: "\(url.path): cannot be read (\(error.localizedDescription)); check permissions")
-        }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        do {
-            while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
-                hasher.update(data: block)
-                size += Int64(block.count)
-            }
-        } catch {
-            throw Rejection(description: "\(url.path): read error (\(error.localizedDescription)); check the disk")
-        }
-        return (hasher.finalize().hexString, size)
-    }
-}
-
-extension Sequence where Element == UInt8 {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
-}
-
-extension SHA256.Digest {
-    var hexString: String { Array(self).hexString }
-}

@@ -16,11 +16,15 @@ struct WrittenRendition: Sendable {
     var mediaPath: String
     /// The rendition's HLS media playlist, relative to the track directory.
     var playlistPath: String
+    /// Kept from an earlier run (its files carried over) rather than encoded now.
+    var reused: Bool
 }
 
 /// What a master's pipeline produced, in the track's (still temporary) directory.
 struct PipelineOutput: Sendable {
-    var durationSeconds: Double
+    /// Nil when nothing was decoded (only manifests were written).
+    var durationSeconds: Double?
+    /// Every rendition of the ladder, encoded now or reused, in ladder order.
     var renditions: [WrittenRendition]
     /// Nil when the profile turns analysis off.
     var analysis: TrackAnalysis?
@@ -44,10 +48,23 @@ struct WriteFailure: Error, Sendable, CustomStringConvertible {
     var description: String
 }
 
+/// What a master's pipeline is to produce: the whole ladder and analysis for a new master, or, for a track an
+/// earlier run made, only what is missing or out of date.
+struct PipelineWork: Sendable {
+    /// The rungs to encode.
+    var rungs: [Profile.Rung]
+    /// Renditions an earlier run wrote (files already in the directory), by rung name, for the manifests.
+    var reused: [String: SegmentedTrack] = [:]
+    var analyse: Bool
+
+    /// Whether the master has to be decoded at all (else only the manifests are written).
+    var decodes: Bool { !rungs.isEmpty || analyse }
+}
+
 /// Runs one master through the ladder: decodes it once on the calling thread, converts the PCM once per output
 /// format, and feeds every encoder and the two analysis tasks (fingerprint; loudness, waveform and signal checks)
 /// on their own threads through bounded queues (constant memory whatever the length), each encoder writing its
-/// CMAF rendition as it goes. Then writes the HLS and DASH manifests.
+/// CMAF rendition as it goes. Then writes the HLS and DASH manifests of the whole ladder.
 struct MasterPipeline {
     let profile: Profile
     /// Where the renditions and manifests go (a temporary directory the caller renames into place).
@@ -63,15 +80,29 @@ struct MasterPipeline {
     /// Blocks waiting per encoder: memory is bounded by blocks, whatever the track length.
     static let queueCapacity = 2
 
-    /// Decodes, validates, encodes, analyses and packages the master `decoder` has open.
-    func run(decoder: AudioDecoder, displayPath: String) throws -> PipelineOutput {
+    /// Decodes, validates, encodes, analyses and packages the master `decoder` has open, as far as `work` asks.
+    func run(decoder: AudioDecoder, work: PipelineWork, displayPath: String) throws -> PipelineOutput {
         let source = decoder.format
+        let settingsOf = { (rung: Profile.Rung) in
+            Profile.encoderSettings(for: rung, sourceSampleRate: source.sampleRate, sourceChannels: source.channels)
+        }
+        let reused = profile.ladder.compactMap { rung in
+            work.reused[rung.name].map { track in
+                WrittenRendition(
+                    rung: rung, settings: settingsOf(rung), track: track, mediaPath: Self.mediaPath(of: track, rung: rung),
+                    playlistPath: TrackFiles.mediaPlaylist(for: rung.name), reused: true
+                )
+            }
+        }
+        guard work.decodes else {
+            try writeManifests(reused, displayPath: displayPath)
+            return PipelineOutput(durationSeconds: nil, renditions: reused, analysis: nil)
+        }
         try validateBeforeDecoding(source, displayPath: displayPath)
 
-        let settings = profile.ladder.map {
-            Profile.encoderSettings(for: $0, sourceSampleRate: source.sampleRate, sourceChannels: source.channels)
-        }
-        let analysing = profile.analysis.enabled
+        let rungs = work.rungs
+        let settings = rungs.map(settingsOf)
+        let analysing = work.analyse
         // Consumer formats: one per encoder, then the fingerprint's and the measurements'.
         let formats = settings.map(\.pcmFormat)
             + (analysing ? [AnalysisTasks.fingerprintFormat, AnalysisTasks.measurementFormat(source)] : [])
@@ -93,7 +124,7 @@ struct MasterPipeline {
         let profile = self.profile
         let directory = self.directory
         let cpuTokens = self.cpuTokens
-        var tasks: [@Sendable () -> Void] = zip(profile.ladder, settings).enumerated().map { index, pair in
+        var tasks: [@Sendable () -> Void] = zip(rungs, settings).enumerated().map { index, pair in
             let (rung, setting) = pair
             let queue = queues[index]
             return {
@@ -154,11 +185,11 @@ struct MasterPipeline {
         let result = outcome.withLock { $0 }
         if let failure = result.failure as? WriteFailure { throw failure }
         if let failure = result.failure as? Rejection { throw failure }
-        let written = zip(profile.ladder, settings).enumerated().compactMap { index, pair -> WrittenRendition? in
+        let encoded = zip(rungs, settings).enumerated().compactMap { index, pair -> WrittenRendition? in
             guard let track = result.tracks[index] else { return nil }
-            let media = track.layout == .singleFile ? track.initializationFile : pair.0.name
             return WrittenRendition(
-                rung: pair.0, settings: pair.1, track: track, mediaPath: media, playlistPath: TrackFiles.mediaPlaylist(for: pair.0.name)
+                rung: pair.0, settings: pair.1, track: track, mediaPath: Self.mediaPath(of: track, rung: pair.0),
+                playlistPath: TrackFiles.mediaPlaylist(for: pair.0.name), reused: false
             )
         }
         var analysis: TrackAnalysis?
@@ -171,11 +202,19 @@ struct MasterPipeline {
                 waveform: waveform
             )
         }
-        guard written.count == settings.count else {
+        guard encoded.count == settings.count else {
             throw Rejection(description: "\(displayPath): an encoder stopped without output (an internal error); please report it")
         }
-        try writeManifests(written, displayPath: displayPath)
-        return PipelineOutput(durationSeconds: decoder.decodedSeconds, renditions: written, analysis: analysis)
+        let all = profile.ladder.compactMap { rung in
+            encoded.first { $0.rung == rung } ?? reused.first { $0.rung == rung }
+        }
+        try writeManifests(all, displayPath: displayPath)
+        return PipelineOutput(durationSeconds: decoder.decodedSeconds, renditions: all, analysis: analysis)
+    }
+
+    /// The media file (single-file layout) or segment folder of a rendition, relative to the track directory.
+    private static func mediaPath(of track: SegmentedTrack, rung: Profile.Rung) -> String {
+        track.layout == .singleFile ? track.initializationFile : rung.name
     }
 
     /// What the consumer threads left behind.

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A file (or directory posing as one) found under MASTERS_DIR.
 struct MasterCandidate: Sendable {
@@ -9,6 +12,8 @@ struct MasterCandidate: Sendable {
     var isDirectory: Bool
     /// Bytes, a proxy for how long the master takes to ingest.
     var size: Int
+    /// Modification time, nanoseconds since 1970: with the size, what tells a later run the file is unchanged.
+    var modified: Int64
 }
 
 /// Finds masters: every regular file under the folder, recursively, except hidden files and the sidecar files
@@ -28,7 +33,7 @@ enum MasterScanner {
     static func scan(_ root: URL, excluding excluded: URL?) throws -> [MasterCandidate] {
         let root = root.standardizedFileURL.resolvingSymlinksInPath()
         let excludedPath = excluded?.standardizedFileURL.resolvingSymlinksInPath().path
-        let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey, .fileSizeKey]
+        let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey]
         guard let enumerator = FileManager.default.enumerator(
             at: root, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles]
         ) else {
@@ -44,13 +49,20 @@ enum MasterScanner {
                 if path == excludedPath {
                     enumerator.skipDescendants()
                 } else if audioExtensions.contains(fileExtension) {
-                    candidates.append(MasterCandidate(url: url, relativePath: relative, isDirectory: true, size: 0))
+                    candidates.append(MasterCandidate(
+                        url: url, relativePath: relative, isDirectory: true, size: 0, modified: 0
+                    ))
                 }
                 continue
             }
             guard values.isRegularFile == true, !sidecarExtensions.contains(fileExtension) else { continue }
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
             candidates.append(MasterCandidate(
-                url: url, relativePath: relative, isDirectory: false, size: values.fileSize ?? 0
+                url: url, relativePath: relative, isDirectory: false, size: Int(status.st_size),
+                modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
             ))
         }
         return candidates.sorted { $0.relativePath < $1.relativePath }

@@ -15,6 +15,13 @@ public enum ChannelRole: Sendable, Equatable {
     case unused
 }
 
+/// The linked libebur128, e.g. `libebur128 1.2.6`: part of a measurement's provenance.
+public var loudnessLibraryVersion: String {
+    var (major, minor, patch): (Int32, Int32, Int32) = (0, 0, 0)
+    ebur128_get_version(&major, &minor, &patch)
+    return "libebur128 \(major).\(minor).\(patch)"
+}
+
 /// EBU R128 loudness of one track, with what ReplayGain 2.0 derives from it.
 public struct LoudnessMeasurement: Sendable, Equatable {
     /// Integrated (gated) loudness in LUFS; nil when every block is below the -70 LUFS gate (silence).

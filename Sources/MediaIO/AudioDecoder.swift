@@ -231,6 +231,22 @@ public final class AudioDecoder {
         }
     }
 
+    /// Hands the bytes of every remaining packet of the audio stream to `body`, in order, without decoding:
+    /// the audio payload, which tags, cover art and other metadata are not part of. Afterwards the decoder is
+    /// at the end of the file.
+    public func readPayload(_ body: (UnsafeRawBufferPointer) -> Void) throws(MediaError) {
+        guard let formatContext, let packet else { return }
+        while true {
+            let read = av_read_frame(formatContext, packet)
+            if read == musikk_averror_eof() { break }
+            guard read >= 0 else { throw corrupt(read) }
+            defer { av_packet_unref(packet) }
+            guard packet.pointee.stream_index == streamIndex, let data = packet.pointee.data else { continue }
+            body(UnsafeRawBufferPointer(start: data, count: Int(packet.pointee.size)))
+        }
+        finished = true
+    }
+
     /// The sample format of decoded frames, for a ``Resampler``.
     var decodedLayout: (format: AVSampleFormat, sampleRate: Int32, layout: AVChannelLayout)? {
         guard let codecContext else { return nil }

@@ -1,4 +1,5 @@
 internal import CFFmpeg
+internal import CLibOpus
 
 /// Turns an FFmpeg return code into readable text (what the `av_err2str` macro does in C).
 func ffmpegErrorText(_ code: Int32) -> String {
@@ -8,15 +9,17 @@ func ffmpegErrorText(_ code: Int32) -> String {
 }
 
 /// The library versions that determine encoded bytes; recorded as provenance of every rendition.
-public enum FFmpegVersions {
-    /// e.g. `libavcodec 59.37.100, libavformat 59.27.100, libswresample 4.7.100`.
-    public static var summary: String {
+public enum EncoderVersions {
+    /// e.g. `libavcodec 59.37.100, libavformat 59.27.100, libswresample 4.7.100, libopus 1.3.1`.
+    public static let summary: String = {
         func dotted(_ version: UInt32) -> String {
             "\(version >> 16).\((version >> 8) & 0xFF).\(version & 0xFF)"
         }
+        // "libopus 1.3.1" as the library names itself.
+        let opus = String(cString: opus_get_version_string())
         return "libavcodec \(dotted(avcodec_version())), libavformat \(dotted(avformat_version())), "
-            + "libswresample \(dotted(swresample_version()))"
-    }
+            + "libswresample \(dotted(swresample_version())), \(opus)"
+    }()
 }
 
 /// FFmpeg's own log lines on standard error.

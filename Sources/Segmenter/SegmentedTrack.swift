@@ -3,6 +3,10 @@ public struct ByteRange: Sendable, Equatable, Codable {
     public var offset: Int
     public var length: Int
 
+    enum CodingKeys: String, CodingKey {
+        case offset = "o", length = "l"
+    }
+
     public init(offset: Int, length: Int) {
         self.offset = offset
         self.length = length
@@ -21,7 +25,7 @@ public enum SegmentLayout: String, Sendable, Codable {
 }
 
 /// One fragment (moof + mdat) as written.
-public struct Fragment: Sendable, Equatable {
+public struct Fragment: Sendable, Equatable, Codable {
     /// Decode time of its first sample, in the track timescale (the sample rate).
     public var startTime: Int64
     /// Duration in the track timescale.
@@ -40,10 +44,16 @@ public struct Fragment: Sendable, Equatable {
         self.byteRange = byteRange
         self.fileName = fileName
     }
+
+    /// One-letter keys: a catalog keeps a table of these for every rendition.
+    enum CodingKeys: String, CodingKey {
+        case startTime = "t", duration = "d", size = "s", byteRange = "r", fileName = "f"
+    }
 }
 
-/// What a ``CMAFWriter`` wrote, with every number a manifest needs.
-public struct SegmentedTrack: Sendable {
+/// What a ``CMAFWriter`` wrote, with every number a manifest needs. Codable, so a rendition kept from an earlier
+/// run can be described in new manifests without reading its file again.
+public struct SegmentedTrack: Sendable, Equatable, Codable {
     public var format: TrackFormat
     public var layout: SegmentLayout
     /// The file holding the init segment: the rendition file itself, or `NAME/init.mp4`; relative to the output

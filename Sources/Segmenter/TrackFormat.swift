@@ -1,5 +1,5 @@
 /// The codec-specific part of a CMAF audio track.
-public enum AudioSampleEntry: Sendable, Equatable {
+public enum AudioSampleEntry: Sendable, Equatable, Codable {
     /// AAC: `mp4a` with an `esds` carrying the AudioSpecificConfig.
     case aac(audioSpecificConfig: [UInt8])
     /// Opus: `Opus` with a `dOps` box, built from the encoder's OpusHead.
@@ -15,7 +15,7 @@ public enum AudioSampleEntry: Sendable, Equatable {
 }
 
 /// The fields of an OpusHead (RFC 7845 §5.1) that the `dOps` box repeats.
-public struct OpusConfiguration: Sendable, Equatable {
+public struct OpusConfiguration: Sendable, Equatable, Codable {
     public var outputChannelCount: UInt8
     public var preSkip: UInt16
     public var inputSampleRate: UInt32
@@ -40,7 +40,7 @@ public struct OpusConfiguration: Sendable, Equatable {
 }
 
 /// Everything the init segment says about a track.
-public struct TrackFormat: Sendable, Equatable {
+public struct TrackFormat: Sendable, Equatable, Codable {
     public var sampleEntry: AudioSampleEntry
     /// Sample rate; also the media and movie timescale, so that frame durations are whole ticks.
     public var sampleRate: Int

@@ -34,11 +34,25 @@ struct MusikkIngest: ParsableCommand {
               signal: clipping and DC offset are warned about; leading and
                 trailing silence are recorded (gapless, crossfades).
 
+            RE-RUNS (cron, CI)
+              A run does only what changed since the last one: a master with
+              the same size and modification time is not read; otherwise its
+              SHA-256 decides (touched but identical: nothing to do), then the
+              SHA-256 of its audio packets (tags only: catalog updated, no
+              re-encoding). A moved or renamed master keeps its track id and
+              renditions; a vanished one is marked removed. A profile change
+              re-encodes only the renditions whose settings changed. Runs are
+              locked per WORK (musikk.lock); a killed run is cleaned up after
+              by the next. --dry-run prints the plan and writes nothing.
+
             EXIT CODES
-              0  every master was ingested (or skipped: --skip-duplicates)
-              1  fatal error (unreadable masters folder, unwritable work folder, catalog failure)
+              0  every master was ingested, updated or unchanged (or skipped:
+                 --skip-duplicates)
+              1  fatal error (unreadable masters folder, unwritable work folder,
+                 full disk, catalog failure); nothing half-written is recorded
               2  usage error
               3  some masters were rejected; the others were ingested
+              4  another run is using WORK (the message names it); try later
             """,
         version: MusikkVersion.current
     )
@@ -80,6 +94,9 @@ struct MusikkIngest: ParsableCommand {
     @Option(help: ArgumentHelp("Fingerprint similarity from which two masters are the same recording, 0.5 to 1 (default 0.85; profile: analysis.duplicate_threshold).",
                                valueName: "similarity"))
     var duplicateThreshold: Double?
+
+    @Flag(help: "Print what a run would do (new, changed, moved, removed, unchanged) and write nothing.")
+    var dryRun = false
 
     @Flag(help: "At the end, print a JSON report of every master to standard output.")
     var json = false
@@ -127,6 +144,10 @@ struct MusikkIngest: ParsableCommand {
             workDirectory: URL(fileURLWithPath: work, isDirectory: true),
             profile: settings, jobs: jobs
         )
+        if dryRun {
+            try printPlan(options)
+            return
+        }
         let console = ProgressConsole(quiet: quiet, interactive: isatty(STDERR_FILENO) == 1)
         let started = Date()
         let report: IngestReport
@@ -135,22 +156,56 @@ struct MusikkIngest: ParsableCommand {
         } catch {
             console.finish()
             Logger(label: "musikk-ingest").critical("\(error.description)")
-            throw ExitCode.failure
+            throw ExitCode(error.exitCode)
         }
         console.finish()
         if !quiet {
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-            let skipped = report.summary.skipped > 0 ? ", \(report.summary.skipped) skipped as duplicates" : ""
-            console.line("musikk-ingest: \(report.summary.ingested) ingested, \(report.summary.rejected) rejected"
-                + "\(skipped) in \(seconds) s; output in \(options.workDirectory.path)")
+            let summary = report.summary
+            let counts = [("ingested", summary.ingested), ("updated", summary.updated), ("unchanged", summary.unchanged),
+                          ("removed", summary.removed), ("rejected", summary.rejected),
+                          ("skipped as duplicates", summary.skipped)]
+                .filter { $0.1 > 0 || ["ingested", "rejected"].contains($0.0) }
+                .map { "\($0.1) \($0.0)" }.joined(separator: ", ")
+            console.line("musikk-ingest: \(counts) in \(seconds) s; output in \(options.workDirectory.path)")
+        }
+        if json { try printJSON(report) }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    /// `--dry-run`: the plan, one line per master that would change (every master with `--json`), then counts.
+    private func printPlan(_ options: IngestOptions) throws {
+        let plan: DryRunReport
+        do {
+            plan = try IngestRunner(options: options).dryRun()
+        } catch {
+            Logger(label: "musikk-ingest").critical("\(error.description)")
+            throw ExitCode(error.exitCode)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(report)
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            try printJSON(plan)
+            return
         }
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        var lines: [String] = []
+        for file in plan.files where file.action != "unchanged" {
+            var line = file.action.padding(toLength: 10, withPad: " ", startingAt: 0) + file.path
+            if let previous = file.previousPath { line += "  (from \(previous))" }
+            if let changes = file.changes, file.action == "changed" {
+                line += "  (" + changes.map(\.rawValue).joined(separator: ", ") + ")"
+            }
+            if let reason = file.reason { line += "  \(reason)" }
+            lines.append(line)
+        }
+        let counts = ["new", "changed", "moved", "removed", "unchanged", "rejected", "skipped"]
+            .map { "\(plan.summary[$0] ?? 0) \($0)" }.joined(separator: ", ")
+        lines.append("musikk-ingest --dry-run: \(counts); nothing was written")
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    private func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
     }
 
     /// Usage errors exit with 2 (the parser's default is 64).

@@ -24,12 +24,15 @@ final class ProgressConsole: Sendable {
     func handle(_ event: IngestEvent) {
         state.withLock { state in
             switch event {
-            case let .scanned(total):
+            case let .recovered(interruptedRun, leftovers):
+                let who = interruptedRun.map { "a run that did not finish, \($0)" } ?? "an earlier run"
+                write("musikk-ingest: took over from \(who); cleaned up \(leftovers) half-written outputs\n")
+            case let .scanned(total, unchanged):
                 state.total = total
-                if total == 0 && !quiet { write("musikk-ingest: no files found under the masters folder\n") }
+                if total + unchanged == 0 && !quiet { write("musikk-ingest: no files found under the masters folder\n") }
                 if interactive && !quiet { drawBar(&state) }
             case let .finished(report, audioSeconds):
-                state.done += 1
+                if report.renditions != nil || audioSeconds > 0 { state.done += 1 }
                 state.audioSeconds += audioSeconds
                 var text: String
                 switch report.status {
@@ -39,6 +42,14 @@ final class ProgressConsole: Sendable {
                     if let loudness = report.loudness, let integrated = loudness.integratedLUFS {
                         text += String(format: ", %.1f LUFS, %.1f dBTP", integrated, loudness.truePeakDBTP)
                     }
+                case .updated:
+                    let changes = (report.changes ?? []).map(\.rawValue).joined(separator: ", ")
+                    text = "updated   \(report.path)  (\(changes))"
+                    if let previous = report.previousPath { text += ", moved from \(previous)" }
+                case .removed:
+                    text = "removed   \(report.path)  (track \(report.trackID ?? "?") marked removed)"
+                case .unchanged:
+                    return
                 case .rejected:
                     text = "rejected  \(report.error ?? report.path)"
                 case .skipped:

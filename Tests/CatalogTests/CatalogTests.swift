@@ -29,8 +29,8 @@ struct CatalogTests {
         let tables = try catalog.writer.read { (db: Database) throws in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
         }
-        #expect(tables == ["artist", "duplicate", "fingerprintKey", "manifest", "rejectedMaster", "release", "rendition",
-                           "run", "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackSignal",
+        #expect(tables == ["artist", "duplicate", "fingerprintKey", "manifest", "rejectedMaster", "release", "rendition", "run", "skippedMaster",
+                           "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackSignal",
                            "trackWaveform"])
         // Opening again is idempotent.
         _ = try CatalogDatabase.open(atPath: path)
@@ -39,7 +39,7 @@ struct CatalogTests {
     @Test("recording a track again replaces it; a later success clears an earlier rejection")
     func rerecord() throws {
         let catalog = try CatalogDatabase(DatabaseQueue())
-        try catalog.recordRejection(sourcePath: "a/b.flac", reason: "truncated", runId: nil)
+        try catalog.recordRejection(RejectedMaster(sourcePath: "a/b.flac", reason: "truncated"))
         try catalog.record(sample())
         try catalog.record(sample(title: "Song (fixed)"))
         try catalog.writer.read { (db: Database) throws in

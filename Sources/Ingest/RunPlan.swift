@@ -1,0 +1,355 @@
+import Catalog
+import Foundation
+import MediaIO
+import Synchronization
+
+/// A master's file as a run sees it: what the catalog keeps to tell later whether it changed.
+struct SourceFile: Sendable, Equatable {
+    var size: Int64
+    /// Nanoseconds since 1970.
+    var modified: Int64
+    var sha256: String
+    var audioSHA256: String
+}
+
+/// Why a track is updated, as the report's `changes` lists them.
+public enum TrackChange: String, Codable, Sendable, Comparable {
+    /// New audio at the same path: encoded again, same track id.
+    case audio
+    /// The master was moved or renamed.
+    case moved
+    /// Tags or cover art changed, the audio did not.
+    case tags
+    /// The ladder changed: renditions were added, encoded again or dropped.
+    case renditions
+    /// The analysis was missing or made with other settings or libraries.
+    case analysis
+    /// Files of the track were missing from WORK_DIR and were made again.
+    case repaired
+    /// The master of a removed track is back.
+    case restored
+
+    public static func < (lhs: TrackChange, rhs: TrackChange) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// What a run does with one master, or with a track whose master disappeared.
+struct PlannedMaster: Sendable {
+    enum Action: Sendable {
+        /// Nothing to do.
+        case unchanged
+        /// Catalog rows only: a touched file (new modification time, same bytes), a move, new tags, a return.
+        case update
+        /// Decode and encode what `work` says into the track's directory, then record it.
+        case build(PipelineWork)
+        /// Turned down by the plan itself: a copy of another master, a directory, an unreadable file.
+        /// `cacheable` rejections hold for as long as the file and the rules do.
+        case reject(Rejection, cacheable: Bool)
+        /// Rejected by an earlier run with the same file and rules (rewritten when `source` is set: the file was
+        /// touched).
+        case rejectAgain(RejectedMaster)
+        /// Skipped by an earlier run as a duplicate of a track still in the catalog (rewritten likewise).
+        case skipAgain(SkippedMaster)
+        /// The master disappeared: mark its track removed.
+        case remove
+    }
+
+    /// Relative to MASTERS_DIR (for a removal, where the master was).
+    var path: String
+    var action: Action
+    /// Nil for a removal.
+    var candidate: MasterCandidate?
+    /// The track the master is (nil for a new master until its id is allocated, and for rejections).
+    var trackID: String?
+    /// The catalog's row for that track, before this run.
+    var existing: Track?
+    var source: SourceFile?
+    /// Tags read while hashing the audio (an update whose tags changed).
+    var probe: AudioProbe?
+    var changes: Set<TrackChange> = []
+    /// Where a moved master was before.
+    var previousPath: String?
+
+    /// How `--dry-run` names what will happen.
+    var summaryAction: String {
+        switch action {
+        case .unchanged: return "unchanged"
+        case .update where changes.isEmpty: return "unchanged"
+        case .build where existing == nil: return "new"
+        case .update, .build: return changes.contains(.moved) ? "moved" : "changed"
+        case .reject, .rejectAgain: return "rejected"
+        case .skipAgain: return "skipped"
+        case .remove: return "removed"
+        }
+    }
+}
+
+/// Decides what a run does with each master by comparing MASTERS_DIR with the catalog: (size, modification time)
+/// first; where they differ, the file's SHA-256; where that differs, the SHA-256 of the audio payload. Reads files
+/// only where it must, `jobs` at a time, and writes nothing.
+struct RunPlanner {
+    let candidates: [MasterCandidate]
+    let snapshot: CatalogSnapshot
+    let profile: Profile
+    let layout: WorkLayout
+    let jobs: Int
+
+    /// One entry per candidate, in path order, then one per removal.
+    func plan() -> [PlannedMaster] {
+        let tracks = snapshot.tracks
+        let trackAtPath = Dictionary(tracks.map { ($0.sourcePath, $0) }, uniquingKeysWith: { first, _ in first })
+        let rejectedAtPath = Dictionary(uniqueKeysWithValues: snapshot.rejected.map { ($0.sourcePath, $0) })
+        let skippedAtPath = Dictionary(uniqueKeysWithValues: snapshot.skipped.map { ($0.sourcePath, $0) })
+        let liveIDs = Set(tracks.filter { $0.removedAt == nil }.map(\.id))
+        let scanned = Set(candidates.map(\.relativePath))
+        let rulesKey = Provenance.rejection(profile.validation)
+        // Tracks whose master is gone: a new file with their content is that master, moved.
+        var vanished = Set(tracks.filter { !scanned.contains($0.sourcePath) }.map(\.id))
+
+        var planned: [PlannedMaster] = []
+        var hashing: [Int] = []
+        for candidate in candidates {
+            var entry = PlannedMaster(path: candidate.relativePath, action: .unchanged, candidate: candidate)
+            let size = Int64(candidate.size)
+            if candidate.isDirectory {
+                entry.action = .reject(Rejection(description: "\(candidate.url.path): is a directory named like an audio "
+                    + "file, not a master; rename it or move the audio out of it"), cacheable: false)
+            } else if size == 0 {
+                entry.action = .reject(Rejection(description: "\(candidate.url.path): empty file (0 bytes); copy the "
+                    + "master again"), cacheable: false)
+            } else if let track = trackAtPath[candidate.relativePath], track.sourceSize == size,
+                      track.sourceModified == candidate.modified, !track.audioSHA256.isEmpty {
+                entry.trackID = track.id
+                entry.existing = track
+                entry.source = SourceFile(size: size, modified: candidate.modified, sha256: track.sourceSHA256,
+                                          audioSHA256: track.audioSHA256)
+                if track.removedAt != nil {
+                    entry.action = .update
+                    entry.changes = [.restored]
+                }
+            } else if let rejected = rejectedAtPath[candidate.relativePath], rejected.rulesKey == rulesKey,
+                      rejected.sourceSize == size, rejected.sourceModified == candidate.modified {
+                entry.action = .rejectAgain(rejected)
+            } else if let skipped = skippedAtPath[candidate.relativePath], skipped.sourceSize == size,
+                      skipped.sourceModified == candidate.modified, stillSkipped(skipped, liveIDs: liveIDs) {
+                entry.action = .skipAgain(skipped)
+            } else {
+                hashing.append(planned.count)
+            }
+            planned.append(entry)
+        }
+
+        // Files whose size or time changed, and new files: the content decides.
+        let digests = parallelMap(hashing.compactMap { planned[$0].candidate?.url }) { url in
+            Result { () throws(Rejection) in try SourceIdentity.sha256(of: url) }
+        }
+        var probing: [Int] = []
+        var claimedContent: [String: String] = [:]
+        for (index, digest) in zip(hashing, digests) {
+            guard let candidate = planned[index].candidate else { continue }
+            let sha: String
+            switch digest {
+            case let .failure(rejection):
+                planned[index].action = .reject(rejection, cacheable: false)
+                continue
+            case let .success(value):
+                sha = value
+            }
+            let size = Int64(candidate.size)
+            let path = candidate.relativePath
+            if let track = trackAtPath[path], track.sourceSHA256 == sha, !track.audioSHA256.isEmpty {
+                // Touched, same bytes: only the modification time is new.
+                planned[index].trackID = track.id
+                planned[index].existing = track
+                planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha,
+                                                   audioSHA256: track.audioSHA256)
+                planned[index].action = .update
+                if track.removedAt != nil { planned[index].changes = [.restored] }
+                continue
+            }
+            if let rejected = rejectedAtPath[path], rejected.rulesKey == rulesKey, rejected.sourceSHA256 == sha {
+                var again = rejected
+                (again.sourceSize, again.sourceModified) = (size, candidate.modified)
+                planned[index].action = .rejectAgain(again)
+                planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha, audioSHA256: "")
+                continue
+            }
+            if let skipped = skippedAtPath[path], skipped.sourceSHA256 == sha, stillSkipped(skipped, liveIDs: liveIDs) {
+                var again = skipped
+                (again.sourceSize, again.sourceModified) = (size, candidate.modified)
+                planned[index].action = .skipAgain(again)
+                planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha, audioSHA256: "")
+                continue
+            }
+            if let first = claimedContent[sha] {
+                planned[index].action = .reject(Rejection(description: "\(candidate.url.path): same content as "
+                    + "\(first), which this run also has; remove the copy"), cacheable: false)
+                continue
+            }
+            claimedContent[sha] = path
+            let sameBytes = tracks.filter { $0.sourceSHA256 == sha && $0.sourcePath != path }
+            if let moved = sameBytes.first(where: { vanished.contains($0.id) && !$0.audioSHA256.isEmpty }) {
+                vanished.remove(moved.id)
+                planned[index].trackID = moved.id
+                planned[index].existing = moved
+                planned[index].previousPath = moved.sourcePath
+                planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha,
+                                                   audioSHA256: moved.audioSHA256)
+                planned[index].action = .update
+                planned[index].changes = moved.removedAt == nil ? [.moved] : [.moved, .restored]
+                continue
+            }
+            if let original = sameBytes.first(where: { $0.removedAt == nil }) {
+                planned[index].action = .reject(Rejection(description: "\(candidate.url.path): same content as "
+                    + "\(original.sourcePath), already in the catalog as track \(original.id); remove the copy"),
+                    cacheable: false)
+                continue
+            }
+            planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha, audioSHA256: "")
+            probing.append(index)
+        }
+
+        // New content: the audio payload tells a re-tagged or moved-and-re-tagged master from new audio.
+        let strict = profile.validation.rejectDamaged
+        let probes = parallelMap(probing.compactMap { planned[$0].candidate?.url }) { url in
+            Result { () throws(Rejection) in try SourceIdentity.probeAudio(url, strict: strict) }
+        }
+        var takenIDs = Set(tracks.map(\.id))
+        for (index, outcome) in zip(probing, probes) {
+            guard let candidate = planned[index].candidate else { continue }
+            let probe: AudioProbe
+            switch outcome {
+            case let .failure(rejection):
+                planned[index].action = .reject(rejection, cacheable: true)
+                continue
+            case let .success(value):
+                probe = value
+            }
+            planned[index].source?.audioSHA256 = probe.audioSHA256
+            planned[index].probe = probe
+            if let track = trackAtPath[candidate.relativePath] {
+                planned[index].trackID = track.id
+                planned[index].existing = track
+                let restored: Set<TrackChange> = track.removedAt == nil ? [] : [.restored]
+                if track.audioSHA256 == probe.audioSHA256 {
+                    planned[index].action = .update
+                    planned[index].changes = restored.union([.tags])
+                } else {
+                    planned[index].action = .build(PipelineWork(rungs: profile.ladder, analyse: profile.analysis.enabled))
+                    planned[index].changes = restored.union([.audio])
+                }
+                continue
+            }
+            if let moved = tracks.first(where: { $0.audioSHA256 == probe.audioSHA256 && vanished.contains($0.id) }) {
+                vanished.remove(moved.id)
+                planned[index].trackID = moved.id
+                planned[index].existing = moved
+                planned[index].previousPath = moved.sourcePath
+                planned[index].action = .update
+                planned[index].changes = moved.removedAt == nil ? [.moved, .tags] : [.moved, .tags, .restored]
+                continue
+            }
+            let id = SourceIdentity.newTrackID(
+                audioSHA256: probe.audioSHA256, relativePath: candidate.relativePath, isTaken: { takenIDs.contains($0) }
+            )
+            takenIDs.insert(id)
+            planned[index].trackID = id
+            planned[index].action = .build(PipelineWork(rungs: profile.ladder, analyse: profile.analysis.enabled))
+        }
+
+        // Tracks kept as they are: is everything this profile would make there, made the way it would make it?
+        for index in planned.indices {
+            guard let track = planned[index].existing else { continue }
+            switch planned[index].action {
+            case .unchanged, .update:
+                let (work, changes) = outstandingWork(for: track)
+                if let work {
+                    planned[index].action = .build(work)
+                    planned[index].changes.formUnion(changes)
+                }
+            default:
+                continue
+            }
+        }
+
+        for track in tracks where vanished.contains(track.id) && track.removedAt == nil {
+            planned.append(PlannedMaster(path: track.sourcePath, action: .remove, trackID: track.id, existing: track))
+        }
+        return planned
+    }
+
+    /// Rejections and skips of masters no longer there, to forget.
+    func vanishedMasters() -> [String] {
+        let scanned = Set(candidates.map(\.relativePath))
+        return (snapshot.rejected.map(\.sourcePath) + snapshot.skipped.map(\.sourcePath)).filter { !scanned.contains($0) }
+    }
+
+    /// What a recorded track lacks under this profile: renditions missing, made with other settings or libraries,
+    /// or whose files are gone; the analysis if missing or made otherwise; manifests gone. Nil when nothing.
+    private func outstandingWork(for track: Track) -> (PipelineWork?, Set<TrackChange>) {
+        let manager = FileManager.default
+        let exists = { (path: String) in manager.fileExists(atPath: layout.root.appendingPathComponent(path).path) }
+        let recorded = Dictionary((snapshot.renditions[track.id] ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var changes: Set<TrackChange> = []
+        var rungs: [Profile.Rung] = []
+        for rung in profile.ladder {
+            let settings = Profile.encoderSettings(
+                for: rung, sourceSampleRate: track.sourceSampleRate, sourceChannels: track.sourceChannels
+            )
+            let provenance = Provenance.rendition(audioSHA256: track.audioSHA256, settings: settings, profile: profile)
+            guard let rendition = recorded[rung.name], rendition.provenance == provenance else {
+                rungs.append(rung)
+                changes.insert(.renditions)
+                continue
+            }
+            let playlist = (track.hlsMasterPath as NSString).deletingLastPathComponent + "/"
+                + TrackFiles.mediaPlaylist(for: rung.name)
+            if !exists(rendition.path) || !exists(playlist) {
+                rungs.append(rung)
+                changes.insert(.repaired)
+            }
+        }
+        if Set(recorded.keys) != Set(profile.ladder.map(\.name)) { changes.insert(.renditions) }
+        var analyse = false
+        if profile.analysis.enabled {
+            if track.analysisKey != Provenance.analysis(profile.analysis) {
+                analyse = true
+                changes.insert(.analysis)
+            } else if let waveform = snapshot.waveforms[track.id], !exists(waveform.jsonPath) || !exists(waveform.dataPath) {
+                analyse = true
+                changes.insert(.repaired)
+            }
+        }
+        if !exists(track.hlsMasterPath) || !exists(track.dashManifestPath) { changes.insert(.repaired) }
+        guard !changes.isEmpty else { return (nil, []) }
+        return (PipelineWork(rungs: rungs, analyse: analyse), changes)
+    }
+
+    /// A skip holds while the run still skips duplicates and the original is still in the catalog.
+    private func stillSkipped(_ skipped: SkippedMaster, liveIDs: Set<String>) -> Bool {
+        profile.analysis.enabled && profile.analysis.skipDuplicates && liveIDs.contains(skipped.duplicateOfId)
+    }
+
+    /// `transform` applied to every input, `jobs` at a time; results in input order.
+    private func parallelMap<Input: Sendable, Output: Sendable>(
+        _ inputs: [Input], _ transform: @escaping @Sendable (Input) -> Output
+    ) -> [Output] {
+        let state = Mutex<(next: Int, results: [Int: Output])>((0, [:]))
+        let workers = (0..<min(jobs, inputs.count)).map { _ in
+            { @Sendable in
+                while true {
+                    let position = state.withLock { state -> Int? in
+                        guard state.next < inputs.count else { return nil }
+                        defer { state.next += 1 }
+                        return state.next
+                    }
+                    guard let position else { return }
+                    let output = transform(inputs[position])
+                    state.withLock { $0.results[position] = output }
+                }
+            }
+        }
+        startThreads(workers).wait()
+        let results = state.withLock { $0.results }
+        return inputs.indices.compactMap { results[$0] }
+    }
+}

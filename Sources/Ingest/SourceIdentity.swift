@@ -1,0 +1,86 @@
+import Crypto
+import Fingerprint
+import Foundation
+import Loudness
+import MediaIO
+import Segmenter
+
+/// What a master's audio is, read without decoding: the hash of its audio stream's packets (tags, cover art and
+/// other metadata are not part of it, so a re-tagged master keeps it), and the metadata read on the way.
+struct AudioProbe: Sendable {
+    var audioSHA256: String
+    var tags: [String: String]
+    var coverArt: CoverArt?
+}
+
+/// How a run tells one master from another, and whether what it made from one is still what it would make.
+enum SourceIdentity {
+    /// SHA-256 (hex) of a file, read in 1 MiB blocks.
+    static func sha256(of url: URL) throws(Rejection) -> String {
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forReadingFrom: url)
+        } catch {
+            throw Rejection(description: "\(url.path): cannot be read (\(error.localizedDescription)); check permissions")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        do {
+            while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
+                hasher.update(data: block)
+            }
+        } catch {
+            throw Rejection(description: "\(url.path): read error (\(error.localizedDescription)); check the disk")
+        }
+        return hasher.finalize().hexString
+    }
+
+    /// Reads a master's audio stream without decoding it. The hash covers the codec, rate and channel count and
+    /// every packet of the stream FFmpeg picks as the best audio stream, the one the ladder is encoded from.
+    static func probeAudio(_ url: URL, strict: Bool) throws(Rejection) -> AudioProbe {
+        do {
+            let decoder = try AudioDecoder(path: url.path, strict: strict)
+            var hasher = SHA256()
+            let format = decoder.format
+            hasher.update(data: Data("\(format.codecName) \(format.sampleRate) \(format.channels)\n".utf8))
+            try decoder.readPayload { hasher.update(bufferPointer: $0) }
+            return AudioProbe(audioSHA256: hasher.finalize().hexString, tags: decoder.tags, coverArt: decoder.coverArt)
+        } catch {
+            throw Rejection(description: error.description)
+        }
+    }
+
+    /// A new track's id: the first 20 hex digits of its audio hash, or, when another master already has that
+    /// audio (the same recording tagged for another release), of the hash of the audio hash and the master's path.
+    static func newTrackID(audioSHA256: String, relativePath: String, isTaken: (String) -> Bool) -> String {
+        let plain = String(audioSHA256.prefix(20))
+        guard isTaken(plain) else { return plain }
+        return String(SHA256.hash(data: Data("\(audioSHA256)\n\(relativePath)".utf8)).hexString.prefix(20))
+    }
+}
+
+/// The provenance strings recorded beside what a run produces. A later run compares them with what it would
+/// produce now and redoes only what differs.
+enum Provenance {
+    /// A rendition: its source audio, encoder settings, packaging and library versions.
+    static func rendition(audioSHA256: String, settings: EncoderSettings, profile: Profile) -> String {
+        "audio sha256:\(audioSHA256); \(settings.codec.rawValue) \(settings.bitrate) b/s, \(settings.sampleRate) Hz, "
+            + "\(settings.channels) ch; \(profile.layout.rawValue), fragments \(profile.fragmentDuration) s; "
+            + EncoderVersions.summary
+    }
+
+    /// A track's analysis: the libraries and waveform settings (the audio is the track's own).
+    static func analysis(_ settings: Profile.Analysis) -> String {
+        "\(Fingerprinter.libraryVersion), \(loudnessLibraryVersion), \(EncoderVersions.summary); waveform "
+            + "\(settings.waveformPixelsPerSecond) px/s, \(settings.waveformBits)-bit"
+            + (settings.waveformSplitChannels ? ", channels split" : "")
+    }
+
+    /// A rejection: the validation rules, the tool and the decoding libraries it was judged with.
+    static func rejection(_ rules: Profile.Validation) -> String {
+        "musikk \(MusikkVersion.current); min \(rules.minimumDuration) s, \(rules.sampleRates.lowerBound)-"
+            + "\(rules.sampleRates.upperBound) Hz, max \(rules.maximumChannels) ch, silence "
+            + (rules.rejectSilence ? "rejected" : "accepted") + ", damage " + (rules.rejectDamaged ? "rejected" : "accepted")
+            + "; \(EncoderVersions.summary)"
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The lock that keeps two runs off one WORK_DIR: an advisory `flock` on `WORK_DIR/musikk.lock`, which also
+/// holds who took it. The kernel releases the lock when its process ends, however it ends, so a lock left by a
+/// killed run is taken over at once; what that run wrote into the file tells the next one it was interrupted.
+final class WorkLock: Sendable {
+    /// Who holds (or last held) the lock, as written into the lock file.
+    struct Holder: Sendable, Equatable, CustomStringConvertible {
+        var pid: Int32
+        var host: String
+        var started: String
+        var command: String
+
+        var description: String { "\(command) (pid \(pid) on \(host), started \(started))" }
+    }
+
+    private let descriptor: Int32
+    /// The holder of an earlier lock that was never released: that run did not finish.
+    let interrupted: Holder?
+
+    /// Takes the lock without waiting: exclusive for a run that writes, shared for one that only reads
+    /// (`--dry-run`), which may overlap other readers but not a writer.
+    /// - Throws: ``IngestError/busy(path:holder:)`` when another run holds it.
+    init(work: URL, exclusive: Bool, command: String) throws(IngestError) {
+        let path = work.appendingPathComponent("musikk.lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .workDirectory(path: path, detail: "cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
+            let holder = Self.read(descriptor)
+            close(descriptor)
+            throw .busy(path: work.path, holder: holder?.description ?? "another musikk-ingest")
+        }
+        self.descriptor = descriptor
+        interrupted = Self.read(descriptor)
+        if exclusive {
+            var host = [CChar](repeating: 0, count: 256)
+            gethostname(&host, host.count)
+            let started = ISO8601DateFormatter().string(from: Date())
+            let text = "pid=\(getpid())\nhost=\(String(cString: host))\nstarted=\(started)\ncommand=\(command)\n"
+            ftruncate(descriptor, 0)
+            _ = text.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+        }
+    }
+
+    /// Releases the lock at the end of a run that finished (an interrupted run leaves its holder in the file).
+    func release(finished: Bool) {
+        if finished { ftruncate(descriptor, 0) }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+
+    private static func read(_ descriptor: Int32) -> Holder? {
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = pread(descriptor, &buffer, buffer.count, 0)
+        guard count > 0 else { return nil }
+        var fields: [String: String] = [:]
+        for line in String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        guard let pid = fields["pid"].flatMap({ Int32($0) }) else { return nil }
+        return Holder(pid: pid, host: fields["host"] ?? "?", started: fields["started"] ?? "?",
+                      command: fields["command"] ?? "musikk-ingest")
+    }
+}
