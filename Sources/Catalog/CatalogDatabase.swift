@@ -186,6 +186,10 @@ public struct CatalogDatabase: Sendable {
                 // The master's modification time (nanoseconds since 1970) and its audio payload's SHA-256:
                 // with sourceSize and sourceSHA256, how a later run tells what changed.
                 t.add(column: "sourceModified", .integer).notNull().defaults(to: 0)
+                // Status-change time (nanoseconds) and inode: a file rewritten in place with its size and
+                // modification time restored (rsync -t, cp -p) still gets a new one of each.
+                t.add(column: "sourceChanged", .integer).notNull().defaults(to: 0)
+                t.add(column: "sourceInode", .integer).notNull().defaults(to: 0)
                 t.add(column: "audioSHA256", .text).notNull().defaults(to: "")
                 // What produced the analysis rows (library versions, waveform settings); nil without analysis.
                 t.add(column: "analysisKey", .text)
@@ -202,6 +206,8 @@ public struct CatalogDatabase: Sendable {
             try db.alter(table: "rejectedMaster") { t in
                 t.add(column: "sourceSize", .integer).notNull().defaults(to: -1)
                 t.add(column: "sourceModified", .integer).notNull().defaults(to: 0)
+                t.add(column: "sourceChanged", .integer).notNull().defaults(to: 0)
+                t.add(column: "sourceInode", .integer).notNull().defaults(to: 0)
                 t.add(column: "sourceSHA256", .text).notNull().defaults(to: "")
                 // The rules and library versions the rejection holds for; nil when it depends on other masters.
                 t.add(column: "rulesKey", .text)
@@ -210,6 +216,8 @@ public struct CatalogDatabase: Sendable {
                 t.primaryKey("sourcePath", .text)
                 t.column("sourceSize", .integer).notNull()
                 t.column("sourceModified", .integer).notNull()
+                t.column("sourceChanged", .integer).notNull()
+                t.column("sourceInode", .integer).notNull()
                 t.column("sourceSHA256", .text).notNull()
                 t.column("duplicateOfId", .text).notNull().indexed().references("track", onDelete: .cascade)
                 t.column("similarity", .double).notNull()

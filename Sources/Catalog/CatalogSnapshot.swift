@@ -48,6 +48,11 @@ extension CatalogDatabase {
         }
     }
 
+    /// One track, removed or not.
+    public func track(id: String) throws -> Track? {
+        try writer.read { try Track.fetchOne($0, key: id) }
+    }
+
     /// A track's renditions in full, segment tables included, by rendition name.
     public func renditions(ofTrack id: String) throws -> [String: Rendition] {
         try writer.read { db in

@@ -114,6 +114,9 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
     public var sourceSize: Int64
     /// Modification time of the master, nanoseconds since 1970.
     public var sourceModified: Int64
+    /// Status-change time of the master, nanoseconds since 1970.
+    public var sourceChanged: Int64
+    public var sourceInode: Int64
     /// SHA-256 of the audio stream's packets: the same for a master whose tags alone changed.
     public var audioSHA256: String
     public var sourceContainer: String
@@ -145,6 +148,8 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
         sourceSHA256: String,
         sourceSize: Int64,
         sourceModified: Int64 = 0,
+        sourceChanged: Int64 = 0,
+        sourceInode: Int64 = 0,
         audioSHA256: String = "",
         sourceContainer: String,
         sourceCodec: String,
@@ -170,6 +175,8 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
         self.sourceSHA256 = sourceSHA256
         self.sourceSize = sourceSize
         self.sourceModified = sourceModified
+        self.sourceChanged = sourceChanged
+        self.sourceInode = sourceInode
         self.audioSHA256 = audioSHA256
         self.sourceContainer = sourceContainer
         self.sourceCodec = sourceCodec
@@ -297,6 +304,8 @@ public struct RejectedMaster: Codable, Sendable, Equatable, FetchableRecord, Per
     /// The file as it was when rejected (-1, 0 and "" when unknown).
     public var sourceSize: Int64
     public var sourceModified: Int64
+    public var sourceChanged: Int64
+    public var sourceInode: Int64
     public var sourceSHA256: String
     /// The validation rules and library versions the rejection holds for: while they and the file are unchanged,
     /// later runs repeat the rejection without decoding. Nil when it depends on other masters (a copy).
@@ -308,6 +317,8 @@ public struct RejectedMaster: Codable, Sendable, Equatable, FetchableRecord, Per
         runId: Int64? = nil,
         sourceSize: Int64 = -1,
         sourceModified: Int64 = 0,
+        sourceChanged: Int64 = 0,
+        sourceInode: Int64 = 0,
         sourceSHA256: String = "",
         rulesKey: String? = nil
     ) {
@@ -316,6 +327,8 @@ public struct RejectedMaster: Codable, Sendable, Equatable, FetchableRecord, Per
         self.runId = runId
         self.sourceSize = sourceSize
         self.sourceModified = sourceModified
+        self.sourceChanged = sourceChanged
+        self.sourceInode = sourceInode
         self.sourceSHA256 = sourceSHA256
         self.rulesKey = rulesKey
     }
@@ -327,18 +340,22 @@ public struct SkippedMaster: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var sourcePath: String
     public var sourceSize: Int64
     public var sourceModified: Int64
+    public var sourceChanged: Int64
+    public var sourceInode: Int64
     public var sourceSHA256: String
     public var duplicateOfId: String
     public var similarity: Double
     public var runId: Int64?
 
     public init(
-        sourcePath: String, sourceSize: Int64, sourceModified: Int64, sourceSHA256: String, duplicateOfId: String,
-        similarity: Double, runId: Int64?
+        sourcePath: String, sourceSize: Int64, sourceModified: Int64, sourceChanged: Int64, sourceInode: Int64,
+        sourceSHA256: String, duplicateOfId: String, similarity: Double, runId: Int64?
     ) {
         self.sourcePath = sourcePath
         self.sourceSize = sourceSize
         self.sourceModified = sourceModified
+        self.sourceChanged = sourceChanged
+        self.sourceInode = sourceInode
         self.sourceSHA256 = sourceSHA256
         self.duplicateOfId = duplicateOfId
         self.similarity = similarity

@@ -18,6 +18,11 @@ public struct IngestReport: Codable, Sendable, Equatable {
         /// Duplicates left out (`--skip-duplicates`).
         public var skipped: Int
 
+        public init(ingested: Int, updated: Int, unchanged: Int, removed: Int, rejected: Int, skipped: Int) {
+            (self.ingested, self.updated, self.unchanged) = (ingested, updated, unchanged)
+            (self.removed, self.rejected, self.skipped) = (removed, rejected, skipped)
+        }
+
         init(_ files: [FileReport]) {
             let counts = Dictionary(grouping: files, by: \.status).mapValues(\.count)
             ingested = counts[.ingested] ?? 0

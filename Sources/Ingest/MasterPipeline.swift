@@ -358,7 +358,8 @@ struct MasterPipeline {
             )
         }
         do {
-            for (rendition, package) in zip(renditions, packaged) {
+            // A reused rendition's playlist is already there, hard-linked to the live track's: never write to it.
+            for (rendition, package) in zip(renditions, packaged) where !rendition.reused {
                 try write(HLSPlaylists.mediaPlaylist(for: package), to: rendition.playlistPath)
             }
             try write(HLSPlaylists.masterPlaylist(for: packaged) { TrackFiles.mediaPlaylist(for: $0.name) }, to: TrackFiles.hlsMaster)

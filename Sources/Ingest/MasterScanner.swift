@@ -10,10 +10,24 @@ struct MasterCandidate: Sendable {
     var relativePath: String
     /// A directory whose name looks like an audio file (`x.flac/`): reported, not decoded.
     var isDirectory: Bool
+    /// Size, modification and status-change times and inode: what tells a later run the file is unchanged.
+    var stamp: FileStamp
     /// Bytes, a proxy for how long the master takes to ingest.
-    var size: Int
-    /// Modification time, nanoseconds since 1970: with the size, what tells a later run the file is unchanged.
+    var size: Int { Int(stamp.size) }
+}
+
+/// What `stat` says of a file, compared as a whole to tell an unchanged file without reading it (as git's index
+/// does). A file rewritten in place gets a new status-change time even when its size and modification time are
+/// put back (rsync -t, cp -p); a file replaced by rename gets a new inode.
+struct FileStamp: Sendable, Equatable {
+    var size: Int64
+    /// Nanoseconds since 1970.
     var modified: Int64
+    /// Nanoseconds since 1970.
+    var changed: Int64
+    var inode: Int64
+
+    static let none = FileStamp(size: 0, modified: 0, changed: 0, inode: 0)
 }
 
 /// Finds masters: every regular file under the folder, recursively, except hidden files and the sidecar files
@@ -50,7 +64,7 @@ enum MasterScanner {
                     enumerator.skipDescendants()
                 } else if audioExtensions.contains(fileExtension) {
                     candidates.append(MasterCandidate(
-                        url: url, relativePath: relative, isDirectory: true, size: 0, modified: 0
+                        url: url, relativePath: relative, isDirectory: true, stamp: .none
                     ))
                 }
                 continue
@@ -60,10 +74,13 @@ enum MasterScanner {
             guard stat(path, &status) == 0 else {
                 throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path])
             }
-            candidates.append(MasterCandidate(
-                url: url, relativePath: relative, isDirectory: false, size: Int(status.st_size),
-                modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
-            ))
+            let stamp = FileStamp(
+                size: Int64(status.st_size),
+                modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec),
+                changed: Int64(status.st_ctim.tv_sec) * 1_000_000_000 + Int64(status.st_ctim.tv_nsec),
+                inode: Int64(bitPattern: UInt64(status.st_ino))
+            )
+            candidates.append(MasterCandidate(url: url, relativePath: relative, isDirectory: false, stamp: stamp))
         }
         return candidates.sorted { $0.relativePath < $1.relativePath }
     }

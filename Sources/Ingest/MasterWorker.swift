@@ -182,9 +182,10 @@ struct MasterWorker: Sendable {
         if let duplicate, existing == nil, options.profile.analysis.skipDuplicates {
             try? FileManager.default.removeItem(at: partial)
             try catalog.recordSkipped(SkippedMaster(
-                sourcePath: planned.path, sourceSize: master.source.size, sourceModified: master.source.modified,
-                sourceSHA256: master.source.sha256, duplicateOfId: duplicate.trackID, similarity: duplicate.similarity,
-                runId: runID
+                sourcePath: planned.path, sourceSize: master.source.stamp.size,
+                sourceModified: master.source.stamp.modified, sourceChanged: master.source.stamp.changed,
+                sourceInode: master.source.stamp.inode, sourceSHA256: master.source.sha256,
+                duplicateOfId: duplicate.trackID, similarity: duplicate.similarity, runId: runID
             ))
             var report = FileReport(path: planned.path, status: .skipped, trackID: trackID)
             report.duplicateOf = DuplicateReport(trackID: duplicate.trackID, path: duplicate.path)
@@ -234,8 +235,9 @@ struct MasterWorker: Sendable {
             id: trackID, title: metadata.title, releaseId: nil, trackNumber: metadata.trackNumber,
             discNumber: metadata.discNumber, isrc: metadata.isrc, genre: metadata.genre, date: metadata.date,
             durationSeconds: output.durationSeconds ?? existing?.durationSeconds ?? 0, sourcePath: planned.path,
-            sourceSHA256: master.source.sha256, sourceSize: master.source.size, sourceModified: master.source.modified,
-            audioSHA256: master.source.audioSHA256, sourceContainer: format.containerName, sourceCodec: format.codecName,
+            sourceSHA256: master.source.sha256, sourceSize: master.source.stamp.size,
+            sourceModified: master.source.stamp.modified, sourceChanged: master.source.stamp.changed,
+            sourceInode: master.source.stamp.inode, audioSHA256: master.source.audioSHA256, sourceContainer: format.containerName, sourceCodec: format.codecName,
             sourceSampleRate: format.sampleRate, sourceBitDepth: format.bitsPerSample, sourceChannels: format.channels,
             hlsMasterPath: hlsMaster, dashManifestPath: dash, runId: runID, analysisKey: analysisKey
         )
@@ -309,7 +311,8 @@ struct MasterWorker: Sendable {
             case let .skipAgain(skipped):
                 if planned.source != nil { try catalog.recordSkipped(skipped) }
                 var report = FileReport(path: planned.path, status: .skipped)
-                report.duplicateOf = DuplicateReport(trackID: skipped.duplicateOfId, path: "")
+                let original = try catalog.track(id: skipped.duplicateOfId)
+                report.duplicateOf = DuplicateReport(trackID: skipped.duplicateOfId, path: original?.sourcePath ?? "")
                 report.similarity = skipped.similarity
                 return report
             case .remove:
@@ -333,8 +336,8 @@ struct MasterWorker: Sendable {
     private func update(_ planned: PlannedMaster) throws {
         guard var track = planned.existing, let source = planned.source else { return }
         track.sourcePath = planned.path
-        track.sourceSize = source.size
-        track.sourceModified = source.modified
+        (track.sourceSize, track.sourceModified) = (source.stamp.size, source.stamp.modified)
+        (track.sourceChanged, track.sourceInode) = (source.stamp.changed, source.stamp.inode)
         track.sourceSHA256 = source.sha256
         track.removedAt = nil
         var description: TrackDescription?
@@ -352,13 +355,12 @@ struct MasterWorker: Sendable {
     }
 
     private func reject(_ planned: PlannedMaster, _ rejection: Rejection, cacheable: Bool) throws -> FileReport {
-        let source = planned.source
-        try catalog.recordRejection(RejectedMaster(
-            sourcePath: planned.path, reason: rejection.description, runId: runID,
-            sourceSize: source?.size ?? planned.candidate.map { Int64($0.size) } ?? -1,
-            sourceModified: source?.modified ?? planned.candidate?.modified ?? 0, sourceSHA256: source?.sha256 ?? "",
+        var rejected = RejectedMaster(
+            sourcePath: planned.path, reason: rejection.description, runId: runID, sourceSHA256: planned.source?.sha256 ?? "",
             rulesKey: cacheable ? Provenance.rejection(options.profile.validation) : nil
-        ))
+        )
+        if let stamp = planned.candidate?.stamp { rejected.sourceStamp = stamp }
+        try catalog.recordRejection(rejected)
         return FileReport(path: planned.path, status: .rejected, error: rejection.description)
     }
 

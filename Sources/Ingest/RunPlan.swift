@@ -5,11 +5,29 @@ import Synchronization
 
 /// A master's file as a run sees it: what the catalog keeps to tell later whether it changed.
 struct SourceFile: Sendable, Equatable {
-    var size: Int64
-    /// Nanoseconds since 1970.
-    var modified: Int64
+    var stamp: FileStamp
     var sha256: String
     var audioSHA256: String
+}
+
+extension Track {
+    var sourceStamp: FileStamp {
+        FileStamp(size: sourceSize, modified: sourceModified, changed: sourceChanged, inode: sourceInode)
+    }
+}
+
+extension RejectedMaster {
+    var sourceStamp: FileStamp {
+        get { FileStamp(size: sourceSize, modified: sourceModified, changed: sourceChanged, inode: sourceInode) }
+        set { (sourceSize, sourceModified, sourceChanged, sourceInode) = (newValue.size, newValue.modified, newValue.changed, newValue.inode) }
+    }
+}
+
+extension SkippedMaster {
+    var sourceStamp: FileStamp {
+        get { FileStamp(size: sourceSize, modified: sourceModified, changed: sourceChanged, inode: sourceInode) }
+        set { (sourceSize, sourceModified, sourceChanged, sourceInode) = (newValue.size, newValue.modified, newValue.changed, newValue.inode) }
+    }
 }
 
 /// Why a track is updated, as the report's `changes` lists them.
@@ -109,28 +127,27 @@ struct RunPlanner {
         var hashing: [Int] = []
         for candidate in candidates {
             var entry = PlannedMaster(path: candidate.relativePath, action: .unchanged, candidate: candidate)
-            let size = Int64(candidate.size)
             if candidate.isDirectory {
                 entry.action = .reject(Rejection(description: "\(candidate.url.path): is a directory named like an audio "
                     + "file, not a master; rename it or move the audio out of it"), cacheable: false)
-            } else if size == 0 {
+            } else if candidate.stamp.size == 0 {
                 entry.action = .reject(Rejection(description: "\(candidate.url.path): empty file (0 bytes); copy the "
                     + "master again"), cacheable: false)
-            } else if let track = trackAtPath[candidate.relativePath], track.sourceSize == size,
-                      track.sourceModified == candidate.modified, !track.audioSHA256.isEmpty {
+            } else if let track = trackAtPath[candidate.relativePath], track.sourceStamp == candidate.stamp,
+                      !track.audioSHA256.isEmpty {
                 entry.trackID = track.id
                 entry.existing = track
-                entry.source = SourceFile(size: size, modified: candidate.modified, sha256: track.sourceSHA256,
+                entry.source = SourceFile(stamp: candidate.stamp, sha256: track.sourceSHA256,
                                           audioSHA256: track.audioSHA256)
                 if track.removedAt != nil {
                     entry.action = .update
                     entry.changes = [.restored]
                 }
             } else if let rejected = rejectedAtPath[candidate.relativePath], rejected.rulesKey == rulesKey,
-                      rejected.sourceSize == size, rejected.sourceModified == candidate.modified {
+                      rejected.sourceStamp == candidate.stamp {
                 entry.action = .rejectAgain(rejected)
-            } else if let skipped = skippedAtPath[candidate.relativePath], skipped.sourceSize == size,
-                      skipped.sourceModified == candidate.modified, stillSkipped(skipped, liveIDs: liveIDs) {
+            } else if let skipped = skippedAtPath[candidate.relativePath], skipped.sourceStamp == candidate.stamp,
+                      stillSkipped(skipped, liveIDs: liveIDs) {
                 entry.action = .skipAgain(skipped)
             } else {
                 hashing.append(planned.count)
@@ -154,13 +171,12 @@ struct RunPlanner {
             case let .success(value):
                 sha = value
             }
-            let size = Int64(candidate.size)
             let path = candidate.relativePath
             if let track = trackAtPath[path], track.sourceSHA256 == sha, !track.audioSHA256.isEmpty {
                 // Touched, same bytes: only the modification time is new.
                 planned[index].trackID = track.id
                 planned[index].existing = track
-                planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha,
+                planned[index].source = SourceFile(stamp: candidate.stamp, sha256: sha,
                                                    audioSHA256: track.audioSHA256)
                 planned[index].action = .update
                 if track.removedAt != nil { planned[index].changes = [.restored] }
@@ -168,16 +184,16 @@ struct RunPlanner {
             }
             if let rejected = rejectedAtPath[path], rejected.rulesKey == rulesKey, rejected.sourceSHA256 == sha {
                 var again = rejected
-                (again.sourceSize, again.sourceModified) = (size, candidate.modified)
+                again.sourceStamp = candidate.stamp
                 planned[index].action = .rejectAgain(again)
-                planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha, audioSHA256: "")
+                planned[index].source = SourceFile(stamp: candidate.stamp, sha256: sha, audioSHA256: "")
                 continue
             }
             if let skipped = skippedAtPath[path], skipped.sourceSHA256 == sha, stillSkipped(skipped, liveIDs: liveIDs) {
                 var again = skipped
-                (again.sourceSize, again.sourceModified) = (size, candidate.modified)
+                again.sourceStamp = candidate.stamp
                 planned[index].action = .skipAgain(again)
-                planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha, audioSHA256: "")
+                planned[index].source = SourceFile(stamp: candidate.stamp, sha256: sha, audioSHA256: "")
                 continue
             }
             if let first = claimedContent[sha] {
@@ -192,7 +208,7 @@ struct RunPlanner {
                 planned[index].trackID = moved.id
                 planned[index].existing = moved
                 planned[index].previousPath = moved.sourcePath
-                planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha,
+                planned[index].source = SourceFile(stamp: candidate.stamp, sha256: sha,
                                                    audioSHA256: moved.audioSHA256)
                 planned[index].action = .update
                 planned[index].changes = moved.removedAt == nil ? [.moved] : [.moved, .restored]
@@ -204,7 +220,7 @@ struct RunPlanner {
                     cacheable: false)
                 continue
             }
-            planned[index].source = SourceFile(size: size, modified: candidate.modified, sha256: sha, audioSHA256: "")
+            planned[index].source = SourceFile(stamp: candidate.stamp, sha256: sha, audioSHA256: "")
             probing.append(index)
         }
 

@@ -85,13 +85,13 @@ struct DuplicateTests {
         let (firstReport, _) = try ingest(first, work)
         let originalID = try #require(firstReport.files.first?.trackID)
 
-        let second = root.appendingPathComponent("second")
-        try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
-        let copy = second.appendingPathComponent("same song.opus")
+        let copy = first.appendingPathComponent("Uploads/same song.opus")
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
         _ = try Command.run("ffmpeg", ["-nostdin", "-v", "error", "-i", original.path, "-c:a", "libopus", "-b:a", "96k", copy.path])
-        let (report, result) = try ingest(second, work, ["--skip-duplicates"])
+        let (report, result) = try ingest(first, work, ["--skip-duplicates"])
         #expect(result.status == 0, "\(result.standardError)")
-        let file = try #require(report.files.first)
+        #expect(report.files.first { $0.path == "Tabla.flac" }?.status == .unchanged)
+        let file = try #require(report.files.first { $0.path == "Uploads/same song.opus" })
         #expect(file.status == .skipped)
         #expect(file.duplicateOf?.trackID == originalID)
         #expect(file.duplicateOf?.path == "Tabla.flac")
@@ -100,5 +100,11 @@ struct DuplicateTests {
         #expect(try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM track") } == 1)
         let trackFolders = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("tracks").path)
         #expect(trackFolders == [originalID])
+
+        // The skip is remembered: the next run does not decode the copy again, and says so the same way.
+        let (again, _) = try ingest(first, work, ["--skip-duplicates"])
+        #expect(again.files.first { $0.path == "Uploads/same song.opus" }?.status == .skipped)
+        #expect(again.files.first { $0.path == "Uploads/same song.opus" }?.duplicateOf?.trackID == originalID)
+        #expect(again.summary == IngestReport.Summary(ingested: 0, updated: 0, unchanged: 1, removed: 0, rejected: 0, skipped: 1))
     }
 }
