@@ -47,6 +47,8 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
     case catalog(path: String, detail: String)
     /// Another run holds the work folder's lock.
     case busy(path: String, holder: String)
+    /// Writing an output failed (full disk, lost permissions); the description names the file and what to do.
+    case output(description: String)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
             return "\(path): cannot use the work folder (\(detail)); check free space and permissions"
         case let .catalog(path, detail):
             return "\(path): catalog error (\(detail)); check free space, or move a damaged catalog aside"
+        case let .output(description):
+            return description
         case let .busy(path, holder):
             return "\(path): the work folder is in use by \(holder); wait for that run to finish "
                 + "(its lock is \(path)/musikk.lock, released when the process ends)"

@@ -50,7 +50,7 @@ struct MasterWorker: Sendable {
         } catch let error as IngestError {
             throw error
         } catch let failure as WriteFailure {
-            throw .workDirectory(path: failure.path, detail: failure.description)
+            throw .output(description: failure.description)
         } catch {
             throw .workDirectory(path: layout.root.path, detail: "\(error)")
         }

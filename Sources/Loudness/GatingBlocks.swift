@@ -29,7 +29,9 @@ public struct GatingBlocks: Sendable, Equatable {
         func meanEnergy(_ bins: [Int: Int]) -> Double? {
             let blocks = bins.values.reduce(0, +)
             guard blocks > 0 else { return nil }
-            return bins.reduce(0.0) { $0 + energy($1.key) * Double($1.value) } / Double(blocks)
+            // Summed in bin order: a dictionary's order changes from process to process, and so would the last
+            // digits of the sum, and the album gain with them.
+            return bins.keys.sorted().reduce(0.0) { $0 + energy($1) * Double(bins[$1] ?? 0) } / Double(blocks)
         }
         guard let ungated = meanEnergy(merged) else { return nil }
         let threshold = -0.691 + 10 * log10(ungated) + relativeGate

@@ -125,29 +125,4 @@ struct IngestEndToEndTests {
             .split(separator: "\n").filter { $0.hasPrefix("#EXTINF:") }
         #expect(compusSegments.count == 1)
     }
-
-    @Test("two runs from scratch write byte-identical media and manifests")
-    func deterministic() throws {
-        let first = try FixtureRun.get()
-        let second = try FixtureRun.make(label: "determinism", includeBad: false, extraArguments: ["--jobs", "1"])
-        for folder in ["tracks", "covers"] {
-            let a = try fileDigests(first.work.appendingPathComponent(folder))
-            let b = try fileDigests(second.work.appendingPathComponent(folder))
-            #expect(!a.isEmpty)
-            #expect(a == b, "\(folder) differs between runs")
-        }
-    }
-
-    private func fileDigests(_ root: URL) throws -> [String: Data] {
-        var result: [String: Data] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: root.path)
-        while let path = enumerator?.nextObject() as? String {
-            let url = root.appendingPathComponent(path)
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                result[path] = try Data(contentsOf: url)
-            }
-        }
-        return result
-    }
 }
