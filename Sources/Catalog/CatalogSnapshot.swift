@@ -6,25 +6,16 @@ import GRDB
 public struct CatalogSnapshot: Sendable {
     /// Every track, removed ones included.
     public var tracks: [Track]
-    /// Each track's renditions, without their segment tables (see ``CatalogDatabase/segmentTables(ofTrack:)``).
+    /// Each track's renditions, without their segment tables (see ``CatalogDatabase/renditions(ofTrack:)``).
     public var renditions: [String: [Rendition]]
-    /// Each track's manifest files, relative to WORK_DIR.
-    public var manifestPaths: [String: [String]]
     public var waveforms: [String: TrackWaveform]
     public var rejected: [RejectedMaster]
     public var skipped: [SkippedMaster]
 
     /// What an empty (or not yet created) catalog knows.
     public static let empty = CatalogSnapshot(
-        tracks: [], renditions: [:], manifestPaths: [:], waveforms: [:], rejected: [], skipped: []
+        tracks: [], renditions: [:], waveforms: [:], rejected: [], skipped: []
     )
-
-    /// Every file and folder a track's rows point at, relative to WORK_DIR.
-    public func files(ofTrack id: String) -> [String] {
-        var files = (renditions[id] ?? []).map(\.path) + (manifestPaths[id] ?? [])
-        if let waveform = waveforms[id] { files += [waveform.jsonPath, waveform.dataPath] }
-        return files
-    }
 }
 
 extension CatalogDatabase {
@@ -36,11 +27,9 @@ extension CatalogDatabase {
                        averageBandwidth, encoderVersions, provenance
                 FROM rendition ORDER BY id
                 """)
-            let manifests = try ManifestFile.fetchAll(db)
             return CatalogSnapshot(
                 tracks: try Track.order(Column("sourcePath")).fetchAll(db),
                 renditions: Dictionary(grouping: renditions, by: \.trackId),
-                manifestPaths: Dictionary(grouping: manifests, by: \.trackId).mapValues { $0.map(\.path) },
                 waveforms: Dictionary(uniqueKeysWithValues: try TrackWaveform.fetchAll(db).map { ($0.trackId, $0) }),
                 rejected: try RejectedMaster.fetchAll(db),
                 skipped: try SkippedMaster.fetchAll(db)

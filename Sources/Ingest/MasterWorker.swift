@@ -100,7 +100,8 @@ struct MasterWorker: Sendable {
         do {
             var work = work
             var reusedRows: [String: Rendition] = [:]
-            if planned.existing != nil {
+            // Nothing made from other audio is kept.
+            if planned.existing != nil, !planned.changes.contains(.audio) {
                 reusedRows = try carryOver(trackID: trackID, into: partial, work: &work)
             }
             let output = try MasterPipeline(profile: options.profile, directory: partial, cpuTokens: cpuTokens).run(
@@ -204,10 +205,10 @@ struct MasterWorker: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let renditions = try output.renditions.map { written in
+            if written.reused, let row = master.reusedRows[written.rung.name] { return row }
             let provenance = Provenance.rendition(
                 audioSHA256: master.source.audioSHA256, settings: written.settings, profile: options.profile
             )
-            if written.reused, let row = master.reusedRows[written.rung.name] { return row }
             return Rendition(
                 trackId: trackID, name: written.rung.name, codec: written.settings.codec.rawValue,
                 bitrate: written.settings.bitrate, sampleRate: written.settings.sampleRate,
@@ -342,13 +343,7 @@ struct MasterWorker: Sendable {
         track.removedAt = nil
         var description: TrackDescription?
         if let probe = planned.probe {
-            let metadata = TrackMetadata(tags: probe.tags, relativePath: planned.path)
-            track.title = metadata.title
-            track.trackNumber = metadata.trackNumber
-            track.discNumber = metadata.discNumber
-            track.isrc = metadata.isrc
-            track.genre = metadata.genre
-            track.date = metadata.date
+            track.describe(with: TrackMetadata(tags: probe.tags, relativePath: planned.path))
             description = try describe(tags: probe.tags, coverArt: probe.coverArt, planned: planned)
         }
         try catalog.updateTrack(track, description: description, albumLoudness: Self.albumLoudness)

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 /// Track metadata from tags, falling back to the file and folder names (`Artist/Album/01 Title.flac`).
@@ -71,5 +72,13 @@ struct TrackMetadata: Equatable {
     /// FFmpeg joins repeated Vorbis comments with `;`.
     static func splitArtists(_ text: String) -> [String] {
         text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
+
+extension Track {
+    /// Takes the descriptive fields a master's tags give (title, numbers, ISRC, genre, date).
+    mutating func describe(with metadata: TrackMetadata) {
+        (title, trackNumber, discNumber) = (metadata.title, metadata.trackNumber, metadata.discNumber)
+        (isrc, genre, date) = (metadata.isrc, metadata.genre, metadata.date)
     }
 }

@@ -12,7 +12,8 @@ struct CommandLineTests {
         #expect(result.status == 0)
         for option in ["--profile", "--jobs", "--json", "--quiet", "--segment-files", "--min-duration",
                        "--allow-silence", "--allow-damaged", "--version", "EXIT CODES", "--no-analysis",
-                       "--skip-duplicates", "--duplicate-threshold", "ANALYSIS", "fpcalc", "ReplayGain", "waveform"] {
+                       "--skip-duplicates", "--duplicate-threshold", "ANALYSIS", "fpcalc", "ReplayGain", "waveform",
+                       "--dry-run", "RE-RUNS", "musikk.lock", "4  another run"] {
             #expect(result.text.contains(option), "help lacks \(option)")
         }
     }
