@@ -184,6 +184,9 @@ public struct DryRunReport: Codable, Sendable, Equatable {
     public var summary: [String: Int]
     public var files: [Entry]
 
+    /// Every action a dry run names, in the order a summary lists them.
+    public static let actions = ["new", "changed", "moved", "removed", "unchanged", "rejected", "skipped"]
+
     public struct Entry: Codable, Sendable, Equatable {
         public var path: String
         /// `new`, `changed`, `moved`, `removed`, `unchanged`, `rejected` or `skipped`.

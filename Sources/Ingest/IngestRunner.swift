@@ -91,7 +91,7 @@ public struct IngestRunner: Sendable {
         } catch {
             throw .workDirectory(path: layout.root.path, detail: error.localizedDescription)
         }
-        let lock = try WorkLock(work: layout.root, exclusive: true, command: "musikk-ingest")
+        let lock = try WorkLock(layout: layout, exclusive: true, command: "musikk-ingest")
         var finished = false
         defer { lock.release(finished: finished) }
         do {
@@ -168,8 +168,8 @@ public struct IngestRunner: Sendable {
         var snapshot = CatalogSnapshot.empty
         var lock: WorkLock?
         defer { lock?.release(finished: false) }
-        if FileManager.default.fileExists(atPath: layout.root.appendingPathComponent("musikk.lock").path) {
-            lock = try WorkLock(work: layout.root, exclusive: false, command: "musikk-ingest --dry-run")
+        if FileManager.default.fileExists(atPath: layout.lock.path) {
+            lock = try WorkLock(layout: layout, exclusive: false, command: "musikk-ingest --dry-run")
         }
         if FileManager.default.fileExists(atPath: layout.catalog.path) {
             do {
@@ -192,7 +192,7 @@ public struct IngestRunner: Sendable {
                 changes: ["changed", "moved"].contains(action) ? entry.changes.sorted() : nil, reason: reason
             )
         }.sorted { $0.path < $1.path }
-        var summary = Dictionary(uniqueKeysWithValues: ["new", "changed", "moved", "removed", "unchanged", "rejected", "skipped"].map { ($0, 0) })
+        var summary = Dictionary(uniqueKeysWithValues: DryRunReport.actions.map { ($0, 0) })
         for file in files { summary[file.action, default: 0] += 1 }
         return DryRunReport(tool: "musikk-ingest", version: MusikkVersion.current, summary: summary, files: files)
     }

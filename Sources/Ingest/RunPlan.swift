@@ -273,11 +273,12 @@ struct RunPlanner {
         }
 
         // Tracks kept as they are: is everything this profile would make there, made the way it would make it?
+        let analysisKey = Provenance.analysis(profile.analysis)
         for index in planned.indices {
             guard let track = planned[index].existing else { continue }
             switch planned[index].action {
             case .unchanged, .update:
-                let (work, changes) = outstandingWork(for: track)
+                let (work, changes) = outstandingWork(for: track, analysisKey: analysisKey)
                 if let work {
                     planned[index].action = .build(work)
                     planned[index].changes.formUnion(changes)
@@ -301,7 +302,7 @@ struct RunPlanner {
 
     /// What a recorded track lacks under this profile: renditions missing, made with other settings or libraries,
     /// or whose files are gone; the analysis if missing or made otherwise; manifests gone. Nil when nothing.
-    private func outstandingWork(for track: Track) -> (PipelineWork?, Set<TrackChange>) {
+    private func outstandingWork(for track: Track, analysisKey: String) -> (PipelineWork?, Set<TrackChange>) {
         let manager = FileManager.default
         let exists = { (path: String) in manager.fileExists(atPath: layout.root.appendingPathComponent(path).path) }
         let recorded = Dictionary((snapshot.renditions[track.id] ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -327,7 +328,7 @@ struct RunPlanner {
         if Set(recorded.keys) != Set(profile.ladder.map(\.name)) { changes.insert(.renditions) }
         var analyse = false
         if profile.analysis.enabled {
-            if track.analysisKey != Provenance.analysis(profile.analysis) {
+            if track.analysisKey != analysisKey {
                 analyse = true
                 changes.insert(.analysis)
             } else if let waveform = snapshot.waveforms[track.id], !exists(waveform.jsonPath) || !exists(waveform.dataPath) {

@@ -7,6 +7,8 @@ struct WorkLayout: Sendable {
     var catalog: URL { root.appendingPathComponent("catalog.sqlite") }
     var tracks: URL { root.appendingPathComponent("tracks", isDirectory: true) }
     var covers: URL { root.appendingPathComponent("covers", isDirectory: true) }
+    /// The lock that keeps two runs apart (see ``WorkLock``).
+    var lock: URL { root.appendingPathComponent("musikk.lock") }
 
     /// Prefix of a directory or file still being written; never referenced by the catalog.
     static let partialPrefix = ".partial-"

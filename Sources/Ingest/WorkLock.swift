@@ -24,8 +24,9 @@ final class WorkLock: Sendable {
     /// Takes the lock without waiting: exclusive for a run that writes, shared for one that only reads
     /// (`--dry-run`), which may overlap other readers but not a writer.
     /// - Throws: ``IngestError/busy(path:holder:)`` when another run holds it.
-    init(work: URL, exclusive: Bool, command: String) throws(IngestError) {
-        let path = work.appendingPathComponent("musikk.lock").path
+    init(layout: WorkLayout, exclusive: Bool, command: String) throws(IngestError) {
+        let work = layout.root
+        let path = layout.lock.path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw .workDirectory(path: path, detail: "cannot open the lock file: \(String(cString: strerror(errno)))")

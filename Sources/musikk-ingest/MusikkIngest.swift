@@ -196,7 +196,7 @@ struct MusikkIngest: ParsableCommand {
             if let reason = file.reason { line += "  \(reason)" }
             lines.append(line)
         }
-        let counts = ["new", "changed", "moved", "removed", "unchanged", "rejected", "skipped"]
+        let counts = DryRunReport.actions
             .map { "\(plan.summary[$0] ?? 0) \($0)" }.joined(separator: ", ")
         lines.append("musikk-ingest --dry-run: \(counts); nothing was written")
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
