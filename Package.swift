@@ -56,13 +56,15 @@ let package = Package(
         .target(name: "Waveform"),
         // Clipping, DC offset and silence at the ends.
         .target(name: "SignalCheck"),
+        // WORK_DIR's layout, the locks that keep two runs apart, and file digests.
+        .target(name: "WorkArea", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The SQLite catalog.
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The ingest pipeline that ties the modules together.
         .target(
             name: "Ingest",
             dependencies: [
-                "MediaIO", "Segmenter", "Manifest", "Catalog", "Fingerprint", "Loudness", "Waveform", "SignalCheck",
+                "MediaIO", "Segmenter", "Manifest", "Catalog", "Fingerprint", "Loudness", "Waveform", "SignalCheck", "WorkArea",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -72,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "musikk-ingest",
             dependencies: [
-                "Ingest", "MediaIO",
+                "Ingest", "MediaIO", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -224,6 +224,13 @@ public struct CatalogDatabase: Sendable {
                 t.belongsTo("run", onDelete: .setNull)
             }
         }
+        migrator.registerMigration("v4: rendition digests") { db in
+            try db.alter(table: "rendition") { t in
+                // SHA-256 of the media file (or of the segment folder's listing, see FileDigest): musikk-publish
+                // names published media by it without reading them again. Nil for renditions written before v4.
+                t.add(column: "sha256", .text)
+            }
+        }
         return migrator
     }
 }

@@ -24,7 +24,7 @@ extension CatalogDatabase {
         try writer.read { db in
             let renditions = try Rendition.fetchAll(db, sql: """
                 SELECT id, trackId, name, codec, bitrate, sampleRate, channels, layout, path, size, peakBandwidth,
-                       averageBandwidth, encoderVersions, provenance
+                       averageBandwidth, encoderVersions, provenance, sha256
                 FROM rendition ORDER BY id
                 """)
             return CatalogSnapshot(

@@ -233,6 +233,9 @@ public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutableP
     public var provenance: String
     /// The segment table (a `SegmentedTrack` as JSON), from which manifests can be written again.
     public var segmentTable: Data?
+    /// SHA-256 of the bytes at ``path`` (a segment folder's: of its listing of names and digests); nil when
+    /// written before the catalog recorded it.
+    public var sha256: String?
 
     public init(
         id: Int64? = nil,
@@ -249,7 +252,8 @@ public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutableP
         averageBandwidth: Int,
         encoderVersions: String,
         provenance: String = "",
-        segmentTable: Data? = nil
+        segmentTable: Data? = nil,
+        sha256: String? = nil
     ) {
         self.id = id
         self.trackId = trackId
@@ -266,6 +270,7 @@ public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutableP
         self.encoderVersions = encoderVersions
         self.provenance = provenance
         self.segmentTable = segmentTable
+        self.sha256 = sha256
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

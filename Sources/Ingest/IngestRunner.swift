@@ -2,6 +2,7 @@ import Catalog
 import Crypto
 import Fingerprint
 import Foundation
+import WorkArea
 import Loudness
 import Manifest
 import MediaIO
@@ -10,10 +11,6 @@ import SignalCheck
 import Synchronization
 
 /// The version `musikk-ingest --version` prints and the report and catalog record.
-public enum MusikkVersion {
-    public static let current = "0.1.0"
-}
-
 /// What a run is asked to do.
 public struct IngestOptions: Sendable {
     public var mastersDirectory: URL
@@ -91,7 +88,7 @@ public struct IngestRunner: Sendable {
         } catch {
             throw .workDirectory(path: layout.root.path, detail: error.localizedDescription)
         }
-        let lock = try WorkLock(layout: layout, exclusive: true, command: "musikk-ingest")
+        let lock = try Self.lock(layout, exclusive: true, command: "musikk-ingest")
         var finished = false
         defer { lock.release(finished: finished) }
         do {
@@ -161,15 +158,29 @@ public struct IngestRunner: Sendable {
         }
     }
 
+    /// Takes the work folder's lock, or says who holds it.
+    private static func lock(_ layout: WorkLayout, exclusive: Bool, command: String) throws(IngestError) -> RunLock {
+        do {
+            return try RunLock(path: layout.lock.path, exclusive: exclusive, command: command)
+        } catch {
+            switch error {
+            case .busy(let holder):
+                throw .busy(path: layout.root.path, holder: holder?.description ?? "another musikk run")
+            case .unavailable(let path, let detail):
+                throw .workDirectory(path: path, detail: "cannot open the lock file: \(detail)")
+            }
+        }
+    }
+
     /// What a run would do, from the catalog as it is; reads masters (to hash them) but writes nothing. Waits for
     /// no one: a run in progress makes it fail with ``IngestError/busy(path:holder:)``.
     public func dryRun() throws(IngestError) -> DryRunReport {
         let layout = WorkLayout(root: options.workDirectory)
         var snapshot = CatalogSnapshot.empty
-        var lock: WorkLock?
+        var lock: RunLock?
         defer { lock?.release(finished: false) }
         if FileManager.default.fileExists(atPath: layout.lock.path) {
-            lock = try WorkLock(layout: layout, exclusive: false, command: "musikk-ingest --dry-run")
+            lock = try Self.lock(layout, exclusive: false, command: "musikk-ingest --dry-run")
         }
         if FileManager.default.fileExists(atPath: layout.catalog.path) {
             do {

@@ -7,6 +7,7 @@ import Manifest
 import MediaIO
 import Segmenter
 import SignalCheck
+import WorkArea
 
 /// A master after decoding and packaging, before it is recorded: what the commit needs.
 enum PreparedMaster: Sendable {
@@ -174,6 +175,15 @@ struct MasterWorker: Sendable {
         }
     }
 
+    /// The digest the catalog records for a rendition just placed in the work folder.
+    private func digest(of media: URL) throws(IngestError) -> String {
+        do {
+            return try FileDigest.sha256(ofItemAt: media)
+        } catch {
+            throw .workDirectory(path: media.path, detail: "cannot read what was just written (\(error.detail))")
+        }
+    }
+
     private func record(_ master: PackagedMaster) throws -> (FileReport, Double) {
         let planned = master.planned
         let (trackID, partial, output) = (master.trackID, master.partial, master.output)
@@ -217,7 +227,8 @@ struct MasterWorker: Sendable {
                 peakBandwidth: HLSPlaylists.peakSegmentBitrate(of: written.track),
                 averageBandwidth: HLSPlaylists.averageSegmentBitrate(of: written.track),
                 encoderVersions: EncoderVersions.summary, provenance: provenance,
-                segmentTable: try encoder.encode(written.track)
+                segmentTable: try encoder.encode(written.track),
+                sha256: try digest(of: layout.track(trackID).appendingPathComponent(written.mediaPath))
             )
         }
         let hlsMaster = "\(trackDirectory)/\(TrackFiles.hlsMaster)"

@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import MediaIO
 import Synchronization
+import WorkArea
 
 /// A master's file as a run sees it: what the catalog keeps to tell later whether it changed.
 struct SourceFile: Sendable, Equatable {

@@ -4,6 +4,7 @@ import Foundation
 import Loudness
 import MediaIO
 import Segmenter
+import WorkArea
 
 /// What a master's audio is, read without decoding: the hash of its audio stream's packets (tags, cover art and
 /// other metadata are not part of it, so a re-tagged master keeps it), and the metadata read on the way.
@@ -17,22 +18,11 @@ struct AudioProbe: Sendable {
 enum SourceIdentity {
     /// SHA-256 (hex) of a file, read in 1 MiB blocks.
     static func sha256(of url: URL) throws(Rejection) -> String {
-        let handle: FileHandle
         do {
-            handle = try FileHandle(forReadingFrom: url)
+            return try FileDigest.sha256(of: url)
         } catch {
-            throw Rejection(description: "\(url.path): cannot be read (\(error.localizedDescription)); check permissions")
+            throw Rejection(description: error.description)
         }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        do {
-            while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
-                hasher.update(data: block)
-            }
-        } catch {
-            throw Rejection(description: "\(url.path): read error (\(error.localizedDescription)); check the disk")
-        }
-        return hasher.finalize().hexString
     }
 
     /// Reads a master's audio stream without decoding it. The hash covers the codec, rate and channel count and

@@ -3,6 +3,7 @@ import Foundation
 import Ingest
 import Logging
 import MediaIO
+import WorkArea
 
 @main
 struct MusikkIngest: ParsableCommand {

@@ -1,26 +1,35 @@
 import Foundation
 
-/// Where things go inside WORK_DIR, and how a run cleans up after one that was killed.
-struct WorkLayout: Sendable {
-    let root: URL
+/// The version of the musikk tools, as `--version` prints it and provenance records it.
+public enum MusikkVersion {
+    public static let current = "0.1.0"
+}
 
-    var catalog: URL { root.appendingPathComponent("catalog.sqlite") }
-    var tracks: URL { root.appendingPathComponent("tracks", isDirectory: true) }
-    var covers: URL { root.appendingPathComponent("covers", isDirectory: true) }
-    /// The lock that keeps two runs apart (see ``WorkLock``).
-    var lock: URL { root.appendingPathComponent("musikk.lock") }
+/// Where things go inside WORK_DIR, and how a run cleans up after one that was killed.
+public struct WorkLayout: Sendable {
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root
+    }
+
+    public var catalog: URL { root.appendingPathComponent("catalog.sqlite") }
+    public var tracks: URL { root.appendingPathComponent("tracks", isDirectory: true) }
+    public var covers: URL { root.appendingPathComponent("covers", isDirectory: true) }
+    /// The lock that keeps two runs apart (see ``RunLock``).
+    public var lock: URL { root.appendingPathComponent("musikk.lock") }
 
     /// Prefix of a directory or file still being written; never referenced by the catalog.
-    static let partialPrefix = ".partial-"
+    public static let partialPrefix = ".partial-"
     /// Prefix of a track directory moved aside while its replacement is renamed into place.
-    static let replacedPrefix = ".replaced-"
+    public static let replacedPrefix = ".replaced-"
 
     /// A finished track's directory.
-    func track(_ id: String) -> URL { tracks.appendingPathComponent(id, isDirectory: true) }
+    public func track(_ id: String) -> URL { tracks.appendingPathComponent(id, isDirectory: true) }
     /// Where a track is built before it is renamed into place.
-    func partialTrack(_ id: String) -> URL { tracks.appendingPathComponent(Self.partialPrefix + id, isDirectory: true) }
+    public func partialTrack(_ id: String) -> URL { tracks.appendingPathComponent(Self.partialPrefix + id, isDirectory: true) }
 
-    func create() throws {
+    public func create() throws {
         for directory in [root, tracks, covers] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
@@ -29,7 +38,7 @@ struct WorkLayout: Sendable {
         }
     }
 
-    func relative(_ url: URL) -> String {
+    public func relative(_ url: URL) -> String {
         String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
     }
 
@@ -37,7 +46,7 @@ struct WorkLayout: Sendable {
     /// aside for a replacement that never arrived is moved back (so the catalog's rows, written only after a
     /// replacement is in place, point at files again). Run with the lock held, before anything else.
     /// - Returns: how many leftovers were cleaned up.
-    func recover() throws -> Int {
+    public func recover() throws -> Int {
         let manager = FileManager.default
         var cleaned = 0
         for folder in [tracks, covers] {
@@ -62,7 +71,7 @@ struct WorkLayout: Sendable {
 
     /// Renames a finished directory into place, replacing an older one: the old one is moved aside first (a name
     /// ``recover()`` knows how to undo), so at no moment is the track's directory missing for good.
-    func place(_ partial: URL, as destination: URL) throws {
+    public func place(_ partial: URL, as destination: URL) throws {
         let manager = FileManager.default
         if manager.fileExists(atPath: destination.path) {
             let aside = tracks.appendingPathComponent(

@@ -3,38 +3,43 @@ import Foundation
 import Glibc
 #endif
 
-/// The lock that keeps two runs off one WORK_DIR: an advisory `flock` on `WORK_DIR/musikk.lock`, which also
-/// holds who took it. The kernel releases the lock when its process ends, however it ends, so a lock left by a
-/// killed run is taken over at once; what that run wrote into the file tells the next one it was interrupted.
-final class WorkLock: Sendable {
+/// The lock that keeps two runs off one folder: an advisory `flock` on a lock file, which also holds who took it.
+/// The kernel releases the lock when its process ends, however it ends, so a lock left by a killed run is taken
+/// over at once; what that run wrote into the file tells the next one it was interrupted.
+public final class RunLock: Sendable {
     /// Who holds (or last held) the lock, as written into the lock file.
-    struct Holder: Sendable, Equatable, CustomStringConvertible {
-        var pid: Int32
-        var host: String
-        var started: String
-        var command: String
+    public struct Holder: Sendable, Equatable, CustomStringConvertible {
+        public var pid: Int32
+        public var host: String
+        public var started: String
+        public var command: String
 
-        var description: String { "\(command) (pid \(pid) on \(host), started \(started))" }
+        public var description: String { "\(command) (pid \(pid) on \(host), started \(started))" }
+    }
+
+    /// Why the lock could not be taken.
+    public enum Failure: Error, Sendable {
+        /// Another run holds it; `holder` is who, when the lock file says.
+        case busy(holder: Holder?)
+        /// The lock file cannot be opened.
+        case unavailable(path: String, detail: String)
     }
 
     private let descriptor: Int32
     /// The holder of an earlier lock that was never released: that run did not finish.
-    let interrupted: Holder?
+    public let interrupted: Holder?
 
-    /// Takes the lock without waiting: exclusive for a run that writes, shared for one that only reads
-    /// (`--dry-run`), which may overlap other readers but not a writer.
-    /// - Throws: ``IngestError/busy(path:holder:)`` when another run holds it.
-    init(layout: WorkLayout, exclusive: Bool, command: String) throws(IngestError) {
-        let work = layout.root
-        let path = layout.lock.path
+    /// Takes the lock at `path` without waiting: exclusive for a run that writes, shared for one that only reads,
+    /// which may overlap other readers but not a writer. `command` is recorded as the holder of an exclusive lock.
+    public init(path: String, exclusive: Bool, command: String) throws(Failure) {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw .workDirectory(path: path, detail: "cannot open the lock file: \(String(cString: strerror(errno)))")
+            throw .unavailable(path: path, detail: String(cString: strerror(errno)))
         }
         guard flock(descriptor, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
             let holder = Self.read(descriptor)
             close(descriptor)
-            throw .busy(path: work.path, holder: holder?.description ?? "another musikk-ingest")
+            throw .busy(holder: holder)
         }
         self.descriptor = descriptor
         interrupted = Self.read(descriptor)
@@ -49,7 +54,7 @@ final class WorkLock: Sendable {
     }
 
     /// Releases the lock at the end of a run that finished (an interrupted run leaves its holder in the file).
-    func release(finished: Bool) {
+    public func release(finished: Bool) {
         if finished { ftruncate(descriptor, 0) }
         flock(descriptor, LOCK_UN)
         close(descriptor)
@@ -66,6 +71,6 @@ final class WorkLock: Sendable {
         }
         guard let pid = fields["pid"].flatMap({ Int32($0) }) else { return nil }
         return Holder(pid: pid, host: fields["host"] ?? "?", started: fields["started"] ?? "?",
-                      command: fields["command"] ?? "musikk-ingest")
+                      command: fields["command"] ?? "?")
     }
 }
