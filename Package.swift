@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "musikk-ingest", targets: ["musikk-ingest"]),
+        .executable(name: "musikk-publish", targets: ["musikk-publish"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +42,8 @@ let package = Package(
             pkgConfig: "libebur128",
             providers: [.apt(["libebur128-dev"])]
         ),
+        // Linux calls glibc hides from Swift (renameat2 to swap two folders in one step, syncfs).
+        .systemLibrary(name: "CLinux"),
 
         // Probing, decoding, resampling and encoding audio with FFmpeg's libraries.
         .target(name: "MediaIO", dependencies: ["CFFmpeg", "CLibOpus"]),
@@ -71,10 +74,20 @@ let package = Package(
             // TOMLKit declares a `??` overload; keep it to the file that imports TOMLKit.
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
+        // The static publication for a CDN: content-addressed media, manifests, JSON catalog, headers, atomic switch.
+        .target(name: "Publish", dependencies: ["Catalog", "Manifest", "Segmenter", "WorkArea", "CLinux"]),
         .executableTarget(
             name: "musikk-ingest",
             dependencies: [
                 "Ingest", "MediaIO", "WorkArea",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "musikk-publish",
+            dependencies: [
+                "Publish", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

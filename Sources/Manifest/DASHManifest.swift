@@ -72,8 +72,12 @@ public enum DASHManifest {
             ("bandwidth", String(bandwidth(of: track, minBufferTime: minBufferTime))),
             ("audioSamplingRate", String(track.format.sampleRate)),
         ]) { () throws(ManifestError) in
-            guard layout == .singleFile, let index = track.index else { return }
-            try xml.textElement("BaseURL", track.initializationFile)
+            guard layout == .singleFile, let index = track.index else {
+                // Segment files: the AdaptationSet's SegmentTemplate resolves against this BaseURL.
+                if !rendition.mediaBase.isEmpty { try xml.textElement("BaseURL", rendition.mediaBase) }
+                return
+            }
+            try xml.textElement("BaseURL", rendition.mediaBase + track.initializationFile)
             try xml.element("SegmentBase", [
                 ("indexRange", "\(index.offset)-\(index.lastByte)"), ("indexRangeExact", "true"),
             ]) { () throws(ManifestError) in

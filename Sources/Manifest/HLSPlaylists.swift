@@ -3,9 +3,11 @@ import Segmenter
 
 /// Writes HLS playlists (RFC 8216) for packaged renditions.
 public enum HLSPlaylists {
-    /// The media playlist of one rendition. URIs are relative to the playlist, which sits beside the media.
+    /// The media playlist of one rendition. URIs are relative to the playlist: the rendition's ``PackagedRendition/mediaBase``
+    /// followed by the segment table's file names.
     public static func mediaPlaylist(for rendition: PackagedRendition) -> String {
         let track = rendition.track
+        let base = rendition.mediaBase
         let segments = track.presentedSegments
         let targetDuration = targetDuration(of: segments)
         var lines = [
@@ -21,20 +23,20 @@ public enum HLSPlaylists {
         case .singleFile:
             let initialization = track.initialization
             lines.append(
-                "#EXT-X-MAP:URI=\"\(track.initializationFile)\",BYTERANGE=\"\(initialization.length)@\(initialization.offset)\""
+                "#EXT-X-MAP:URI=\"\(base)\(track.initializationFile)\",BYTERANGE=\"\(initialization.length)@\(initialization.offset)\""
             )
             for segment in segments {
                 guard let range = segment.fragment.byteRange else { continue }
                 lines.append("#EXTINF:\(formatDuration(segment.duration)),")
                 lines.append("#EXT-X-BYTERANGE:\(range.length)@\(range.offset)")
-                lines.append(track.initializationFile)
+                lines.append(base + track.initializationFile)
             }
         case .segmentFiles:
-            lines.append("#EXT-X-MAP:URI=\"\(track.initializationFile)\"")
+            lines.append("#EXT-X-MAP:URI=\"\(base)\(track.initializationFile)\"")
             for segment in segments {
                 guard let fileName = segment.fragment.fileName else { continue }
                 lines.append("#EXTINF:\(formatDuration(segment.duration)),")
-                lines.append(fileName)
+                lines.append(base + fileName)
             }
         }
         lines.append("#EXT-X-ENDLIST")

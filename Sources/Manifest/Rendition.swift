@@ -7,11 +7,15 @@ public struct PackagedRendition: Sendable {
     /// Codec as it belongs in a CODECS attribute (RFC 6381): `mp4a.40.2`, or for Opus see ``Codec``.
     public var codec: Codec
     public var track: SegmentedTrack
+    /// Prefix of the rendition's media URIs relative to the manifests (empty when the media sit beside them),
+    /// e.g. `../media/audio/3f2a…/`; the segment table's file names follow it.
+    public var mediaBase: String
 
-    public init(name: String, codec: Codec, track: SegmentedTrack) {
+    public init(name: String, codec: Codec, track: SegmentedTrack, mediaBase: String = "") {
         self.name = name
         self.codec = codec
         self.track = track
+        self.mediaBase = mediaBase
     }
 
     /// Codecs the manifests know how to name.

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+
+/// Everything a publication shows, read in one transaction: the tracks still in the catalog (removed ones left
+/// out), their artists and releases, renditions with segment tables, loudness and waveforms.
+public struct CatalogContents: Sendable {
+    public var artists: [Artist]
+    public var releases: [Release]
+    /// Ordered by release, disc, track number, then title.
+    public var tracks: [Track]
+    /// Each track's artists in credit order.
+    public var trackArtists: [String: [Int64]]
+    /// Each track's renditions in ladder order, segment tables included.
+    public var renditions: [String: [Rendition]]
+    public var loudness: [String: TrackLoudness]
+    public var waveforms: [String: TrackWaveform]
+    /// The last run that finished; nil before the first.
+    public var lastRun: Run?
+}
+
+extension CatalogDatabase {
+    /// Reads what a publication shows (one consistent read).
+    public func contents() throws -> CatalogContents {
+        try writer.read { db in
+            let tracks = try Track.fetchAll(db, sql: """
+                SELECT * FROM track WHERE removedAt IS NULL
+                ORDER BY releaseId IS NULL, releaseId, discNumber, trackNumber, title, id
+                """)
+            let live = Set(tracks.map(\.id))
+            let credits = try TrackArtist.order(Column("trackId"), Column("position")).fetchAll(db)
+            let renditions = try Rendition.order(Column("id")).fetchAll(db).filter { live.contains($0.trackId) }
+            return CatalogContents(
+                artists: try Artist.order(Column("name"), Column("id")).fetchAll(db),
+                releases: try Release.order(Column("title"), Column("id")).fetchAll(db),
+                tracks: tracks,
+                trackArtists: Dictionary(grouping: credits.filter { live.contains($0.trackId) }, by: \.trackId)
+                    .mapValues { $0.map(\.artistId) },
+                renditions: Dictionary(grouping: renditions, by: \.trackId),
+                loudness: Dictionary(uniqueKeysWithValues: try TrackLoudness.fetchAll(db)
+                    .filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }),
+                waveforms: Dictionary(uniqueKeysWithValues: try TrackWaveform.fetchAll(db)
+                    .filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }),
+                lastRun: try Run.filter(Column("finishedAt") != nil).order(Column("id").desc).fetchOne(db)
+            )
+        }
+    }
+
+    /// Writes a consistent copy of the catalog to `path` (SQLite's online backup), replacing nothing: the file must
+    /// not exist yet.
+    public func copy(toPath path: String) throws {
+        let destination = try DatabaseQueue(path: path)
+        try writer.backup(to: destination)
+        // A rollback journal, not WAL: readers of the copy need no -wal/-shm files beside it.
+        try destination.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }
+        try destination.close()
+    }
+}

@@ -1,0 +1,348 @@
+import Catalog
+import Foundation
+import Manifest
+import Segmenter
+import WorkArea
+
+/// A file of the publication taken from WORK_DIR under a content-addressed name.
+struct MediaFile: Sendable {
+    /// Path in the publication.
+    var path: String
+    var source: URL
+}
+
+/// A set of media files named by one digest: a rendition (one file, or a folder of segments), a cover or a
+/// waveform file. Published whole or not at all.
+struct MediaItem: Sendable {
+    /// SHA-256 of the file (of a segment folder's listing, see ``FileDigest/sha256(ofFolder:)``).
+    var digest: String
+    /// Whether ``digest`` names a folder of files rather than one file.
+    var isFolder: Bool
+    var files: [MediaFile]
+}
+
+/// A file the publisher writes itself: a manifest, a JSON document, the headers.
+struct GeneratedFile: Sendable {
+    var path: String
+    var stage: SyncStage
+    var bytes: Data
+}
+
+/// What a publication holds, worked out from the catalog before anything is written.
+struct Publication: Sendable {
+    var media: [MediaItem]
+    var generated: [GeneratedFile]
+    var trackCount: Int
+}
+
+/// Turns the catalog's contents into a publication: content-addressed media, manifests that point at them, and
+/// the JSON catalog.
+struct PublicationBuilder {
+    let contents: CatalogContents
+    let work: WorkLayout
+    /// Prefix of every URL in the JSON (empty: relative to the publication root).
+    let baseURL: String
+    static let pageSize = 100
+    /// Hex digits of the digest in a media name: 128 bits, plenty against collisions, short enough to read.
+    static let digestLength = 32
+
+    private var artistsByID: [Int64: Artist] { Dictionary(uniqueKeysWithValues: contents.artists.compactMap { a in a.id.map { ($0, a) } }) }
+
+    func build() throws(PublishError) -> Publication {
+        var media: [String: MediaItem] = [:]
+        var tracks: [TrackDocument] = []
+        var generated: [GeneratedFile] = []
+        let releases = Dictionary(uniqueKeysWithValues: contents.releases.compactMap { r in r.id.map { ($0, r) } })
+        let artists = artistsByID
+        var covers: [Int64: String] = [:]
+        for release in contents.releases {
+            guard let id = release.id, let coverPath = release.coverArtPath else { continue }
+            let item = try mediaItem(
+                folder: "images", source: work.root.appendingPathComponent(coverPath),
+                name: "cover." + (coverPath.split(separator: ".").last.map(String.init) ?? "jpg")
+            )
+            media[item.files[0].path] = item
+            covers[id] = item.files[0].path
+        }
+
+        for track in contents.tracks {
+            let rows = contents.renditions[track.id] ?? []
+            guard !rows.isEmpty else { continue }
+            var packaged: [(row: Rendition, rendition: PackagedRendition, item: MediaItem)] = []
+            for row in rows {
+                let item = try renditionItem(row)
+                media[item.files.map(\.path).min() ?? row.path] = item
+                packaged.append((row, try packagedRendition(row, item: item), item))
+            }
+            let hlsFolder = "hls/\(track.id)"
+            let renditionsForHLS = packaged.map { entry in
+                var rendition = entry.rendition
+                rendition.mediaBase = "../../" + rendition.mediaBase
+                return rendition
+            }
+            for rendition in renditionsForHLS {
+                generated.append(GeneratedFile(
+                    path: "\(hlsFolder)/\(rendition.name).m3u8", stage: .manifests,
+                    bytes: Data(HLSPlaylists.mediaPlaylist(for: rendition).utf8)
+                ))
+            }
+            generated.append(GeneratedFile(
+                path: "\(hlsFolder)/master.m3u8", stage: .manifests,
+                bytes: Data(HLSPlaylists.masterPlaylist(for: renditionsForHLS) { "\($0.name).m3u8" }.utf8)
+            ))
+            let renditionsForDASH = packaged.map { entry in
+                var rendition = entry.rendition
+                rendition.mediaBase = "../" + rendition.mediaBase
+                return rendition
+            }
+            do {
+                generated.append(GeneratedFile(
+                    path: "dash/\(track.id).mpd", stage: .manifests,
+                    bytes: Data(try DASHManifest.mpd(for: renditionsForDASH).utf8)
+                ))
+            } catch {
+                throw .catalog(path: work.catalog.path, detail: "track \(track.id): cannot write its MPD (\(error))")
+            }
+
+            var waveform: TrackDocument.Waveform?
+            if let row = contents.waveforms[track.id] {
+                let json = try mediaItem(folder: "waveforms", source: work.root.appendingPathComponent(row.jsonPath),
+                                         name: "waveform.json")
+                let data = try mediaItem(folder: "waveforms", source: work.root.appendingPathComponent(row.dataPath),
+                                         name: "waveform.dat")
+                media[json.files[0].path] = json
+                media[data.files[0].path] = data
+                waveform = TrackDocument.Waveform(
+                    json: url(json.files[0].path), data: url(data.files[0].path), pixelsPerSecond: row.pixelsPerSecond,
+                    samplesPerPixel: row.samplesPerPixel, bits: row.bits, channels: row.channels
+                )
+            }
+            let release = track.releaseId.flatMap { releases[$0] }
+            tracks.append(trackDocument(
+                track, packaged: packaged.map { ($0.row, $0.item) }, release: release, artists: artists,
+                cover: track.releaseId.flatMap { covers[$0] }, waveform: waveform
+            ))
+        }
+
+        generated += try catalogDocuments(tracks: tracks, releases: releases, artists: artists, covers: covers)
+        return Publication(
+            media: media.keys.sorted().compactMap { media[$0] }, generated: generated, trackCount: tracks.count
+        )
+    }
+
+    // MARK: Media
+
+    private func mediaItem(folder: String, source: URL, name: String) throws(PublishError) -> MediaItem {
+        let digest: String
+        do {
+            digest = try FileDigest.sha256(of: source)
+        } catch {
+            throw .workFile(path: source.path, detail: error.detail)
+        }
+        return MediaItem(digest: digest, isFolder: false, files: [
+            MediaFile(path: "media/\(folder)/\(digest.prefix(Self.digestLength))/\(name)", source: source),
+        ])
+    }
+
+    private func renditionItem(_ row: Rendition) throws(PublishError) -> MediaItem {
+        let source = work.root.appendingPathComponent(row.path)
+        let digest: String
+        if let recorded = row.sha256 {
+            digest = recorded
+        } else {
+            do {
+                digest = try FileDigest.sha256(ofItemAt: source)
+            } catch {
+                throw .workFile(path: source.path, detail: error.detail)
+            }
+        }
+        let folder = "media/audio/\(digest.prefix(Self.digestLength))"
+        let name = source.lastPathComponent
+        guard row.layout == SegmentLayout.segmentFiles.rawValue else {
+            return MediaItem(digest: digest, isFolder: false, files: [MediaFile(path: "\(folder)/\(name)", source: source)])
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: source.path).sorted()
+        } catch {
+            throw .workFile(path: source.path, detail: error.localizedDescription)
+        }
+        return MediaItem(digest: digest, isFolder: true, files: names.map {
+            MediaFile(path: "\(folder)/\(name)/\($0)", source: source.appendingPathComponent($0))
+        })
+    }
+
+    /// The rendition as the manifests describe it, its media base relative to the publication root.
+    private func packagedRendition(_ row: Rendition, item: MediaItem) throws(PublishError) -> PackagedRendition {
+        guard let table = row.segmentTable,
+              let track = try? JSONDecoder().decode(SegmentedTrack.self, from: table) else {
+            throw .catalog(path: work.catalog.path, detail: "rendition \(row.name) of track \(row.trackId) has no "
+                + "segment table; run musikk-ingest once more to record it")
+        }
+        return PackagedRendition(
+            name: row.name, codec: row.codec == "opus" ? .opus : .aacLC, track: track,
+            mediaBase: "media/audio/\(item.digest.prefix(Self.digestLength))/"
+        )
+    }
+
+    // MARK: JSON
+
+    private func url(_ path: String) -> String { baseURL + path }
+
+    private func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
+
+    private func artistLink(_ id: Int64, _ artists: [Int64: Artist]) -> ArtistLink {
+        ArtistLink(id: id, name: artists[id]?.name ?? "", url: url("api/artists/\(id).json"))
+    }
+
+    private func trackDocument(
+        _ track: Track, packaged: [(Rendition, MediaItem)], release: Release?, artists: [Int64: Artist],
+        cover: String?, waveform: TrackDocument.Waveform?
+    ) -> TrackDocument {
+        let hlsFolder = "hls/\(track.id)"
+        let entries = packaged.map { row, item in
+            let codecs = row.codec == "opus" ? "opus" : "mp4a.40.2"
+            return TrackDocument.RenditionEntry(
+                name: row.name, codecs: codecs, mimeType: "audio/mp4; codecs=\"\(codecs)\"", bitrate: row.bitrate,
+                sampleRate: row.sampleRate, channels: row.channels, size: row.size,
+                hls: url("\(hlsFolder)/\(row.name).m3u8"), url: item.isFolder ? nil : url(item.files[0].path)
+            )
+        }
+        // The progressive stream: the single-file AAC rendition nearest 128 kb/s, which every browser plays.
+        let progressive = zip(packaged, entries)
+            .filter { $0.0.0.codec == "aac" && $0.1.url != nil }
+            .min { abs($0.0.0.bitrate - 128_000) < abs($1.0.0.bitrate - 128_000) }?.1.url
+        let loudness = contents.loudness[track.id].map { row in
+            TrackDocument.Loudness(
+                integratedLUFS: finite(row.integratedLUFS), rangeLU: finite(row.rangeLU),
+                truePeakDBTP: finite(row.truePeakDBTP), samplePeakDBFS: finite(row.samplePeakDBFS),
+                trackGainDB: finite(row.trackGainDB), trackPeak: finite(row.trackPeak),
+                albumGainDB: finite(release?.albumGainDB), albumPeak: finite(release?.albumPeak)
+            )
+        }
+        return TrackDocument(
+            id: track.id, title: track.title,
+            artists: (contents.trackArtists[track.id] ?? []).map { artistLink($0, artists) },
+            release: release.flatMap { r in r.id.map { ReleaseLink(id: $0, title: r.title, url: url("api/releases/\($0).json")) } },
+            discNumber: track.discNumber, trackNumber: track.trackNumber, isrc: track.isrc, genre: track.genre,
+            date: track.date, duration: track.durationSeconds, cover: cover.map(url),
+            streams: TrackDocument.Streams(
+                hls: url("\(hlsFolder)/master.m3u8"), dash: url("dash/\(track.id).mpd"), progressive: progressive
+            ),
+            renditions: entries, loudness: loudness, waveform: waveform
+        )
+    }
+
+    private func summary(_ track: TrackDocument) -> TrackSummary {
+        TrackSummary(
+            id: track.id, title: track.title, artists: track.artists, release: track.release,
+            discNumber: track.discNumber, trackNumber: track.trackNumber, duration: track.duration,
+            url: url("api/tracks/\(track.id).json"), hls: track.streams.hls, dash: track.streams.dash
+        )
+    }
+
+    private func catalogDocuments(
+        tracks: [TrackDocument], releases: [Int64: Release], artists: [Int64: Artist], covers: [Int64: String]
+    ) throws(PublishError) -> [GeneratedFile] {
+        var files: [GeneratedFile] = []
+        func add(_ path: String, _ document: some Encodable) throws(PublishError) {
+            files.append(GeneratedFile(path: path, stage: .api, bytes: try Self.encode(document, path: path)))
+        }
+        let summaries = tracks.map(summary)
+        let tracksOfRelease = Dictionary(grouping: summaries.filter { $0.release != nil }) { $0.release?.id ?? 0 }
+
+        var releaseSummaries: [ReleaseSummary] = []
+        for release in contents.releases {
+            guard let id = release.id, let listed = tracksOfRelease[id] else { continue }
+            let artist = artistLink(release.artistId, artists)
+            releaseSummaries.append(ReleaseSummary(
+                id: id, title: release.title, artist: artist, date: release.date, cover: covers[id].map(url),
+                trackCount: listed.count, url: url("api/releases/\(id).json")
+            ))
+            let durations = tracks.filter { $0.release?.id == id }.map(\.duration)
+            try add("api/releases/\(id).json", ReleaseDocument(
+                id: id, title: release.title, artist: artist, date: release.date,
+                cover: covers[id].map { ReleaseDocument.Cover(url: url($0), mimeType: release.coverArtMimeType) },
+                duration: durations.reduce(0, +), albumGainDB: finite(release.albumGainDB),
+                albumPeak: finite(release.albumPeak),
+                tracks: listed
+            ))
+        }
+
+        var artistSummaries: [ArtistSummary] = []
+        for artist in contents.artists {
+            guard let id = artist.id else { continue }
+            let credited = summaries.filter { $0.artists.contains { $0.id == id } }
+            let own = releaseSummaries.filter { $0.artist.id == id }
+            guard !credited.isEmpty || !own.isEmpty else { continue }
+            artistSummaries.append(ArtistSummary(
+                id: id, name: artist.name, releaseCount: own.count, trackCount: credited.count,
+                url: url("api/artists/\(id).json")
+            ))
+            try add("api/artists/\(id).json", ArtistDocument(id: id, name: artist.name, releases: own, tracks: credited))
+        }
+
+        for track in tracks { try add("api/tracks/\(track.id).json", track) }
+        try addPages("artists", artistSummaries, into: &files)
+        try addPages("releases", releaseSummaries, into: &files)
+        try addPages("tracks", summaries, into: &files)
+
+        var search: [[String]] = []
+        for artist in artistSummaries {
+            search.append(["artist", String(artist.id), artist.name, "", artist.url, SearchDocument.fold(artist.name)])
+        }
+        for release in releaseSummaries {
+            search.append(["release", String(release.id), release.title, release.artist.name, release.url,
+                           SearchDocument.fold("\(release.title) \(release.artist.name)")])
+        }
+        for track in summaries {
+            let by = track.artists.map(\.name).joined(separator: ", ")
+            let context = [by, track.release?.title].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " — ")
+            search.append(["track", track.id, track.title, context, track.url,
+                           SearchDocument.fold("\(track.title) \(by) \(track.release?.title ?? "")")])
+        }
+        try add("api/search.json", SearchDocument(entries: search))
+        try add("api/index.json", IndexDocument(
+            generator: "musikk-publish \(MusikkVersion.current)",
+            updated: contents.lastRun?.finishedAt.map { Self.timestamp($0) },
+            baseURL: baseURL.isEmpty ? nil : baseURL,
+            counts: .init(artists: artistSummaries.count, releases: releaseSummaries.count, tracks: tracks.count),
+            artists: url("api/artists/page-1.json"), releases: url("api/releases/page-1.json"),
+            tracks: url("api/tracks/page-1.json"), search: url("api/search.json")
+        ))
+        return files
+    }
+
+    /// `api/KIND/page-N.json`, at least one page even when the list is empty.
+    private func addPages<Item: Encodable>(
+        _ kind: String, _ items: [Item], into files: inout [GeneratedFile]
+    ) throws(PublishError) {
+        let pageCount = max(1, (items.count + Self.pageSize - 1) / Self.pageSize)
+        let path = { (page: Int) in "api/\(kind)/page-\(page).json" }
+        for page in 1...pageCount {
+            let slice = Array(items.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize))
+            let document = PageDocument(
+                page: page, pageCount: pageCount, pageSize: Self.pageSize, total: items.count,
+                previous: page > 1 ? url(path(page - 1)) : nil, next: page < pageCount ? url(path(page + 1)) : nil,
+                items: slice
+            )
+            files.append(GeneratedFile(path: path(page), stage: .api, bytes: try Self.encode(document, path: path(page))))
+        }
+    }
+
+    static func encode(_ document: some Encodable, path: String) throws(PublishError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return try encoder.encode(document) + Data("\n".utf8)
+        } catch {
+            throw .output(path: path, detail: "cannot encode JSON (\(error))")
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}

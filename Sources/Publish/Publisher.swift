@@ -1,0 +1,138 @@
+import Catalog
+import Foundation
+import WorkArea
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a publish is asked to do.
+public struct PublishOptions: Sendable {
+    public var workDirectory: URL
+    public var outputDirectory: URL
+    /// Absolute URL the publication is served from; makes the JSON's URLs absolute. Nil: relative to the root.
+    public var baseURL: String?
+    /// Days unreferenced media and manifests stay before they are deleted.
+    public var keepDays: Int
+    /// Work out what would change, write nothing.
+    public var dryRun: Bool
+    /// The time retirement and pruning are judged by (tests move it forward).
+    public var now: Date
+
+    public init(
+        workDirectory: URL, outputDirectory: URL, baseURL: String? = nil, keepDays: Int = 7, dryRun: Bool = false,
+        now: Date = Date()
+    ) {
+        self.workDirectory = workDirectory
+        self.outputDirectory = outputDirectory
+        self.baseURL = baseURL
+        self.keepDays = keepDays
+        self.dryRun = dryRun
+        self.now = now
+    }
+}
+
+/// Where a publish is, for a progress display.
+public enum PublishProgress: Sendable {
+    case reading
+    /// Media items placed so far, of all.
+    case staging(done: Int, total: Int)
+    case switching
+}
+
+/// Publishes a WORK_DIR into OUT_DIR: builds the whole new publication in a staging folder beside OUT_DIR (media
+/// hard-linked from the previous publication or from WORK_DIR, manifests and JSON written only where their bytes
+/// changed), records it in `publish.json`, then swaps it in at once.
+public struct Publisher {
+    public let options: PublishOptions
+
+    public init(options: PublishOptions) {
+        self.options = options
+    }
+
+    public func run(progress: (PublishProgress) -> Void = { _ in }) throws(PublishError) -> PublishReport {
+        let work = WorkLayout(root: options.workDirectory.standardizedFileURL)
+        let out = OutputArea(options.outputDirectory)
+        guard FileManager.default.fileExists(atPath: work.catalog.path) else {
+            throw .workDirectory(path: work.root.path, detail: "no catalog.sqlite here")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                at: out.root.deletingLastPathComponent(), withIntermediateDirectories: true
+            )
+        } catch {
+            throw .output(path: out.root.path, detail: "cannot create its parent folder (\(error.localizedDescription))")
+        }
+        // OUT_DIR's lock first (a second publish fails fast), then WORK_DIR's shared lock: ingest may not change
+        // the work folder while its files are linked.
+        let outLock = try Self.lock(out.lock.path, exclusive: !options.dryRun, owner: out.root.path)
+        defer { outLock.release(finished: true) }
+        let workLock = try Self.lock(work.lock.path, exclusive: false, owner: work.root.path)
+        defer { workLock.release(finished: false) }
+
+        progress(.reading)
+        try out.checkOwnership()
+        let previous = try PublicationRecord.read(from: out.root)
+        let catalog: CatalogDatabase
+        let contents: CatalogContents
+        do {
+            catalog = try CatalogDatabase.openReadOnly(atPath: work.catalog.path)
+            contents = try catalog.contents()
+        } catch {
+            throw .catalog(path: work.catalog.path, detail: "cannot read the catalog (\(error))")
+        }
+        let publication = try PublicationBuilder(
+            contents: contents, work: work, baseURL: options.baseURL.map(Self.normalized) ?? ""
+        ).build()
+
+        var staging = StagingRun(out: out, previous: previous, options: options)
+        if !options.dryRun {
+            _ = try out.recover()
+            staging.create()
+        }
+        try staging.place(publication.media) { progress(.staging(done: $0, total: publication.media.count)) }
+        try staging.write(publication.generated)
+        try staging.write([
+            GeneratedFile(path: "_headers", stage: .control, bytes: Data(ServingRules.headersFile().utf8)),
+            GeneratedFile(path: "nginx/musikk.conf", stage: .local,
+                          bytes: Data(ServingRules.nginxSnippet(publicationPath: out.root.path).utf8)),
+        ])
+        if !options.dryRun { try staging.copyCatalog(catalog) }
+        try staging.keepRetired()
+        let record = PublicationRecord(
+            generator: "musikk-publish \(MusikkVersion.current)",
+            catalogUpdated: contents.lastRun?.finishedAt.map(PublicationBuilder.timestamp),
+            keepDays: options.keepDays, stages: PublicationRecord.stages(), files: staging.sortedEntries
+        )
+        var report = staging.report
+        report.tracks = publication.trackCount
+        report.files = record.files.count
+        guard !options.dryRun else { return report }
+
+        if record == previous {
+            try? FileManager.default.removeItem(at: out.staging)
+            return report
+        }
+        try staging.write(record)
+        out.flush()
+        progress(.switching)
+        if let warning = try out.switchToStaging() { report.warnings.append(warning) }
+        report.switched = true
+        return report
+    }
+
+    /// A base URL always ends in `/`, so paths append to it.
+    static func normalized(_ base: String) -> String { base.hasSuffix("/") ? base : base + "/" }
+
+    private static func lock(_ path: String, exclusive: Bool, owner: String) throws(PublishError) -> RunLock {
+        do {
+            return try RunLock(path: path, exclusive: exclusive, command: "musikk-publish")
+        } catch {
+            switch error {
+            case .busy(let holder):
+                throw .busy(path: owner, holder: holder?.description ?? "another musikk run")
+            case .unavailable(let path, let detail):
+                throw .output(path: path, detail: "cannot open the lock file (\(detail))")
+            }
+        }
+    }
+}

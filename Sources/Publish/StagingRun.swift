@@ -1,0 +1,229 @@
+import Catalog
+import Foundation
+import WorkArea
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds one publication in the staging folder, reusing what the previous publication already has: a file whose
+/// bytes are unchanged is hard-linked from OUT_DIR (same inode, same modification time, so sync tools skip it);
+/// new media are hard-linked from WORK_DIR (copied across filesystems) and checked against their digests.
+/// In a dry run it only works out what would happen.
+struct StagingRun {
+    let out: OutputArea
+    let options: PublishOptions
+    private let previous: [String: PublicationRecord.Entry]
+    private var entries: [String: PublicationRecord.Entry] = [:]
+    private var createdFolders: Set<String> = []
+    private(set) var report: PublishReport
+
+    init(out: OutputArea, previous: PublicationRecord?, options: PublishOptions) {
+        self.out = out
+        self.options = options
+        self.previous = Dictionary((previous?.files ?? []).map { ($0.path, $0) }) { first, _ in first }
+        report = PublishReport(outputDirectory: out.root.path, dryRun: options.dryRun)
+    }
+
+    /// Every file of the new publication, in upload order.
+    var sortedEntries: [PublicationRecord.Entry] {
+        let order = Dictionary(uniqueKeysWithValues: SyncStage.allCases.enumerated().map { ($1, $0) })
+        return entries.values.sorted { (order[$0.stage] ?? 0, $0.path) < (order[$1.stage] ?? 0, $1.path) }
+    }
+
+    mutating func create() {
+        try? FileManager.default.removeItem(at: out.staging)
+        createdFolders = []
+    }
+
+    // MARK: Media
+
+    mutating func place(_ media: [MediaItem], progress: (Int) -> Void) throws(PublishError) {
+        for (index, item) in media.enumerated() {
+            let reusable = item.files.allSatisfy { file in
+                previous[file.path] != nil && exists(file.path)
+            }
+            if reusable {
+                for file in item.files {
+                    guard let old = previous[file.path] else { continue }
+                    try linkFromPublication(file.path)
+                    entries[file.path] = PublicationRecord.Entry(
+                        path: file.path, size: old.size, sha256: old.sha256, stage: .media
+                    )
+                    report.unchanged += 1
+                }
+            } else {
+                try stageFromWork(item)
+            }
+            progress(index + 1)
+        }
+    }
+
+    private mutating func stageFromWork(_ item: MediaItem) throws(PublishError) {
+        var digests: [String: String] = [:]
+        for file in item.files {
+            let (size, digest): (Int64, String)
+            if options.dryRun {
+                (size, digest) = (Self.size(of: file.source), item.isFolder ? "" : item.digest)
+            } else {
+                let destination = try prepare(file.path)
+                report.bytesWritten += try Self.linkOrCopy(file.source, to: destination)
+                size = Self.size(of: destination)
+                do {
+                    digest = try FileDigest.sha256(of: destination)
+                } catch {
+                    throw .output(path: destination.path, detail: error.detail)
+                }
+            }
+            digests[file.source.lastPathComponent] = digest
+            entries[file.path] = PublicationRecord.Entry(path: file.path, size: size, sha256: digest, stage: .media)
+            report.added.append(file.path)
+        }
+        guard !options.dryRun else { return }
+        let actual = item.isFolder ? FileDigest.sha256(ofFolder: digests) : digests.values.first ?? ""
+        guard actual == item.digest else {
+            throw .workFile(path: item.files[0].source.path, detail: "its bytes do not match the catalog's SHA-256 "
+                + "(\(item.digest.prefix(12))…): it changed after musikk-ingest wrote it")
+        }
+    }
+
+    // MARK: Generated files
+
+    mutating func write(_ files: [GeneratedFile]) throws(PublishError) {
+        for file in files {
+            let digest = FileDigest.sha256(of: file.bytes)
+            let entry = PublicationRecord.Entry(
+                path: file.path, size: Int64(file.bytes.count), sha256: digest, stage: file.stage
+            )
+            entries[file.path] = entry
+            if let old = previous[file.path], old.sha256 == digest, exists(file.path) {
+                if !options.dryRun { try linkFromPublication(file.path) }
+                report.unchanged += 1
+                continue
+            }
+            if previous[file.path] != nil { report.changed.append(file.path) } else { report.added.append(file.path) }
+            guard !options.dryRun else { continue }
+            try writeBytes(file.bytes, to: prepare(file.path))
+            report.bytesWritten += Int64(file.bytes.count)
+        }
+    }
+
+    /// Writes publish.json, the last file of the staging folder.
+    func write(_ record: PublicationRecord) throws(PublishError) {
+        try writeBytes(record.encoded(), to: out.staging.appendingPathComponent(PublicationRecord.fileName))
+    }
+
+    /// `server/catalog.sqlite`: a consistent copy of the catalog for musikk-server, kept as it was when unchanged.
+    mutating func copyCatalog(_ catalog: CatalogDatabase) throws(PublishError) {
+        let path = "server/catalog.sqlite"
+        let destination = try prepare(path)
+        do {
+            try catalog.copy(toPath: destination.path)
+        } catch {
+            throw .output(path: destination.path, detail: "cannot copy the catalog (\(error))")
+        }
+        let digest: String
+        do {
+            digest = try FileDigest.sha256(of: destination)
+        } catch {
+            throw .output(path: destination.path, detail: error.detail)
+        }
+        let size = Self.size(of: destination)
+        entries[path] = PublicationRecord.Entry(path: path, size: size, sha256: digest, stage: .local)
+        if let old = previous[path], old.sha256 == digest, exists(path) {
+            try? FileManager.default.removeItem(at: destination)
+            try linkFromPublication(path)
+            report.unchanged += 1
+        } else {
+            if previous[path] != nil { report.changed.append(path) } else { report.added.append(path) }
+            report.bytesWritten += size
+        }
+    }
+
+    // MARK: Retired files
+
+    /// Media and manifests the new publication no longer refers to stay, marked retired, until `keepDays` have
+    /// passed since they were first found unreferenced; then they are left out (deleted with the old tree).
+    mutating func keepRetired() throws(PublishError) {
+        let grace = TimeInterval(options.keepDays) * 86_400
+        for old in previous.values.sorted(by: { $0.path < $1.path })
+        where entries[old.path] == nil && (old.stage == .media || old.stage == .manifests) {
+            let since = old.retired.flatMap(Self.parse) ?? options.now
+            guard options.now.timeIntervalSince(since) < grace, exists(old.path) else {
+                report.pruned.append(old.path)
+                continue
+            }
+            if !options.dryRun { try linkFromPublication(old.path) }
+            var entry = old
+            entry.retired = PublicationBuilder.timestamp(since)
+            entries[old.path] = entry
+            if old.retired == nil { report.retired.append(old.path) } else { report.stillRetired += 1 }
+        }
+    }
+
+    // MARK: Files
+
+    private func exists(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: out.root.appendingPathComponent(path).path)
+    }
+
+    /// The staging path for `path`, its folders created.
+    private mutating func prepare(_ path: String) throws(PublishError) -> URL {
+        let destination = out.staging.appendingPathComponent(path)
+        let folder = destination.deletingLastPathComponent()
+        if !createdFolders.contains(folder.path) {
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw .output(path: folder.path, detail: "cannot create the folder (\(error.localizedDescription))")
+            }
+            createdFolders.insert(folder.path)
+        }
+        return destination
+    }
+
+    private mutating func linkFromPublication(_ path: String) throws(PublishError) {
+        let source = out.root.appendingPathComponent(path)
+        let destination = try prepare(path)
+        guard link(source.path, destination.path) == 0 else {
+            throw .output(path: destination.path, detail: "cannot hard-link \(source.path) (\(OutputArea.lastError))")
+        }
+    }
+
+    /// Hard-links `source` to `destination`, or copies it where a link cannot be made (another filesystem).
+    /// Returns the bytes copied (0 for a link).
+    private static func linkOrCopy(_ source: URL, to destination: URL) throws(PublishError) -> Int64 {
+        if link(source.path, destination.path) == 0 { return 0 }
+        let reason = errno
+        guard reason == EXDEV || reason == EPERM || reason == EMLINK else {
+            if reason == ENOENT, !FileManager.default.fileExists(atPath: source.path) {
+                throw .workFile(path: source.path, detail: "missing, though the catalog lists it")
+            }
+            throw .output(path: destination.path, detail: "cannot link \(source.path) (\(String(cString: strerror(reason))))")
+        }
+        do {
+            try FileManager.default.copyItem(at: source, to: destination)
+        } catch {
+            throw .output(path: destination.path, detail: "cannot copy \(source.path) (\(error.localizedDescription))")
+        }
+        return size(of: destination)
+    }
+
+    private func writeBytes(_ bytes: Data, to url: URL) throws(PublishError) {
+        do {
+            try bytes.write(to: url)
+        } catch {
+            throw .output(path: url.path, detail: "cannot write (\(error.localizedDescription))")
+        }
+    }
+
+    private static func size(of url: URL) -> Int64 {
+        var status = stat()
+        return stat(url.path, &status) == 0 ? Int64(status.st_size) : 0
+    }
+
+    private static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+}
