@@ -111,5 +111,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .testTarget(
+            name: "PublishTests",
+            dependencies: ["Publish", "WorkArea", "Catalog", "TestSupport", "musikk-publish", "musikk-ingest"]
+        ),
     ]
 )

@@ -14,8 +14,8 @@ public struct CatalogContents: Sendable {
     public var renditions: [String: [Rendition]]
     public var loudness: [String: TrackLoudness]
     public var waveforms: [String: TrackWaveform]
-    /// The last run that finished; nil before the first.
-    public var lastRun: Run?
+    /// The last finished run that changed a track (ingested, updated or removed one); nil before the first.
+    public var lastChange: Run?
 }
 
 extension CatalogDatabase {
@@ -40,7 +40,9 @@ extension CatalogDatabase {
                     .filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }),
                 waveforms: Dictionary(uniqueKeysWithValues: try TrackWaveform.fetchAll(db)
                     .filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }),
-                lastRun: try Run.filter(Column("finishedAt") != nil).order(Column("id").desc).fetchOne(db)
+                lastChange: try Run.filter(sql: """
+                    finishedAt IS NOT NULL AND ingestedCount + updatedCount + removedCount > 0
+                    """).order(Column("id").desc).fetchOne(db)
             )
         }
     }

@@ -127,8 +127,10 @@ struct TrackDocument: Encodable {
     var waveform: Waveform?
 
     struct Streams: Encodable {
-        /// HLS master playlist.
+        /// HLS master playlist of the AAC ladder (of the Opus ladder when there is no AAC).
         var hls: String
+        /// HLS master playlist of the Opus ladder, beside an AAC one.
+        var hlsOpus: String?
         /// DASH MPD.
         var dash: String
         /// One AAC file a plain `<audio src>` can play and seek in (single-file layout only).

@@ -86,10 +86,12 @@ struct PublicationBuilder {
                     bytes: Data(HLSPlaylists.mediaPlaylist(for: rendition).utf8)
                 ))
             }
-            generated.append(GeneratedFile(
-                path: "\(hlsFolder)/master.m3u8", stage: .manifests,
-                bytes: Data(HLSPlaylists.masterPlaylist(for: renditionsForHLS) { "\($0.name).m3u8" }.utf8)
-            ))
+            for (name, group) in Self.hlsMasters(renditionsForHLS) {
+                generated.append(GeneratedFile(
+                    path: "\(hlsFolder)/\(name)", stage: .manifests,
+                    bytes: Data(HLSPlaylists.masterPlaylist(for: group) { "\($0.name).m3u8" }.utf8)
+                ))
+            }
             let renditionsForDASH = packaged.map { entry in
                 var rendition = entry.rendition
                 rendition.mediaBase = "../" + rendition.mediaBase
@@ -128,6 +130,17 @@ struct PublicationBuilder {
         return Publication(
             media: media.keys.sorted().compactMap { media[$0] }, generated: generated, trackCount: tracks.count
         )
+    }
+
+    /// The HLS master playlists of a track: one per codec, `master.m3u8` for AAC (every HLS player has it) and
+    /// `master-opus.m3u8` for Opus; `master.m3u8` is Opus only for a ladder without AAC. One codec per master,
+    /// because a player may switch between any two variants of a master, and Chromium's native HLS player fails
+    /// when a switch changes the codec ("Audio codec changes not allowed").
+    static func hlsMasters(_ renditions: [PackagedRendition]) -> [(String, [PackagedRendition])] {
+        let aac = renditions.filter { $0.codec == .aacLC }
+        let opus = renditions.filter { $0.codec == .opus }
+        if aac.isEmpty { return opus.isEmpty ? [] : [("master.m3u8", opus)] }
+        return [("master.m3u8", aac)] + (opus.isEmpty ? [] : [("master-opus.m3u8", opus)])
     }
 
     // MARK: Media
@@ -227,7 +240,10 @@ struct PublicationBuilder {
             discNumber: track.discNumber, trackNumber: track.trackNumber, isrc: track.isrc, genre: track.genre,
             date: track.date, duration: track.durationSeconds, cover: cover.map(url),
             streams: TrackDocument.Streams(
-                hls: url("\(hlsFolder)/master.m3u8"), dash: url("dash/\(track.id).mpd"), progressive: progressive
+                hls: url("\(hlsFolder)/master.m3u8"),
+                hlsOpus: packaged.contains { $0.0.codec == "opus" } && packaged.contains { $0.0.codec == "aac" }
+                    ? url("\(hlsFolder)/master-opus.m3u8") : nil,
+                dash: url("dash/\(track.id).mpd"), progressive: progressive
             ),
             renditions: entries, loudness: loudness, waveform: waveform
         )
@@ -304,7 +320,7 @@ struct PublicationBuilder {
         try add("api/search.json", SearchDocument(entries: search))
         try add("api/index.json", IndexDocument(
             generator: "musikk-publish \(MusikkVersion.current)",
-            updated: contents.lastRun?.finishedAt.map { Self.timestamp($0) },
+            updated: contents.lastChange?.finishedAt.map { Self.timestamp($0) },
             baseURL: baseURL.isEmpty ? nil : baseURL,
             counts: .init(artists: artistSummaries.count, releases: releaseSummaries.count, tracks: tracks.count),
             artists: url("api/artists/page-1.json"), releases: url("api/releases/page-1.json"),

@@ -100,7 +100,7 @@ public struct Publisher {
         try staging.keepRetired()
         let record = PublicationRecord(
             generator: "musikk-publish \(MusikkVersion.current)",
-            catalogUpdated: contents.lastRun?.finishedAt.map(PublicationBuilder.timestamp),
+            catalogUpdated: contents.lastChange?.finishedAt.map(PublicationBuilder.timestamp),
             keepDays: options.keepDays, stages: PublicationRecord.stages(), files: staging.sortedEntries
         )
         var report = staging.report

@@ -22,16 +22,10 @@ struct Workspace {
         _ path: String, frequency: Int, seconds: Double, title: String, album: String = "Album",
         format: String = "flac"
     ) throws {
-        let url = masters.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let result = try Command.run("ffmpeg", [
-            "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=\(frequency):duration=\(seconds):sample_rate=44100",
-            "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.05:duration=\(seconds):sample_rate=44100:seed=\(frequency)",
-            "-filter_complex", "[0][1]amix=inputs=2:normalize=0,aformat=channel_layouts=stereo",
-            "-metadata", "title=\(title)", "-metadata", "artist=Test Artist", "-metadata", "album=\(album)",
-            "-f", format, url.path,
-        ])
-        #expect(result.status == 0, "\(result.standardError)")
+        try Masters.makeTone(
+            at: masters.appendingPathComponent(path), frequency: frequency, seconds: seconds, title: title,
+            album: album, format: format
+        )
     }
 
     /// Rewrites a master's tags with ffmpeg, copying the audio stream bit for bit.
