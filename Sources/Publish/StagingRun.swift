@@ -45,7 +45,7 @@ struct StagingRun {
             if reusable {
                 for file in item.files {
                     guard let old = previous[file.path] else { continue }
-                    try linkFromPublication(file.path)
+                    if !options.dryRun { try linkFromPublication(file.path) }
                     entries[file.path] = PublicationRecord.Entry(
                         path: file.path, size: old.size, sha256: old.sha256, stage: .media
                     )

@@ -114,6 +114,21 @@ struct MusikkPublish: ParsableCommand {
         }
     }
 
+    /// Usage errors exit with 2 (the parser's default is 64), as musikk-ingest's do.
+    static func main() {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
     private static func show(_ event: PublishProgress) {
         let text = switch event {
         case .reading: "reading the catalog"

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Killed publishes")
+struct KillTests {
+    @Test("kill -9 at any moment of a publish leaves OUT_DIR whole: the previous publication or the new one")
+    func killDuringPublish() throws {
+        // Two different catalogs published in turn into one OUT_DIR, so every publish replaces most files.
+        let fixtures = try IngestedFixtures.get()
+        let space = try PublishSpace("kill")
+        try space.ingest()
+        let works = [fixtures, space.work]
+        var trackSets: [Set<String>] = []
+        for work in works {
+            let probe = try Repository.temporaryDirectory("kill-probe").appendingPathComponent("out")
+            #expect(try publish(work, probe).status == 0)
+            trackSets.append(Set(try PublishedTree(root: probe).trackIDs()))
+        }
+        #expect(try publish(works[0], space.out).status == 0)
+
+        let executable = Repository.executable("musikk-publish")
+        var killed = 0
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<16 {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = [works[round % 2].path, space.out.path, "--quiet"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 5_000...400_000, using: &generator))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+
+            let tree = space.tree
+            let problems = try tree.problems()
+            #expect(problems.isEmpty, "round \(round): \(problems)")
+            let tracks = Set(try tree.trackIDs())
+            #expect(trackSets.contains(tracks), "round \(round): a mix of two publications")
+        }
+        #expect(killed >= 4, "only \(killed) of 16 publishes were killed before they finished")
+
+        // The next publish cleans up what the killed ones left and finishes.
+        let result = try publish(works[1], space.out)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(Set(try space.tree.trackIDs()) == trackSets[1])
+        #expect(try space.tree.problems().isEmpty)
+        #expect(space.leftovers.isEmpty, "\(space.leftovers)")
+    }
+}
