@@ -193,7 +193,7 @@ public struct CatalogDatabase: Sendable {
                 t.add(column: "audioSHA256", .text).notNull().defaults(to: "")
                 // What produced the analysis rows (library versions, waveform settings); nil without analysis.
                 t.add(column: "analysisKey", .text)
-                // Set when the master disappeared; its files stay until musikk-publish lets them go.
+                // Set when the master disappeared; its files stay in WORK for a master that comes back.
                 t.add(column: "removedAt", .datetime)
             }
             try db.create(index: "track_audioSHA256", on: "track", columns: ["audioSHA256"])
