@@ -55,11 +55,13 @@ struct PublicationBuilder {
         let releases = Dictionary(uniqueKeysWithValues: contents.releases.compactMap { r in r.id.map { ($0, r) } })
         let artists = artistsByID
         var covers: [Int64: String] = [:]
+        let listedReleases = Set(contents.tracks.compactMap(\.releaseId))
         for release in contents.releases {
-            guard let id = release.id, let coverPath = release.coverArtPath else { continue }
+            guard let id = release.id, listedReleases.contains(id), let coverPath = release.coverArtPath else { continue }
+            let source = work.root.appendingPathComponent(coverPath)
             let item = try mediaItem(
-                folder: "images", source: work.root.appendingPathComponent(coverPath),
-                name: "cover." + (coverPath.split(separator: ".").last.map(String.init) ?? "jpg")
+                folder: "images", source: source,
+                name: "cover." + (source.pathExtension.isEmpty ? "jpg" : source.pathExtension.lowercased())
             )
             media[item.files[0].path] = item
             covers[id] = item.files[0].path

@@ -283,3 +283,30 @@ struct PublishBehaviourTests {
         #expect(help.text.contains("EXIT CODES") && help.text.contains("--keep-days"))
     }
 }
+
+@Suite("Publishing the segment-files layout")
+struct SegmentFilesTests {
+    @Test("a segment-files ingest publishes as content-addressed folders that ffmpeg plays and xmllint accepts")
+    func segmentFiles() throws {
+        let space = try PublishSpace("segment-files", tones: [("A/one.flac", 330)])
+        let ingest = try Command.run(Repository.executable("musikk-ingest").path,
+                                     [space.masters.path, space.work.path, "--segment-files", "--quiet"])
+        #expect(ingest.status == 0, "\(ingest.standardError)")
+        try space.publish()
+        let tree = space.tree
+        #expect(try tree.problems().isEmpty)
+        let segments = tree.files().filter { $0.hasPrefix("media/audio/") && $0.hasSuffix(".m4s") }
+        #expect(segments.count >= 6, "\(segments)")
+        #expect(segments.allSatisfy { $0.split(separator: "/").count == 5 }, "media/audio/DIGEST/RENDITION/seg-N.m4s")
+        let id = try #require(try tree.trackIDs().first)
+        let duration = try #require(try tree.json("api/tracks/\(id).json")["duration"] as? Double)
+        for manifest in ["hls/\(id)/master.m3u8", "hls/\(id)/master-opus.m3u8", "dash/\(id).mpd"] {
+            let (decoded, errors) = try DecodedAudio.ffmpeg(space.out.appendingPathComponent(manifest).path)
+            #expect(errors.isEmpty, "\(manifest): \(errors)")
+            #expect(abs(decoded.seconds - duration) <= 0.024, "\(manifest): \(decoded.seconds) s of \(duration) s")
+        }
+        let mpd = space.out.appendingPathComponent("dash/\(id).mpd").path
+        let validation = try Command.run("xmllint", ["--noout", "--schema", Repository.dashSchema.path, mpd])
+        #expect(validation.status == 0, "\(validation.standardError)")
+    }
+}
