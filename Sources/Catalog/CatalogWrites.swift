@@ -167,8 +167,17 @@ extension CatalogDatabase {
         }
     }
 
-    /// Marks tracks whose masters disappeared as removed (their rows and files stay; musikk-publish decides when
-    /// the files go) and recomputes their releases' album gain without them.
+    /// Records rendition digests by rendition id.
+    public func recordDigests(_ digests: [Int64: String]) throws {
+        try writer.write { db in
+            for (id, digest) in digests {
+                try db.execute(sql: "UPDATE rendition SET sha256 = ? WHERE id = ?", arguments: [digest, id])
+            }
+        }
+    }
+
+    /// Marks tracks whose masters disappeared as removed (their rows and files stay in WORK for a master that
+    /// comes back) and recomputes their releases' album gain without them.
     public func markRemoved(
         trackIds: [String], at date: Date = Date(), albumLoudness: ([Data]) -> Double? = { _ in nil }
     ) throws {

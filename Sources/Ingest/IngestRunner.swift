@@ -2,15 +2,14 @@ import Catalog
 import Crypto
 import Fingerprint
 import Foundation
-import WorkArea
 import Loudness
 import Manifest
 import MediaIO
 import Segmenter
 import SignalCheck
 import Synchronization
+import WorkArea
 
-/// The version `musikk-ingest --version` prints and the report and catalog record.
 /// What a run is asked to do.
 public struct IngestOptions: Sendable {
     public var mastersDirectory: URL
@@ -107,6 +106,7 @@ public struct IngestRunner: Sendable {
         } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
         }
+        try recordMissingDigests(snapshot, catalog: catalog, layout: layout)
         let planner = try planner(snapshot: snapshot, layout: layout)
         let plan = planner.plan()
         let runID: Int64
@@ -153,6 +153,27 @@ public struct IngestRunner: Sendable {
             ))
             finished = true
             return IngestReport(tool: "musikk-ingest", version: MusikkVersion.current, summary: summary, files: reports)
+        } catch {
+            throw .catalog(path: layout.catalog.path, detail: "\(error)")
+        }
+    }
+
+    /// Gives renditions written before the catalog kept digests theirs, once: musikk-publish names media by them.
+    /// A rendition whose file is gone is left to the planner, which rebuilds it.
+    private func recordMissingDigests(
+        _ snapshot: CatalogSnapshot, catalog: CatalogDatabase, layout: WorkLayout
+    ) throws(IngestError) {
+        var digests: [Int64: String] = [:]
+        for rendition in snapshot.renditions.values.joined() where rendition.sha256 == nil {
+            guard let id = rendition.id,
+                  let digest = try? FileDigest.sha256(ofItemAt: layout.root.appendingPathComponent(rendition.path)) else {
+                continue
+            }
+            digests[id] = digest
+        }
+        guard !digests.isEmpty else { return }
+        do {
+            try catalog.recordDigests(digests)
         } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The version of the musikk tools, as `--version` prints it and provenance records it.
+/// The version of the musikk tools, as `--version` prints it and the reports, catalog and provenance record it.
 public enum MusikkVersion {
     public static let current = "0.1.0"
 }

@@ -209,6 +209,30 @@ struct PublishBehaviourTests {
         #expect(try space.tree.problems().isEmpty)
     }
 
+    @Test("rendition digests are sha256sum's; a catalog without them (before v4) gets them on the next ingest")
+    func renditionDigests() throws {
+        let space = try PublishSpace("digests", tones: [("A/one.flac", 330)])
+        try space.ingest()
+        let catalog = space.work.appendingPathComponent("catalog.sqlite").path
+        func digests() throws -> [String: String] {
+            let rows = try Command.run("sqlite3", [catalog, "SELECT path, coalesce(sha256, '-') FROM rendition"]).text
+            return Dictionary(uniqueKeysWithValues: rows.split(separator: "\n").map {
+                let parts = $0.split(separator: "|")
+                return (String(parts[0]), String(parts[1]))
+            })
+        }
+        let recorded = try digests()
+        #expect(recorded.count == 6)
+        let sums = try Command.run("sha256sum", recorded.keys.sorted(), in: space.work).text
+        for line in sums.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            #expect(recorded[String(parts[1])] == String(parts[0]), "\(parts[1])")
+        }
+        #expect(try Command.run("sqlite3", [catalog, "UPDATE rendition SET sha256 = NULL"]).status == 0)
+        try space.ingest()
+        #expect(try digests() == recorded)
+    }
+
     @Test("--dry-run lists what would change and writes nothing")
     func dryRun() throws {
         let space = try PublishSpace("dry-run")
