@@ -84,11 +84,8 @@ public struct Publisher {
             contents: contents, work: work, baseURL: options.baseURL.map(Self.normalized) ?? ""
         ).build()
 
+        if !options.dryRun { _ = try out.recover() }
         var staging = StagingRun(out: out, previous: previous, options: options)
-        if !options.dryRun {
-            _ = try out.recover()
-            staging.create()
-        }
         try staging.place(publication.media) { progress(.staging(done: $0, total: publication.media.count)) }
         try staging.write(publication.generated)
         try staging.write([

@@ -30,11 +30,6 @@ struct StagingRun {
         return entries.values.sorted { (order[$0.stage] ?? 0, $0.path) < (order[$1.stage] ?? 0, $1.path) }
     }
 
-    mutating func create() {
-        try? FileManager.default.removeItem(at: out.staging)
-        createdFolders = []
-    }
-
     // MARK: Media
 
     mutating func place(_ media: [MediaItem], progress: (Int) -> Void) throws(PublishError) {

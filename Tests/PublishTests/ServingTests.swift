@@ -62,7 +62,12 @@ struct ServingTests {
         for id in served.tracks {
             let duration = try served.duration(of: id)
             for manifest in Self.manifests(of: id) {
-                let (decoded, result) = try DecodedAudio.gstreamer(uri: served.url(manifest))
+                var (decoded, result) = try DecodedAudio.gstreamer(uri: served.url(manifest))
+                if [124, 137].contains(result.status) {
+                    // GStreamer 1.22's adaptive demuxer stalled once here at the start of an MPD under a loaded CI
+                    // run (0 s played, nginx idle) and played it on every other run: one more try, same checks.
+                    (decoded, result) = try DecodedAudio.gstreamer(uri: served.url(manifest))
+                }
                 #expect(result.status == 0, "\(manifest): \(result.standardError)")
                 #expect(abs(decoded.seconds - duration) <= 0.05, "\(manifest): played \(decoded.seconds) s of \(duration) s")
             }
