@@ -19,15 +19,15 @@ public struct DecodedAudio: Sendable {
                 result.status == 0 ? result.standardError : "exit \(result.status): \(result.standardError)")
     }
 
-    /// Plays `uri` with GStreamer's playbin into a file and reads it back (at most 2 minutes: a stalled play ends
-    /// with status 124 or 137).
+    /// Plays `uri` with GStreamer's playbin into a file and reads it back (at most a minute: a stalled play ends
+    /// with status 124, or 137 or 9 when it had to be killed).
     public static func gstreamer(uri: String, sampleRate: Int = 44_100) throws -> (DecodedAudio, CommandResult) {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("gst-\(UUID().uuidString).raw")
         defer { try? FileManager.default.removeItem(at: output) }
         let sink = "audioconvert ! audioresample ! audio/x-raw,format=F32LE,channels=1,rate=\(sampleRate) "
             + "! filesink location=\(output.path)"
         // gst-launch may outlive a SIGTERM while stalled: KILL it 5 s later (exit status 137).
-        let result = try Command.run("timeout", ["-k", "5", "120", "gst-launch-1.0", "-q", "playbin", "uri=\(uri)", "audio-sink=\(sink)",
+        let result = try Command.run("timeout", ["-k", "5", "60", "gst-launch-1.0", "-q", "playbin", "uri=\(uri)", "audio-sink=\(sink)",
                                                  "video-sink=fakesink"])
         let data = (try? Data(contentsOf: output)) ?? Data()
         return (DecodedAudio(samples: floats(data), sampleRate: sampleRate), result)
