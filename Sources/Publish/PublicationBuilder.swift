@@ -77,11 +77,8 @@ struct PublicationBuilder {
                 packaged.append((row, try packagedRendition(row, item: item), item))
             }
             let hlsFolder = "hls/\(track.id)"
-            let renditionsForHLS = packaged.map { entry in
-                var rendition = entry.rendition
-                rendition.mediaBase = "../../" + rendition.mediaBase
-                return rendition
-            }
+            // Playlists sit two folders below the root (hls/ID/), MPDs one (dash/).
+            let renditionsForHLS = Self.relocated(packaged.map(\.rendition), under: "../../")
             for rendition in renditionsForHLS {
                 generated.append(GeneratedFile(
                     path: "\(hlsFolder)/\(rendition.name).m3u8", stage: .manifests,
@@ -94,11 +91,7 @@ struct PublicationBuilder {
                     bytes: Data(HLSPlaylists.masterPlaylist(for: group) { "\($0.name).m3u8" }.utf8)
                 ))
             }
-            let renditionsForDASH = packaged.map { entry in
-                var rendition = entry.rendition
-                rendition.mediaBase = "../" + rendition.mediaBase
-                return rendition
-            }
+            let renditionsForDASH = Self.relocated(packaged.map(\.rendition), under: "../")
             do {
                 generated.append(GeneratedFile(
                     path: "dash/\(track.id).mpd", stage: .manifests,
@@ -143,6 +136,15 @@ struct PublicationBuilder {
         let opus = renditions.filter { $0.codec == .opus }
         if aac.isEmpty { return opus.isEmpty ? [] : [("master.m3u8", opus)] }
         return [("master.m3u8", aac)] + (opus.isEmpty ? [] : [("master-opus.m3u8", opus)])
+    }
+
+    /// The renditions as seen from a manifest `prefix` away from the publication root.
+    static func relocated(_ renditions: [PackagedRendition], under prefix: String) -> [PackagedRendition] {
+        renditions.map { rendition in
+            var moved = rendition
+            moved.mediaBase = prefix + rendition.mediaBase
+            return moved
+        }
     }
 
     // MARK: Media

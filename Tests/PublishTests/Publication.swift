@@ -41,12 +41,6 @@ struct PublishedTree {
 
     struct Record: Decodable {
         var files: [Entry]
-        var stages: [Stage]
-
-        struct Stage: Decodable {
-            var name: String
-            var upload: Bool
-        }
     }
 
     func record() throws -> Record {
