@@ -1,0 +1,231 @@
+import Foundation
+import GRDB
+
+extension SocialStore {
+    /// Adds a comment (or forum post) on a subject the caller has checked exists and is visible. Notifies the author
+    /// of the parent comment (a reply) and the owner of a commented playlist; pushes it to the subject's watchers
+    /// and to the author's followers.
+    public func addComment(
+        by authorId: Int64, on subject: CommentSubject, id subjectId: String, parentId: Int64?, body: String, embeds: [Embed], now: Date
+    ) async throws -> Outcome<Comment> {
+        let text = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
+        guard embeds.count <= 10 else { throw SocialError.invalid(field: "embeds", message: "a post embeds at most 10 items") }
+        let storedEmbeds = embeds.map { Embed(kind: $0.kind, id: $0.id) }
+        let embedText = String(decoding: try Self.jsonEncoder.encode(storedEmbeds), as: UTF8.self)
+        return try await writer.write { db in
+            var rootId: Int64?
+            var parentAuthor: Int64?
+            if let parentId {
+                guard let parent = try Row.fetchOne(
+                    db, sql: "SELECT authorId, rootId, subjectKind, subjectId FROM comment WHERE id = ?", arguments: [parentId]),
+                    parent["subjectKind"] == subject.rawValue, parent["subjectId"] == subjectId
+                else {
+                    throw SocialError.invalid(field: "parentId", message: "comment \(parentId) is not on this \(subject.rawValue)")
+                }
+                rootId = (parent["rootId"] as Int64?) ?? parentId
+                parentAuthor = parent["authorId"]
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO comment (subjectKind, subjectId, parentId, rootId, authorId, body, embeds, createdAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [subject.rawValue, subjectId, parentId, rootId, authorId, text, embedText, now])
+            let id = db.lastInsertedRowID
+            let comment = Comment(
+                id: id, subjectKind: subject, subjectId: subjectId, parentId: parentId, author: try Self.summary(db, authorId),
+                body: text, embeds: storedEmbeds, createdAt: now, editedAt: nil, deleted: false, replies: [])
+
+            var events = [try Self.storeEvent(db, subject: "\(subject.rawValue):\(subjectId)", type: "comment", payload: comment, now: now)]
+            if let parentAuthor, parentAuthor != authorId {
+                events.append(try Self.notify(
+                    db, userId: parentAuthor, kind: .reply, actorId: authorId, subjectKind: subject.rawValue, subjectId: subjectId,
+                    commentId: id, now: now))
+            }
+            if subject == .playlist, let owner = try Int64.fetchOne(db, sql: "SELECT ownerId FROM playlist WHERE id = ?", arguments: [subjectId]),
+                owner != authorId, owner != parentAuthor
+            {
+                events.append(try Self.notify(
+                    db, userId: owner, kind: .playlistComment, actorId: authorId, subjectKind: subject.rawValue, subjectId: subjectId,
+                    commentId: id, now: now))
+            }
+            events += try Self.recordActivity(
+                db, actorId: authorId, kind: .comment, subjectKind: subject.rawValue, subjectId: subjectId, summary: Self.excerpt(text), now: now)
+            return Outcome(value: comment, events: events)
+        }
+    }
+
+    /// The comments on a subject: a page of top-level comments, newest first, each with all its replies nested
+    /// oldest first. With `onlyFollowedBy`, a flat page of the comments written by people that user follows.
+    public func comments(on subject: CommentSubject, id subjectId: String, page: PageRequest, onlyFollowedBy: Int64? = nil) async throws -> Page<Comment> {
+        try await writer.read { db in
+            if let follower = onlyFollowedBy {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM comment WHERE subjectKind = ? AND subjectId = ? AND id < ? AND deletedAt IS NULL
+                        AND authorId IN (SELECT followeeId FROM follow WHERE followerId = ?) ORDER BY id DESC LIMIT ?
+                        """,
+                    arguments: [subject.rawValue, subjectId, page.cursor ?? Int64.max, follower, page.limit + 1])
+                let authors = try Self.summaries(db, rows.map { $0["authorId"] as Int64 })
+                return try page.page(rows, id: { $0["id"] }) { try Self.comment(from: $0, authors: authors) }
+            }
+            let roots = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM comment WHERE subjectKind = ? AND subjectId = ? AND rootId IS NULL AND id < ? ORDER BY id DESC LIMIT ?",
+                arguments: [subject.rawValue, subjectId, page.cursor ?? Int64.max, page.limit + 1])
+            let rootIds = roots.prefix(page.limit).map { $0["id"] as Int64 }
+            let replies = rootIds.isEmpty ? [] : try Row.fetchAll(
+                db, sql: "SELECT * FROM comment WHERE rootId IN (\(databaseQuestionMarks(count: rootIds.count))) ORDER BY id",
+                arguments: StatementArguments(rootIds))
+            let authors = try Self.summaries(db, (roots + replies).map { $0["authorId"] as Int64 })
+            var children: [Int64: [Comment]] = [:]
+            for row in replies {
+                let reply = try Self.comment(from: row, authors: authors)
+                children[reply.parentId ?? 0, default: []].append(reply)
+            }
+            func nest(_ comment: Comment) -> Comment {
+                var comment = comment
+                comment.replies = (children[comment.id] ?? []).map(nest)
+                return comment
+            }
+            return try page.page(roots, id: { $0["id"] }) { nest(try Self.comment(from: $0, authors: authors)) }
+        }
+    }
+
+    /// One comment without its replies.
+    public func comment(_ id: Int64) async throws -> Comment {
+        try await writer.read { db in try Self.comment(db, id) }
+    }
+
+    /// Replaces the text of one's own comment.
+    public func editComment(_ id: Int64, by userId: Int64, body: String, now: Date) async throws -> Outcome<Comment> {
+        let text = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
+        return try await writer.write { db in
+            let existing = try Self.comment(db, id)
+            guard existing.author.id == userId else { throw SocialError.forbidden("only its author can edit comment \(id)") }
+            guard !existing.deleted else { throw SocialError.conflict("comment \(id) was deleted") }
+            try db.execute(sql: "UPDATE comment SET body = ?, editedAt = ? WHERE id = ?", arguments: [text, now, id])
+            let comment = try Self.comment(db, id)
+            let event = try Self.storeEvent(
+                db, subject: "\(comment.subjectKind.rawValue):\(comment.subjectId)", type: "comment-updated", payload: comment, now: now)
+            return Outcome(value: comment, events: [event])
+        }
+    }
+
+    /// Deletes one's own comment (an admin may delete any). Its replies stay, under a "deleted" placeholder.
+    public func deleteComment(_ id: Int64, by userId: Int64, asAdmin: Bool, now: Date) async throws -> Outcome<Void> {
+        try await writer.write { db in
+            let existing = try Self.comment(db, id)
+            guard existing.author.id == userId || asAdmin else { throw SocialError.forbidden("only its author can delete comment \(id)") }
+            try db.execute(sql: "UPDATE comment SET body = '', embeds = '[]', deletedAt = ? WHERE id = ?", arguments: [now, id])
+            let comment = try Self.comment(db, id)
+            let event = try Self.storeEvent(
+                db, subject: "\(comment.subjectKind.rawValue):\(comment.subjectId)", type: "comment-updated", payload: comment, now: now)
+            return Outcome(value: (), events: [event])
+        }
+    }
+
+    static func comment(_ db: Database, _ id: Int64) throws -> Comment {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM comment WHERE id = ?", arguments: [id]) else {
+            throw SocialError.notFound("comment \(id)")
+        }
+        return try comment(from: row, authors: summaries(db, [row["authorId"] as Int64]))
+    }
+
+    static func comment(from row: Row, authors: [Int64: UserSummary]) throws -> Comment {
+        let authorId: Int64 = row["authorId"]
+        guard let author = authors[authorId], let subject = CommentSubject(rawValue: row["subjectKind"]) else {
+            throw SocialError.notFound("comment \(row["id"] as Int64)")
+        }
+        let embeds = try JSONDecoder().decode([Embed].self, from: Data((row["embeds"] as String).utf8))
+        return Comment(
+            id: row["id"], subjectKind: subject, subjectId: row["subjectId"], parentId: row["parentId"], author: author,
+            body: row["body"], embeds: embeds, createdAt: row["createdAt"], editedAt: row["editedAt"],
+            deleted: row["deletedAt"] as Date? != nil, replies: [])
+    }
+}
+
+extension SocialStore {
+    // MARK: Forums
+
+    public func createForum(name: String, description: String, by userId: Int64, now: Date) async throws -> Forum {
+        let name = try Self.checkedText(name, field: "name", max: 80)
+        let description = try Self.checkedText(description, field: "description", min: 0, max: 1000, multiline: true)
+        return try await writer.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM forum WHERE name = ?)", arguments: [name]) == true {
+                throw SocialError.conflict("a forum named \"\(name)\" already exists")
+            }
+            try db.execute(
+                sql: "INSERT INTO forum (name, description, creatorId, createdAt) VALUES (?, ?, ?, ?)",
+                arguments: [name, description, userId, now])
+            return try Self.forum(db, db.lastInsertedRowID)
+        }
+    }
+
+    /// Forums, newest first.
+    public func forums(page: PageRequest) async throws -> Page<Forum> {
+        try await writer.read { db in
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM forum WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [page.cursor ?? Int64.max, page.limit + 1])
+            return try page.page(ids, id: { $0 }) { try Self.forum(db, $0) }
+        }
+    }
+
+    public func forum(_ id: Int64) async throws -> Forum {
+        try await writer.read { db in try Self.forum(db, id) }
+    }
+
+    static func forum(_ db: Database, _ id: Int64) throws -> Forum {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM forum WHERE id = ?", arguments: [id]) else {
+            throw SocialError.notFound("forum \(id)")
+        }
+        return Forum(
+            id: id, name: row["name"], description: row["description"], creator: try summary(db, row["creatorId"]),
+            threadCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM thread WHERE forumId = ?", arguments: [id]) ?? 0,
+            createdAt: row["createdAt"])
+    }
+
+    /// Starts a thread; its first post is a comment on it.
+    public func createThread(
+        in forumId: Int64, title: String, body: String, embeds: [Embed], by userId: Int64, now: Date
+    ) async throws -> Outcome<ForumThread> {
+        let title = try Self.checkedText(title, field: "title", max: 200)
+        _ = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
+        let threadId = try await writer.write { db in
+            _ = try Self.forum(db, forumId)
+            try db.execute(
+                sql: "INSERT INTO thread (forumId, title, authorId, createdAt) VALUES (?, ?, ?, ?)", arguments: [forumId, title, userId, now])
+            return db.lastInsertedRowID
+        }
+        let post = try await addComment(by: userId, on: .thread, id: String(threadId), parentId: nil, body: body, embeds: embeds, now: now)
+        return Outcome(value: try await thread(threadId), events: post.events)
+    }
+
+    /// A forum's threads, most recently active first.
+    public func threads(in forumId: Int64, page: PageRequest) async throws -> Page<ForumThread> {
+        try await writer.read { db in
+            _ = try Self.forum(db, forumId)
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM thread WHERE forumId = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                arguments: [forumId, page.cursor ?? Int64.max, page.limit + 1])
+            return try page.page(ids, id: { $0 }) { try Self.thread(db, $0) }
+        }
+    }
+
+    public func thread(_ id: Int64) async throws -> ForumThread {
+        try await writer.read { db in try Self.thread(db, id) }
+    }
+
+    static func thread(_ db: Database, _ id: Int64) throws -> ForumThread {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM thread WHERE id = ?", arguments: [id]) else {
+            throw SocialError.notFound("thread \(id)")
+        }
+        let posts = try Row.fetchOne(
+            db, sql: "SELECT COUNT(*) AS n, MAX(createdAt) AS last FROM comment WHERE subjectKind = 'thread' AND subjectId = ?",
+            arguments: [String(id)])
+        return ForumThread(
+            id: id, forumId: row["forumId"], title: row["title"], author: try summary(db, row["authorId"]),
+            postCount: posts?["n"] ?? 0, createdAt: row["createdAt"], lastPostAt: posts?["last"] ?? row["createdAt"])
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+
+extension SocialStore {
+    // MARK: Notifications
+
+    /// A user's notifications, newest first.
+    public func notifications(for userId: Int64, unreadOnly: Bool, page: PageRequest) async throws -> Page<Notification> {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM notification WHERE userId = ? AND id < ? AND (? = 0 OR readAt IS NULL) ORDER BY id DESC LIMIT ?",
+                arguments: [userId, page.cursor ?? Int64.max, unreadOnly, page.limit + 1])
+            let actors = try Self.summaries(db, rows.compactMap { $0["actorId"] as Int64? })
+            return page.page(rows, id: { $0["id"] }) { row in
+                Notification(
+                    id: row["id"], kind: Notification.Kind(rawValue: row["kind"]) ?? .follow,
+                    actor: (row["actorId"] as Int64?).flatMap { actors[$0] }, subjectKind: row["subjectKind"], subjectId: row["subjectId"],
+                    commentId: row["commentId"], createdAt: row["createdAt"], read: row["readAt"] as Date? != nil)
+            }
+        }
+    }
+
+    public func unreadCount(for userId: Int64) async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notification WHERE userId = ? AND readAt IS NULL", arguments: [userId]) ?? 0
+        }
+    }
+
+    /// Marks the given notifications (all when nil) read; pushes the new unread count to the user's devices.
+    public func markRead(for userId: Int64, ids: [Int64]?, now: Date) async throws -> Outcome<Int> {
+        try await writer.write { db in
+            if let ids {
+                guard !ids.isEmpty else { return Outcome(value: try Self.unread(db, userId), events: []) }
+                try db.execute(
+                    sql: "UPDATE notification SET readAt = ? WHERE userId = ? AND readAt IS NULL AND id IN (\(databaseQuestionMarks(count: ids.count)))",
+                    arguments: [now, userId] + StatementArguments(ids))
+            } else {
+                try db.execute(sql: "UPDATE notification SET readAt = ? WHERE userId = ? AND readAt IS NULL", arguments: [now, userId])
+            }
+            let unread = try Self.unread(db, userId)
+            struct Count: Encodable { var unread: Int }
+            let event = try Self.storeEvent(db, userId: userId, type: "unread", payload: Count(unread: unread), now: now)
+            return Outcome(value: unread, events: [event])
+        }
+    }
+
+    private static func unread(_ db: Database, _ userId: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notification WHERE userId = ? AND readAt IS NULL", arguments: [userId]) ?? 0
+    }
+
+    // MARK: Feed
+
+    /// What the people `userId` follows did, newest first. Listens of people who hide their listening are left out,
+    /// as are likes of private playlists.
+    public func feed(for userId: Int64, page: PageRequest) async throws -> Page<Activity> {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.* FROM activity a JOIN user u ON u.id = a.actorId
+                    WHERE a.actorId IN (SELECT followeeId FROM follow WHERE followerId = ?) AND a.id < ?
+                    AND (a.kind != 'listen' OR u.nowPlayingVisibility != 'nobody')
+                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = a.subjectId AND (p.visibility = 'public'
+                        OR p.ownerId = ? OR EXISTS (SELECT 1 FROM playlistCollaborator c WHERE c.playlistId = p.id AND c.userId = ?))))
+                    ORDER BY a.id DESC LIMIT ?
+                    """,
+                arguments: [userId, page.cursor ?? Int64.max, userId, userId, page.limit + 1])
+            let actors = try Self.summaries(db, rows.map { $0["actorId"] as Int64 })
+            return try page.page(rows, id: { $0["id"] }) { row in
+                guard let actor = actors[row["actorId"]] else { throw SocialError.notFound("user") }
+                return Activity(
+                    id: row["id"], actor: actor, kind: Activity.Kind(rawValue: row["kind"]) ?? .comment, subjectKind: row["subjectKind"],
+                    subjectId: row["subjectId"], summary: row["summary"], createdAt: row["createdAt"])
+            }
+        }
+    }
+
+    // MARK: Live events
+
+    /// The stored events after `afterId` for a user and the subjects they watch, oldest first.
+    public func events(for userId: Int64, watching subjects: [String], after afterId: Int64, limit: Int = 500) async throws -> [LiveEvent] {
+        try await writer.read { db in
+            let watched = subjects.isEmpty ? "" : " OR subject IN (\(databaseQuestionMarks(count: subjects.count)))"
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM event WHERE id > ? AND (userId = ?\(watched)) ORDER BY id LIMIT ?",
+                arguments: StatementArguments([afterId, userId]) + StatementArguments(subjects) + StatementArguments([limit])
+            ).map { LiveEvent(id: $0["id"], userId: $0["userId"], subject: $0["subject"], type: $0["type"], data: $0["data"]) }
+        }
+    }
+
+    /// The id of the newest stored event (0 when none).
+    public func latestEventId() async throws -> Int64 {
+        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM event") ?? 0 }
+    }
+
+    /// Forgets events older than `date`; a client away longer than that reloads instead of replaying.
+    public func pruneEvents(before date: Date) async throws {
+        try await writer.write { db in try db.execute(sql: "DELETE FROM event WHERE createdAt < ?", arguments: [date]) }
+    }
+
+    // MARK: Catalog releases
+
+    /// Notes releases seen in the catalog; the followers of the content owner of each new release's artist are
+    /// notified. The first call (an empty record) only takes note.
+    public func recordReleases(_ artistOfRelease: [Int64: Int64], now: Date) async throws -> [LiveEvent] {
+        try await writer.write { db in
+            let known = Set(try Int64.fetchAll(db, sql: "SELECT releaseId FROM knownRelease"))
+            let firstLook = known.isEmpty
+            var events: [LiveEvent] = []
+            for (releaseId, artistId) in artistOfRelease.sorted(by: { $0.key < $1.key }) where !known.contains(releaseId) {
+                try db.execute(sql: "INSERT INTO knownRelease (releaseId) VALUES (?)", arguments: [releaseId])
+                guard !firstLook, let owner = try Int64.fetchOne(db, sql: "SELECT userId FROM artistOwner WHERE artistId = ?", arguments: [artistId])
+                else { continue }
+                for follower in try Self.followerIds(db, of: owner) {
+                    events.append(try Self.notify(
+                        db, userId: follower, kind: .release, actorId: owner, subjectKind: "release", subjectId: String(releaseId), now: now))
+                }
+            }
+            return events
+        }
+    }
+}

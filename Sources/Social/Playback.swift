@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+
+/// The result of a queue write.
+public enum QueueWrite: Sendable {
+    case written(PlayQueue)
+    /// The write named an older version; here is the current queue to merge with.
+    case conflict(PlayQueue)
+}
+
+/// What the player says it is doing.
+public enum PlaybackState: String, Codable, Sendable {
+    case playing, paused, stopped
+}
+
+extension SocialStore {
+    /// Seconds of playback after which a listen counts (the usual royalty threshold). A track shorter than that
+    /// counts when played to its end.
+    public static let listenThreshold: Double = 30
+    /// A "now playing" older than this is no longer shown.
+    public static let nowPlayingLifetime: TimeInterval = 120
+
+    // MARK: Queue
+
+    public func queue(of userId: Int64) async throws -> PlayQueue {
+        try await writer.read { db in try Self.queue(db, userId) }
+    }
+
+    /// Replaces the queue if `expectedVersion` is the current one, and pushes it to the user's devices.
+    public func writeQueue(
+        of userId: Int64, expectedVersion: Int64, trackIds: [String], currentIndex: Int, positionSeconds: Double, device: String, now: Date
+    ) async throws -> Outcome<QueueWrite> {
+        guard trackIds.count <= 1000 else { throw SocialError.invalid(field: "trackIds", message: "a queue holds at most 1000 tracks") }
+        guard trackIds.isEmpty ? currentIndex == 0 : trackIds.indices.contains(currentIndex) else {
+            throw SocialError.invalid(field: "currentIndex", message: "currentIndex must point into trackIds")
+        }
+        guard positionSeconds.isFinite, positionSeconds >= 0 else {
+            throw SocialError.invalid(field: "positionSeconds", message: "positionSeconds must be a number of seconds, 0 or more")
+        }
+        let device = try Self.checkedText(device, field: "device", max: 64)
+        return try await writer.write { db in
+            let current = try Self.queue(db, userId)
+            guard current.version == expectedVersion else { return Outcome(value: .conflict(current), events: []) }
+            let queue = PlayQueue(
+                version: current.version + 1, trackIds: trackIds, currentIndex: currentIndex, positionSeconds: positionSeconds, device: device,
+                updatedAt: now)
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO queue (userId, version, items, currentIndex, positionSeconds, device, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [userId, queue.version, String(decoding: try Self.jsonEncoder.encode(trackIds), as: UTF8.self), currentIndex,
+                            positionSeconds, device, now])
+            let event = try Self.storeEvent(db, userId: userId, type: "queue", payload: queue, now: now)
+            return Outcome(value: .written(queue), events: [event])
+        }
+    }
+
+    private static func queue(_ db: Database, _ userId: Int64) throws -> PlayQueue {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM queue WHERE userId = ?", arguments: [userId]) else {
+            return PlayQueue(version: 0, trackIds: [], currentIndex: 0, positionSeconds: 0, device: "", updatedAt: nil)
+        }
+        return PlayQueue(
+            version: row["version"], trackIds: try JSONDecoder().decode([String].self, from: Data((row["items"] as String).utf8)),
+            currentIndex: row["currentIndex"], positionSeconds: row["positionSeconds"], device: row["device"], updatedAt: row["updatedAt"])
+    }
+
+    // MARK: Listens
+
+    /// Takes a progress report of one playback session. Played time grows only by position advances that fit in the
+    /// wall-clock time since the last report (seeks and replays of old reports add nothing); once it reaches the
+    /// threshold the listen is counted, once per session. Returns whether this report counted it.
+    public func reportProgress(
+        of userId: Int64, session sessionId: String, trackId: String, trackDuration: Double, positionSeconds: Double, state: PlaybackState,
+        now: Date
+    ) async throws -> Outcome<Bool> {
+        let sessionId = try Self.checkedText(sessionId, field: "sessionId", max: 64)
+        guard positionSeconds.isFinite, positionSeconds >= 0, positionSeconds <= trackDuration + 1 else {
+            throw SocialError.invalid(field: "positionSeconds", message: "positionSeconds must lie within the track (0 to \(Int(trackDuration.rounded(.up))) s)")
+        }
+        return try await writer.write { db in
+            var events: [LiveEvent] = []
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM listenSession WHERE userId = ? AND sessionId = ?", arguments: [userId, sessionId])
+            var played = 0.0
+            var counted = false
+            let isNewSession = row == nil || (row?["trackId"] as String?) != trackId
+            if let row, !isNewSession {
+                played = row["playedSeconds"]
+                counted = row["counted"]
+                let advance = positionSeconds - (row["lastPosition"] as Double)
+                let elapsed = now.timeIntervalSince(row["lastReportAt"] as Date)
+                if advance > 0, advance <= elapsed + 2 { played += advance }
+            }
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO listenSession (userId, sessionId, trackId, startedAt, lastReportAt, lastPosition, playedSeconds, counted)
+                    VALUES (?, ?, ?, COALESCE((SELECT startedAt FROM listenSession WHERE userId = ? AND sessionId = ? AND trackId = ?), ?), ?, ?, ?, ?)
+                    """,
+                arguments: [userId, sessionId, trackId, userId, sessionId, trackId, now, now, positionSeconds, played, counted])
+
+            let visibility = try String.fetchOne(db, sql: "SELECT nowPlayingVisibility FROM user WHERE id = ?", arguments: [userId]) ?? "followers"
+            var countedNow = false
+            if !counted, played >= min(Self.listenThreshold, trackDuration - 0.5) {
+                countedNow = true
+                try db.execute(sql: "UPDATE listenSession SET counted = 1 WHERE userId = ? AND sessionId = ?", arguments: [userId, sessionId])
+                try db.execute(sql: "INSERT INTO listen (userId, trackId, listenedAt) VALUES (?, ?, ?)", arguments: [userId, trackId, now])
+                if visibility != ListeningVisibility.nobody.rawValue {
+                    events += try Self.recordActivity(db, actorId: userId, kind: .listen, subjectKind: "track", subjectId: trackId, summary: "listened", now: now)
+                }
+            }
+
+            let wasPlaying = try String.fetchOne(db, sql: "SELECT trackId FROM nowPlaying WHERE userId = ?", arguments: [userId])
+            if state == .playing {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO nowPlaying (userId, trackId, positionSeconds, updatedAt) VALUES (?, ?, ?, ?)",
+                    arguments: [userId, trackId, positionSeconds, now])
+            } else {
+                try db.execute(sql: "DELETE FROM nowPlaying WHERE userId = ?", arguments: [userId])
+            }
+            // Followers hear about a change of track or a stop, not every progress report.
+            let isPlaying: String? = state == .playing ? trackId : nil
+            if isPlaying != wasPlaying, visibility != ListeningVisibility.nobody.rawValue {
+                struct Change: Encodable { var user: UserSummary; var trackId: String?; var positionSeconds: Double }
+                let change = Change(user: try Self.summary(db, userId), trackId: isPlaying, positionSeconds: positionSeconds)
+                for follower in try Self.followerIds(db, of: userId) {
+                    events.append(try Self.storeEvent(db, userId: follower, type: "now-playing", payload: change, now: now))
+                }
+            }
+            return Outcome(value: countedNow, events: events)
+        }
+    }
+
+    /// How many counted listens a track has.
+    public func playCount(of trackId: String) async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM listen WHERE trackId = ?", arguments: [trackId]) ?? 0 }
+    }
+
+    /// Whether `viewer` may see what `userId` listens to.
+    public func canSeeListening(of userId: Int64, viewer: Int64) async throws -> Bool {
+        try await writer.read { db in try Self.canSeeListening(db, userId, viewer) }
+    }
+
+    static func canSeeListening(_ db: Database, _ userId: Int64, _ viewer: Int64) throws -> Bool {
+        guard userId != viewer else { return true }
+        guard let setting = try String.fetchOne(db, sql: "SELECT nowPlayingVisibility FROM user WHERE id = ?", arguments: [userId]) else {
+            throw SocialError.notFound("user \(userId)")
+        }
+        switch ListeningVisibility(rawValue: setting) ?? .followers {
+        case .nobody: return false
+        case .everyone: return true
+        case .followers: return try follows(db, follower: viewer, followee: userId)
+        }
+    }
+
+    /// A user's counted listens, newest first, if their privacy setting lets the viewer see them (else nil).
+    public func listens(of userId: Int64, viewer: Int64, page: PageRequest) async throws -> Page<Listen>? {
+        try await writer.read { db in
+            guard try Self.canSeeListening(db, userId, viewer) else { return nil }
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM listen WHERE userId = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                arguments: [userId, page.cursor ?? Int64.max, page.limit + 1])
+            return page.page(rows, id: { $0["id"] }) { Listen(id: $0["id"], trackId: $0["trackId"], listenedAt: $0["listenedAt"]) }
+        }
+    }
+
+    /// What a user plays now, if anything and if the viewer may see it.
+    public func nowPlaying(of userId: Int64, viewer: Int64, now: Date) async throws -> NowPlaying? {
+        try await writer.read { db in
+            guard try Self.canSeeListening(db, userId, viewer) else { return nil }
+            return try Self.nowPlaying(db, userIds: [userId], now: now).first
+        }
+    }
+
+    /// What the people the viewer follows play now, where their settings allow it.
+    public func friendsNowPlaying(viewer: Int64, now: Date) async throws -> [NowPlaying] {
+        try await writer.read { db in
+            let ids = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT f.followeeId FROM follow f JOIN user u ON u.id = f.followeeId
+                    WHERE f.followerId = ? AND u.nowPlayingVisibility != 'nobody'
+                    """,
+                arguments: [viewer])
+            return try Self.nowPlaying(db, userIds: ids, now: now)
+        }
+    }
+
+    private static func nowPlaying(_ db: Database, userIds: [Int64], now: Date) throws -> [NowPlaying] {
+        guard !userIds.isEmpty else { return [] }
+        let rows = try Row.fetchAll(
+            db,
+            sql: "SELECT * FROM nowPlaying WHERE updatedAt >= ? AND userId IN (\(databaseQuestionMarks(count: userIds.count))) ORDER BY updatedAt DESC",
+            arguments: StatementArguments([now.addingTimeInterval(-nowPlayingLifetime)]) + StatementArguments(userIds))
+        let users = try summaries(db, rows.map { $0["userId"] as Int64 })
+        return rows.compactMap { row in
+            users[row["userId"]].map { NowPlaying(user: $0, trackId: row["trackId"], positionSeconds: row["positionSeconds"], updatedAt: row["updatedAt"]) }
+        }
+    }
+}

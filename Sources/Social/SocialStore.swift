@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+
+/// Every read and write of the social data. Methods take the time from the caller (so tests control the clock)
+/// and return, next to their result, the live events they stored for the server to push.
+public struct SocialStore: Sendable {
+    let database: SocialDatabase
+    var writer: any DatabaseWriter { database.writer }
+
+    public init(_ database: SocialDatabase) {
+        self.database = database
+    }
+
+    /// A write's result and the live events it stored.
+    public struct Outcome<Value: Sendable>: Sendable {
+        public var value: Value
+        public var events: [LiveEvent]
+    }
+
+    static let jsonEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+// MARK: Helpers shared by the feature files
+
+extension SocialStore {
+    /// Checks a text field: trimmed length within bounds, and no control characters (newlines and tabs are
+    /// allowed only where `multiline`).
+    static func checkedText(_ value: String, field: String, min: Int = 1, max: Int, multiline: Bool = false) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count >= min else {
+            throw SocialError.invalid(field: field, message: min == 1 ? "\(field) must not be empty" : "\(field) needs at least \(min) characters")
+        }
+        guard trimmed.count <= max else {
+            throw SocialError.invalid(field: field, message: "\(field) is longer than \(max) characters")
+        }
+        let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\t", "\r"] : []
+        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowed.contains($0) }) {
+            throw SocialError.invalid(field: field, message: "\(field) contains control characters")
+        }
+        return trimmed
+    }
+
+    static func avatarURL(userId: Int64, version: Int64, type: String?) -> String? {
+        type == nil ? nil : "/api/users/\(userId)/avatar?v=\(version)"
+    }
+
+    static func summaries(_ db: Database, _ ids: some Sequence<Int64>) throws -> [Int64: UserSummary] {
+        let unique = Array(Set(ids))
+        guard !unique.isEmpty else { return [:] }
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, displayName, avatarType, avatarVersion FROM user WHERE id IN (\(databaseQuestionMarks(count: unique.count)))",
+            arguments: StatementArguments(unique))
+        var result: [Int64: UserSummary] = [:]
+        for row in rows {
+            let id: Int64 = row["id"]
+            result[id] = UserSummary(id: id, displayName: row["displayName"], avatarUrl: avatarURL(userId: id, version: row["avatarVersion"], type: row["avatarType"]))
+        }
+        return result
+    }
+
+    static func summary(_ db: Database, _ id: Int64) throws -> UserSummary {
+        guard let summary = try summaries(db, [id])[id] else { throw SocialError.notFound("user \(id)") }
+        return summary
+    }
+
+    static func userExists(_ db: Database, _ id: Int64) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM user WHERE id = ?)", arguments: [id]) ?? false
+    }
+
+    static func follows(_ db: Database, follower: Int64, followee: Int64) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM follow WHERE followerId = ? AND followeeId = ?)", arguments: [follower, followee]) ?? false
+    }
+
+    static func followerIds(_ db: Database, of userId: Int64) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT followerId FROM follow WHERE followeeId = ?", arguments: [userId])
+    }
+
+    /// Stores a live event for one user or for the watchers of a subject.
+    static func storeEvent(_ db: Database, userId: Int64? = nil, subject: String? = nil, type: String, payload: some Encodable, now: Date) throws -> LiveEvent {
+        let data = String(decoding: try jsonEncoder.encode(payload), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO event (userId, subject, type, data, createdAt) VALUES (?, ?, ?, ?, ?)",
+            arguments: [userId, subject, type, data, now])
+        return LiveEvent(id: db.lastInsertedRowID, userId: userId, subject: subject, type: type, data: data)
+    }
+
+    /// Stores a notification and the live event that carries it to its recipient.
+    static func notify(
+        _ db: Database, userId: Int64, kind: Notification.Kind, actorId: Int64?, subjectKind: String, subjectId: String,
+        commentId: Int64? = nil, now: Date
+    ) throws -> LiveEvent {
+        try db.execute(
+            sql: "INSERT INTO notification (userId, kind, actorId, subjectKind, subjectId, commentId, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [userId, kind.rawValue, actorId, subjectKind, subjectId, commentId, now])
+        let notification = Notification(
+            id: db.lastInsertedRowID, kind: kind, actor: try actorId.map { try summary(db, $0) }, subjectKind: subjectKind,
+            subjectId: subjectId, commentId: commentId, createdAt: now, read: false)
+        return try storeEvent(db, userId: userId, type: "notification", payload: notification, now: now)
+    }
+
+    /// Records an activity for the feed and pushes it to the actor's followers.
+    static func recordActivity(
+        _ db: Database, actorId: Int64, kind: Activity.Kind, subjectKind: String, subjectId: String, summary text: String, now: Date
+    ) throws -> [LiveEvent] {
+        try db.execute(
+            sql: "INSERT INTO activity (actorId, kind, subjectKind, subjectId, summary, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [actorId, kind.rawValue, subjectKind, subjectId, text, now])
+        let activity = Activity(
+            id: db.lastInsertedRowID, actor: try summary(db, actorId), kind: kind, subjectKind: subjectKind, subjectId: subjectId,
+            summary: text, createdAt: now)
+        return try followerIds(db, of: actorId).map { try storeEvent(db, userId: $0, type: "activity", payload: activity, now: now) }
+    }
+
+    static func excerpt(_ text: String) -> String {
+        text.count <= 80 ? text : String(text.prefix(79)) + "…"
+    }
+}
