@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "musikk-ingest", targets: ["musikk-ingest"]),
         .executable(name: "musikk-publish", targets: ["musikk-publish"]),
+        .executable(name: "musikk-server", targets: ["musikk-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -15,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
@@ -81,6 +84,20 @@ let package = Package(
         .target(name: "Publish", dependencies: ["Catalog", "Manifest", "Segmenter", "WorkArea", "CLinux"]),
         // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens) in SQLite.
         .target(name: "Social", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // musikk-server: the HTTP API over the published catalog and the social store.
+        .target(
+            name: "MusikkServer",
+            dependencies: [
+                "Social",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "musikk-ingest",
             dependencies: [
@@ -94,6 +111,15 @@ let package = Package(
             dependencies: [
                 "Publish", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "musikk-server",
+            dependencies: [
+                "MusikkServer", "Social", "WorkArea",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -88,12 +88,12 @@ extension SocialStore {
         }
     }
 
-    /// Revokes the family of a refresh token (logout).
-    public func revokeRefreshTokenFamily(hash: String, now: Date) async throws {
+    /// Revokes the family of one of the user's refresh tokens (logout), and forgets expired tokens.
+    public func revokeRefreshTokenFamily(hash: String, userId: Int64, now: Date) async throws {
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE refreshToken SET revokedAt = ? WHERE familyId = (SELECT familyId FROM refreshToken WHERE tokenHash = ?)",
-                arguments: [now, hash])
+                sql: "UPDATE refreshToken SET revokedAt = ? WHERE familyId = (SELECT familyId FROM refreshToken WHERE tokenHash = ? AND userId = ?)",
+                arguments: [now, hash, userId])
             try db.execute(sql: "DELETE FROM refreshToken WHERE expiresAt < ?", arguments: [now])
         }
     }

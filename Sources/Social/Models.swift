@@ -284,6 +284,14 @@ public struct LiveEvent: Codable, Sendable {
     public var type: String
     /// JSON text of the payload.
     public var data: String
+
+    public init(id: Int64, userId: Int64?, subject: String?, type: String, data: String) {
+        self.id = id
+        self.userId = userId
+        self.subject = subject
+        self.type = type
+        self.data = data
+    }
 }
 
 /// One search hit.
@@ -296,4 +304,11 @@ public struct SearchHit: Codable, Sendable {
     public var id: String
     public var name: String
     public var context: String
+
+    public init(kind: Kind, id: String, name: String, context: String) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+        self.context = context
+    }
 }

@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import Social
+
+/// Notifications and the feed.
+struct ActivityController: Sendable {
+    let services: Services
+
+    struct MarkRead: Decodable {
+        /// The notifications to mark read; all when absent.
+        var ids: [Int64]?
+    }
+
+    struct UnreadCount: Encodable, Sendable {
+        var unread: Int
+    }
+
+    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+        group.get("notifications") { request, context in
+            JSON(try await services.store.notifications(
+                for: try context.requireUser().id, unreadOnly: request.uri.queryParameters["unread"] == "true", page: try request.pageRequest()))
+        }
+        group.get("notifications/unread-count") { _, context in
+            JSON(UnreadCount(unread: try await services.store.unreadCount(for: try context.requireUser().id)))
+        }
+        group.post("notifications/read") { request, context in
+            let input = try await request.decode(as: MarkRead.self, context: context)
+            guard (input.ids?.count ?? 0) <= 500 else { throw APIError.badRequest("mark at most 500 notifications at once") }
+            let outcome = try await services.store.markRead(for: try context.requireUser().id, ids: input.ids, now: services.now)
+            services.push(outcome.events)
+            return JSON(UnreadCount(unread: outcome.value))
+        }
+        group.get("feed") { request, context in
+            JSON(try await services.store.feed(for: try context.requireUser().id, page: try request.pageRequest()))
+        }
+    }
+}

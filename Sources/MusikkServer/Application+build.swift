@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Social
+
+/// Why the server could not start.
+public struct ServerStartError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Builds the server: opens (or creates) the data directory, reads the publication, and wires the routes.
+/// Tests call this with their own configuration and drive the result with HummingbirdTesting.
+public func buildApplication(_ configuration: ServerConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+    let logger = logger ?? Logger(label: "musikk-server")
+    let manager = FileManager.default
+    do {
+        try manager.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    } catch {
+        throw ServerStartError(description: "cannot create the data directory \(configuration.dataDirectory.path): \(error.localizedDescription)")
+    }
+    let secrets: ServerSecrets
+    let library: CatalogLibrary
+    let database: SocialDatabase
+    do {
+        secrets = try ServerSecrets.loadOrCreate(in: configuration.dataDirectory)
+        library = try CatalogLibrary(publication: configuration.publication)
+        database = try SocialDatabase.open(atPath: configuration.dataDirectory.appendingPathComponent("social.sqlite").path)
+    } catch {
+        throw ServerStartError(description: "\(error)")
+    }
+    let store = SocialStore(database)
+    let services = Services(
+        configuration: configuration, store: store, library: library,
+        tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
+        signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime),
+        hub: EventHub(), limiter: RateLimiter(), avatars: configuration.dataDirectory.appendingPathComponent("avatars"))
+    try await CatalogWatcher.index(library.snapshot, services: services)
+
+    let router = buildRouter(services)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "musikk-server"),
+        services: [CatalogWatcher(services: services, logger: logger)],
+        logger: logger)
+}
+
+func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
+    let router = Router(context: ServerRequestContext.self)
+    router.add(middleware: ErrorShapeMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.get("/health") { _, _ in JSON(["status": "ok"]) }
+    if services.configuration.mediaBaseURL == nil {
+        MediaController(root: services.library.root, signer: services.signer, clock: services.configuration.clock).addRoutes(to: router)
+    }
+
+    let auth = AuthController(services: services)
+    auth.addPublicRoutes(to: router.group("/api/auth"))
+
+    let api = router.group("/api").add(middleware: AuthenticationMiddleware(tokens: services.tokens))
+    auth.addRoutes(to: api.group("auth"))
+    UsersController(services: services).addRoutes(to: api)
+    CatalogController(services: services).addRoutes(to: api)
+    CommentsController(services: services).addRoutes(to: api)
+    PlaylistsController(services: services).addRoutes(to: api)
+    ActivityController(services: services).addRoutes(to: api)
+    PlaybackController(services: services).addRoutes(to: api)
+    EventsController(services: services).addRoutes(to: api)
+    return router
+}
+
+/// API responses are data: never sniffed as HTML, never framed, no referrer leaks.
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    typealias Context = ServerRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return Self.secured(try await next(request, context))
+        } catch let error as APIError {
+            var error = error
+            error.headers.append(contentsOf: Self.securityHeaders)
+            throw error
+        }
+    }
+
+    static let securityHeaders: HTTPFields = [
+        .xContentTypeOptions: "nosniff",
+        .contentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+    ]
+
+    static func secured(_ response: Response) -> Response {
+        var response = response
+        response.headers.append(contentsOf: securityHeaders)
+        return response
+    }
+}
+
+/// Background work: rereads the publication when musikk-publish switched it (re-indexing search and telling
+/// followers of new releases), sends SSE keep-alives, and forgets live events older than a day.
+struct CatalogWatcher: Service {
+    let services: Services
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await watch() }
+    }
+
+    private func watch() async {
+        var lastPrune = ContinuousClock.now
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: services.configuration.catalogCheckInterval)
+                } catch {
+                    return
+                }
+                services.hub.heartbeat()
+                do {
+                    if let snapshot = try services.library.reloadIfChanged() {
+                        try await Self.index(snapshot, services: services)
+                        logger.info("publication reloaded", metadata: ["tracks": "\(snapshot.tracks.count)"])
+                    }
+                    if ContinuousClock.now - lastPrune > .seconds(3600) {
+                        try await services.store.pruneEvents(before: services.now.addingTimeInterval(-24 * 3600))
+                        lastPrune = .now
+                    }
+                } catch {
+                    logger.error("cannot reload the publication; still serving the previous one", metadata: ["error": "\(error)"])
+                }
+            }
+    }
+
+    /// Puts the catalog in the search index and notifies followers of content owners about new releases.
+    static func index(_ snapshot: CatalogSnapshot, services: Services) async throws {
+        try await services.store.replaceCatalogIndex(snapshot.searchEntries)
+        let artistOfRelease = snapshot.releases.mapValues(\.artist.id)
+        services.push(try await services.store.recordReleases(artistOfRelease, now: services.now))
+    }
+}

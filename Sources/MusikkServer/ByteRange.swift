@@ -1,0 +1,54 @@
+/// A `Range` request header (RFC 9110 §14.2) resolved against a representation of `size` bytes.
+enum ByteRange: Equatable {
+    /// No range, or one the server ignores (bad syntax, several ranges): send everything with 200.
+    case whole
+    /// Send these bytes with 206.
+    case partial(ClosedRange<Int>)
+    /// No requested range overlaps the representation: 416 with `Content-Range: bytes */size`.
+    case unsatisfiable
+
+    init(header: String?, size: Int) {
+        guard let header else { self = .whole; return }
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        guard trimmed.lowercased().hasPrefix("bytes=") else { self = .whole; return }
+        let specs = trimmed.dropFirst("bytes=".count).split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        var ranges: [ClosedRange<Int>] = []
+        for spec in specs {
+            guard let parsed = Self.parse(spec, size: size) else { self = .whole; return }  // invalid syntax: ignore the header
+            if let range = parsed { ranges.append(range) }
+        }
+        if ranges.isEmpty {
+            self = .unsatisfiable
+        } else if ranges.count == 1, let range = ranges.first {
+            self = .partial(range)
+        } else {
+            self = .whole  // several ranges: a server may answer with the whole representation
+        }
+    }
+
+    /// nil: invalid syntax; .some(nil): valid but unsatisfiable; otherwise the clamped range.
+    private static func parse(_ spec: String, size: Int) -> ClosedRange<Int>?? {
+        guard let dash = spec.firstIndex(of: "-") else { return nil }
+        let first = spec[..<dash]
+        let last = spec[spec.index(after: dash)...]
+        let isDigits = { (text: Substring) in !text.isEmpty && text.allSatisfy(\.isASCII) && text.allSatisfy(\.isNumber) }
+        if first.isEmpty {
+            // Suffix range: the last N bytes.
+            guard isDigits(last) else { return nil }
+            guard let count = Int(last) else { return .some(size > 0 ? 0...(size - 1) : nil) }  // more digits than Int: everything
+            guard count > 0, size > 0 else { return .some(nil) }
+            return .some(max(0, size - count)...(size - 1))
+        }
+        guard isDigits(first) else { return nil }
+        guard let start = Int(first) else { return .some(nil) }
+        var end = Int.max
+        if !last.isEmpty {
+            guard isDigits(last) else { return nil }
+            end = Int(last) ?? Int.max
+            guard end >= start else { return nil }
+        }
+        guard start < size else { return .some(nil) }
+        return .some(start...min(end, size - 1))
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Hummingbird
+import Social
+
+/// The published catalog (tracks, releases, artists), its search, and signed playback URLs.
+struct CatalogController: Sendable {
+    let services: Services
+
+    struct TrackSummary: Encodable, Sendable {
+        var id: String
+        var title: String
+        var durationSeconds: Double
+        var trackNumber: Int?
+        var artists: [CatalogSnapshot.ArtistRef]
+        var release: CatalogSnapshot.ReleaseRef?
+        var cover: String?
+    }
+
+    struct WaveformLinks: Encodable, Sendable {
+        var json: String
+        var data: String
+    }
+
+    struct TrackDetail: Encodable, Sendable {
+        var track: TrackSummary
+        var waveform: WaveformLinks?
+        var playCount: Int
+        var likeCount: Int
+        var likedByYou: Bool
+    }
+
+    struct Playback: Encodable, Sendable {
+        var trackId: String
+        var hls: String
+        var hlsOpus: String?
+        var dash: String
+        var progressive: String
+        var expiresAt: Date
+    }
+
+    struct ReleaseDetail: Encodable, Sendable {
+        var id: Int64
+        var title: String
+        var date: String?
+        var artist: CatalogSnapshot.ArtistRef
+        var cover: String?
+        var tracks: [TrackSummary]
+        var likeCount: Int
+        var likedByYou: Bool
+    }
+
+    struct ReleaseSummary: Encodable, Sendable {
+        var id: Int64
+        var title: String
+        var artist: CatalogSnapshot.ArtistRef
+        var cover: String?
+        var trackCount: Int
+    }
+
+    struct ArtistDetail: Encodable, Sendable {
+        var id: Int64
+        var name: String
+        var releases: [ReleaseSummary]
+        var tracks: [TrackSummary]
+    }
+
+    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+        group.get("tracks") { request, _ in
+            let snapshot = services.library.snapshot
+            return JSON(try Self.page(snapshot.trackOrder, request) { snapshot.tracks[$0].map { summary($0) } })
+        }
+        group.get("tracks/:trackId") { request, context in
+            let user = try context.requireUser()
+            let track = try services.track(context.parameters.get("trackId") ?? "")
+            let likes = try await services.store.likeStatus(.track, track.id, viewer: user.id)
+            let expires = services.signer.expiry(now: services.now)
+            return JSON(TrackDetail(
+                track: summary(track, expires: expires),
+                waveform: track.waveform.map {
+                    WaveformLinks(json: services.signer.url(for: $0.json, expires: expires), data: services.signer.url(for: $0.data, expires: expires))
+                },
+                playCount: try await services.store.playCount(of: track.id), likeCount: likes.count, likedByYou: likes.likedByYou))
+        }
+        group.get("tracks/:trackId/playback") { _, context in
+            let track = try services.track(context.parameters.get("trackId") ?? "")
+            let expires = services.signer.expiry(now: services.now)
+            let sign = { services.signer.url(for: $0, expires: expires) }
+            return JSON(Playback(
+                trackId: track.id, hls: sign(track.streams.hls), hlsOpus: track.streams.hlsOpus.map(sign), dash: sign(track.streams.dash),
+                progressive: sign(track.streams.progressive), expiresAt: Date(timeIntervalSince1970: Double(expires))))
+        }
+        group.get("releases") { request, _ in
+            let snapshot = services.library.snapshot
+            return JSON(try Self.page(snapshot.releaseOrder, request) { snapshot.releases[$0].map(releaseSummary) })
+        }
+        group.get("releases/:releaseId") { request, context in
+            let user = try context.requireUser()
+            let id = try request.id("releaseId", context: context, what: "release")
+            let snapshot = services.library.snapshot
+            guard let release = snapshot.releases[id] else { throw APIError.notFound("release \(id)") }
+            let likes = try await services.store.likeStatus(.release, String(id), viewer: user.id)
+            let expires = services.signer.expiry(now: services.now)
+            return JSON(ReleaseDetail(
+                id: id, title: release.title, date: release.date, artist: release.artist,
+                cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
+                tracks: release.tracks.compactMap { snapshot.tracks[$0.id].map { summary($0, expires: expires) } },
+                likeCount: likes.count, likedByYou: likes.likedByYou))
+        }
+        group.get("artists") { request, _ in
+            let snapshot = services.library.snapshot
+            return JSON(try Self.page(snapshot.artistOrder, request) { snapshot.artists[$0] })
+        }
+        group.get("artists/:artistId") { request, context in
+            let id = try request.id("artistId", context: context, what: "artist")
+            let snapshot = services.library.snapshot
+            guard let artist = snapshot.artists[id] else { throw APIError.notFound("artist \(id)") }
+            return JSON(ArtistDetail(
+                id: id, name: artist.name,
+                releases: snapshot.releaseOrder.compactMap { snapshot.releases[$0] }.filter { $0.artist.id == id }.map(releaseSummary),
+                tracks: snapshot.trackOrder.compactMap { snapshot.tracks[$0] }.filter { $0.artists.contains { $0.id == id } }.map { summary($0) }))
+        }
+        group.get("search", use: search)
+    }
+
+    /// `q` (required), `kinds` (comma-separated: track, release, artist, user), `likedByFollowing=true`, `limit`.
+    @Sendable func search(_ request: Request, context: ServerRequestContext) async throws -> JSON<[SearchHit]> {
+        let user = try context.requireUser()
+        guard let query = request.uri.queryParameters["q"].map(String.init), !query.isEmpty, query.count <= 200 else {
+            throw APIError.badRequest("give the words to search for in q (at most 200 characters)")
+        }
+        let kinds = try Set((request.uri.queryParameters["kinds"].map(String.init) ?? "").split(separator: ",").map { text in
+            guard let kind = SearchHit.Kind(rawValue: String(text)) else { throw APIError.badRequest("kinds are track, release, artist and user") }
+            return kind
+        })
+        let limit = Int(request.uri.queryParameters["limit"] ?? "") ?? 20
+        let followedOnly = request.uri.queryParameters["likedByFollowing"] == "true"
+        return JSON(try await services.store.search(query, kinds: kinds, likedByFollowersOf: followedOnly ? user.id : nil, limit: limit))
+    }
+
+    func summary(_ track: CatalogSnapshot.Track, expires: Int64? = nil) -> TrackSummary {
+        let expires = expires ?? services.signer.expiry(now: services.now)
+        return TrackSummary(
+            id: track.id, title: track.title, durationSeconds: track.duration, trackNumber: track.trackNumber, artists: track.artists,
+            release: track.release, cover: track.cover.map { services.signer.url(for: $0, expires: expires) })
+    }
+
+    func releaseSummary(_ release: CatalogSnapshot.Release) -> ReleaseSummary {
+        let expires = services.signer.expiry(now: services.now)
+        return ReleaseSummary(
+            id: release.id, title: release.title, artist: release.artist, cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
+            trackCount: release.tracks.count)
+    }
+
+    /// A page of a catalog list; the cursor is the offset of the next item.
+    static func page<ID, Item: Encodable & Sendable>(_ ids: [ID], _ request: Request, item: (ID) -> Item?) throws -> Page<Item> {
+        let page = try request.pageRequest()
+        let start = Int(page.cursor ?? 0)
+        guard start >= 0 else { throw APIError.badRequest("cursor must be the nextCursor of a previous page") }
+        let end = min(ids.count, start + page.limit)
+        let items = start < end ? ids[start..<end].compactMap(item) : []
+        return Page(items: items, nextCursor: end < ids.count ? String(end) : nil)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Social
+import Synchronization
+
+/// Delivers stored live events to the connected SSE streams that should see them: a user's own events to all
+/// their connections, subject events to the connections watching that subject.
+final class EventHub: Sendable {
+    private struct Subscriber {
+        var userId: Int64
+        var subjects: Set<String>
+        var continuation: AsyncStream<LiveEvent>.Continuation
+    }
+
+    private let subscribers = Mutex<[UUID: Subscriber]>([:])
+
+    /// A stream of the events for this user and subjects, from now on, until `cancel` is called.
+    func subscribe(userId: Int64, subjects: Set<String>) -> (id: UUID, events: AsyncStream<LiveEvent>) {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream.makeStream(of: LiveEvent.self, bufferingPolicy: .bufferingNewest(1000))
+        subscribers.withLock { $0[id] = Subscriber(userId: userId, subjects: subjects, continuation: continuation) }
+        return (id, stream)
+    }
+
+    func cancel(_ id: UUID) {
+        subscribers.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
+    }
+
+    func publish(_ events: [LiveEvent]) {
+        guard !events.isEmpty else { return }
+        let current = subscribers.withLock { Array($0.values) }
+        for event in events {
+            for subscriber in current {
+                let wanted = event.userId.map { $0 == subscriber.userId } ?? event.subject.map { subscriber.subjects.contains($0) } ?? false
+                if wanted { subscriber.continuation.yield(event) }
+            }
+        }
+    }
+
+    /// The id of the keep-alive that lets streams notice a client that went away.
+    static let heartbeatId: Int64 = 0
+
+    /// Sends a keep-alive to every stream (a write to a closed connection ends its stream).
+    func heartbeat() {
+        let current = subscribers.withLock { Array($0.values) }
+        for subscriber in current {
+            subscriber.continuation.yield(LiveEvent(id: Self.heartbeatId, userId: nil, subject: nil, type: "", data: ""))
+        }
+    }
+
+    /// How many streams are connected (for tests and health).
+    var connectionCount: Int { subscribers.withLock { $0.count } }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+
+/// A JSON response of any encodable value (dates in ISO 8601, keys sorted).
+struct JSON<Value: Encodable & Sendable>: ResponseGenerator {
+    var value: Value
+    var status: HTTPResponse.Status = .ok
+
+    init(_ value: Value, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONCoding.encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension Request {
+    /// An integer path parameter, or 404 when it is not one (no such object can exist).
+    func id(_ name: String, context: ServerRequestContext, what: String) throws -> Int64 {
+        guard let text = context.parameters.get(name), let value = Int64(text), value > 0 else {
+            throw APIError.notFound("\(what) \(context.parameters.get(name) ?? "")")
+        }
+        return value
+    }
+
+    /// `limit` and `cursor` query parameters.
+    func pageRequest() throws -> Social.PageRequest {
+        let limit = try uri.queryParameters["limit"].map { text in
+            guard let value = Int(text), (1...200).contains(value) else { throw APIError.badRequest("limit must be a number from 1 to 200") }
+            return value
+        }
+        let cursor = try uri.queryParameters["cursor"].map { text in
+            guard let value = Int64(text) else { throw APIError.badRequest("cursor must be the nextCursor of a previous page") }
+            return value
+        }
+        return PageRequest(limit: limit ?? 50, cursor: cursor)
+    }
+}
+
+import Social

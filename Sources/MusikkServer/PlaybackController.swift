@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import Social
+
+/// The play queue shared by a user's devices, and listen reports.
+struct PlaybackController: Sendable {
+    let services: Services
+
+    struct QueueInput: Decodable {
+        /// The version this write is based on (from the last GET or push).
+        var version: Int64
+        var trackIds: [String]
+        var currentIndex: Int
+        var positionSeconds: Double
+        /// A name for the writing device, so that it can ignore the push of its own write.
+        var device: String
+    }
+
+    /// 409's body: the error and the current queue to merge with.
+    struct QueueConflict: Encodable, Sendable {
+        struct Detail: Encodable, Sendable {
+            var code = "queue_version_conflict"
+            var message = "another device changed the queue first; merge with `current` and write again with its version"
+        }
+        var error = Detail()
+        var current: PlayQueue
+    }
+
+    struct ListenReport: Decodable {
+        /// One id per playback of a track on a device (a new one when the same track is played again).
+        var sessionId: String
+        var trackId: String
+        var positionSeconds: Double
+        var state: PlaybackState
+    }
+
+    struct ListenAnswer: Encodable, Sendable {
+        /// Whether this report made the playback count as a listen.
+        var counted: Bool
+        var playCount: Int
+    }
+
+    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+        group.get("queue") { _, context in JSON(try await services.store.queue(of: try context.requireUser().id)) }
+        group.put("queue") { request, context -> Response in
+            let input = try await request.decode(as: QueueInput.self, context: context)
+            for id in input.trackIds { _ = try services.track(id) }
+            let outcome = try await services.store.writeQueue(
+                of: try context.requireUser().id, expectedVersion: input.version, trackIds: input.trackIds, currentIndex: input.currentIndex,
+                positionSeconds: input.positionSeconds, device: input.device, now: services.now)
+            services.push(outcome.events)
+            switch outcome.value {
+            case .written(let queue): return try JSON(queue).response(from: request, context: context)
+            case .conflict(let current): return try JSON(QueueConflict(current: current), status: .conflict).response(from: request, context: context)
+            }
+        }
+        group.post("listens") { request, context in
+            let report = try await request.decode(as: ListenReport.self, context: context)
+            let track = try services.track(report.trackId)
+            let outcome = try await services.store.reportProgress(
+                of: try context.requireUser().id, session: report.sessionId, trackId: track.id, trackDuration: track.duration,
+                positionSeconds: report.positionSeconds, state: report.state, now: services.now)
+            services.push(outcome.events)
+            return JSON(ListenAnswer(counted: outcome.value, playCount: try await services.store.playCount(of: track.id)))
+        }
+    }
+}

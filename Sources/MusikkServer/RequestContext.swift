@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Social
+
+/// The signed-in user a request acts for.
+struct AuthenticatedUser: Sendable {
+    var id: Int64
+    var role: Role
+}
+
+/// The request context of every route: the authenticated user (set by ``AuthenticationMiddleware``) and the
+/// client's address (for rate limits).
+struct ServerRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    var user: AuthenticatedUser?
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Request bodies are JSON documents or avatars; nothing bigger.
+    var maxUploadSize: Int { 2 * 1024 * 1024 }
+
+    var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    var responseEncoder: JSONEncoder { JSONCoding.encoder }
+
+    /// The signed-in user, or 401 (routes behind the authentication middleware always have one).
+    func requireUser() throws -> AuthenticatedUser {
+        guard let user else { throw APIError(.unauthorized, "unauthenticated", "sign in first") }
+        return user
+    }
+
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+}
+
+enum JSONCoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}

@@ -1,0 +1,89 @@
+import Crypto
+import Foundation
+import JWTKit
+import Social
+
+/// Issues and checks the two kinds of token: short-lived JWT access tokens (HS256) and rotating refresh tokens
+/// (random, stored only as SHA-256 hashes, one family per login).
+struct TokenIssuer: Sendable {
+    struct AccessClaims: JWTPayload {
+        var sub: SubjectClaim
+        var exp: ExpirationClaim
+        var iat: IssuedAtClaim
+        var role: String
+
+        func verify(using algorithm: some JWTAlgorithm) async throws {
+            try exp.verifyNotExpired()
+        }
+    }
+
+    /// What a client keeps after signing in.
+    struct Tokens: Codable, Sendable {
+        var accessToken: String
+        var refreshToken: String
+        var tokenType = "Bearer"
+        /// Seconds until the access token expires.
+        var expiresIn: Int
+        var userId: Int64
+    }
+
+    let keys: JWTKeyCollection
+    let store: SocialStore
+    let configuration: ServerConfiguration
+
+    init(secret: String, store: SocialStore, configuration: ServerConfiguration) async {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.keys = keys
+        self.store = store
+        self.configuration = configuration
+    }
+
+    /// Signs in: a new access token and a refresh token starting (or continuing) a family.
+    func issue(userId: Int64, role: Role, family: String? = nil) async throws -> Tokens {
+        let now = configuration.clock()
+        let claims = AccessClaims(
+            sub: .init(value: String(userId)), exp: .init(value: now.addingTimeInterval(configuration.accessTokenLifetime)),
+            iat: .init(value: now), role: role.rawValue)
+        let refresh = Self.randomToken()
+        try await store.storeRefreshToken(
+            hash: Self.hash(refresh), userId: userId, familyId: family ?? Self.randomToken(),
+            expiresAt: now.addingTimeInterval(configuration.refreshTokenLifetime))
+        return Tokens(
+            accessToken: try await keys.sign(claims), refreshToken: refresh, expiresIn: Int(configuration.accessTokenLifetime), userId: userId)
+    }
+
+    /// The user an access token speaks for. Expiry is checked against the configured clock.
+    func verify(accessToken: String) async throws -> AuthenticatedUser {
+        let claims: AccessClaims
+        do {
+            claims = try await keys.verify(accessToken, as: AccessClaims.self)
+        } catch let error as JWTError where error.errorType == .claimVerificationFailure {
+            throw APIError(.unauthorized, "token_expired", "the access token expired; get a new one from /api/auth/refresh")
+        } catch {
+            throw APIError(.unauthorized, "invalid_token", "the access token is not valid; sign in again")
+        }
+        guard claims.exp.value > configuration.clock() else {
+            throw APIError(.unauthorized, "token_expired", "the access token expired; get a new one from /api/auth/refresh")
+        }
+        guard let id = Int64(claims.sub.value), let role = Role(rawValue: claims.role) else {
+            throw APIError(.unauthorized, "invalid_token", "the access token is not valid; sign in again")
+        }
+        return AuthenticatedUser(id: id, role: role)
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func randomToken() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64URLEncoded()
+    }
+}
+
+extension Data {
+    func base64URLEncoded() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

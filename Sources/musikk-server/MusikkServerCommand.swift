@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import MusikkServer
+import Social
+import WorkArea
+
+@main
+struct MusikkServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "musikk-server",
+        abstract: "The Musikk social music server: accounts, follows, comments, forums, playlists, live updates and playback.",
+        discussion: """
+            Reads the publication musikk-publish wrote (read-only; a new publish is picked up within seconds) and keeps
+            its own data in DATA_DIR: social.sqlite, secrets.json (generated on first start, mode 0600) and avatars.
+            Every option can also come from the environment (MUSIKK_PUBLICATION, MUSIKK_DATA, MUSIKK_HOST, MUSIKK_PORT,
+            MUSIKK_MEDIA_BASE_URL); options win. The API is described in docs/openapi.yaml.
+
+            EXIT CODES
+              0  stopped cleanly (SIGINT or SIGTERM)
+              1  could not start (unreadable publication, data directory, port in use)
+              2  usage error
+            """,
+        version: MusikkVersion.current,
+        subcommands: [Serve.self, Admin.self],
+        defaultSubcommand: Serve.self
+    )
+
+    /// Usage errors exit with 2, as the other Musikk tools' do.
+    static func main() async {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The data directory option shared by both subcommands.
+struct DataOption: ParsableArguments {
+    @Option(name: .customLong("data"), help: ArgumentHelp("The server's own data directory (default: $MUSIKK_DATA or ./musikk-data).", valueName: "dir"))
+    var directory: String?
+
+    var url: URL {
+        URL(fileURLWithPath: directory ?? ProcessInfo.processInfo.environment["MUSIKK_DATA"] ?? "musikk-data", isDirectory: true)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default).")
+
+    @Option(help: ArgumentHelp("The OUT directory musikk-publish wrote (default: $MUSIKK_PUBLICATION).", valueName: "dir"))
+    var publication: String?
+
+    @OptionGroup var data: DataOption
+
+    @Option(help: "Address to listen on (default: $MUSIKK_HOST or 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default: $MUSIKK_PORT or 8080).")
+    var port: Int?
+
+    @Option(help: ArgumentHelp(
+        "Serve media from this base URL with signed paths a CDN edge checks (see README), instead of from this server (default: $MUSIKK_MEDIA_BASE_URL).",
+        valueName: "url"))
+    var mediaBaseURL: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    func validate() throws {
+        guard let publication = publication ?? environment["MUSIKK_PUBLICATION"] else {
+            throw ValidationError("Give the publication folder with --publication OUT (or MUSIKK_PUBLICATION).")
+        }
+        guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: publication).appendingPathComponent("api/index.json").path) else {
+            throw ValidationError("'\(publication)' is not a publication: it has no api/index.json. Run musikk-publish WORK \(publication) first.")
+        }
+        if let port = port ?? environment["MUSIKK_PORT"].flatMap(Int.init), !(0...65535).contains(port) {
+            throw ValidationError("--port must be from 0 to 65535.")
+        }
+        if environment["MUSIKK_PORT"] != nil, port == nil, environment["MUSIKK_PORT"].flatMap(Int.init) == nil {
+            throw ValidationError("MUSIKK_PORT must be a number.")
+        }
+        if let base = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"] {
+            guard let url = URL(string: base), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ValidationError("--media-base-url '\(base)' must be an absolute http or https URL.")
+            }
+        }
+    }
+
+    func run() async throws {
+        var configuration = ServerConfiguration(
+            publication: URL(fileURLWithPath: publication ?? environment["MUSIKK_PUBLICATION"] ?? ".", isDirectory: true),
+            dataDirectory: data.url)
+        configuration.host = host ?? environment["MUSIKK_HOST"] ?? "127.0.0.1"
+        configuration.port = port ?? environment["MUSIKK_PORT"].flatMap(Int.init) ?? 8080
+        configuration.mediaBaseURL = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"]
+        let logger = Logger(label: "musikk-server")
+        do {
+            try await buildApplication(configuration, logger: logger).runService()
+        } catch let error as ServerStartError {
+            logger.critical("\(error.description)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Grant roles to accounts (works while the server runs; takes effect at the user's next token refresh).",
+        subcommands: [GrantOwner.self, GrantAdmin.self])
+
+    struct GrantOwner: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "grant-owner", abstract: "Make an account the content owner of artists of the catalog.")
+
+        @OptionGroup var data: DataOption
+
+        @Argument(help: "The account's email.")
+        var email: String
+
+        @Option(name: .customLong("artist"), help: "An artist id from the catalog (api/artists/ID.json); repeat for several.")
+        var artistIds: [Int64] = []
+
+        func validate() throws {
+            guard !artistIds.isEmpty else { throw ValidationError("Name at least one --artist ID.") }
+        }
+
+        func run() async throws {
+            try await Admin.grant(.owner, email: email, artistIds: artistIds, data: data)
+        }
+    }
+
+    struct GrantAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "grant-admin", abstract: "Make an account an admin (moderator).")
+
+        @OptionGroup var data: DataOption
+
+        @Argument(help: "The account's email.")
+        var email: String
+
+        func run() async throws {
+            try await Admin.grant(.admin, email: email, artistIds: [], data: data)
+        }
+    }
+
+    static func grant(_ role: Role, email: String, artistIds: [Int64], data: DataOption) async throws {
+        let path = data.url.appendingPathComponent("social.sqlite").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("\(path) does not exist; start musikk-server with --data \(data.url.path) once, and sign the user up, first.")
+        }
+        do {
+            try await SocialStore(SocialDatabase.open(atPath: path)).grant(role: role, email: email.lowercased(), artistIds: artistIds)
+        } catch SocialError.notFound(let message) {
+            FileHandle.standardError.write(Data("musikk-server: \(message); the user must sign up first\n".utf8))
+            throw ExitCode.failure
+        }
+        print("\(email) is now \(role == .owner ? "the content owner of artist \(artistIds.map(String.init).joined(separator: ", "))" : "an admin")")
+    }
+}
