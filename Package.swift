@@ -146,5 +146,15 @@ let package = Package(
             name: "PublishTests",
             dependencies: ["Publish", "WorkArea", "Catalog", "TestSupport", "musikk-publish", "musikk-ingest"]
         ),
+        .testTarget(name: "SocialTests", dependencies: ["Social"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "MusikkServer", "Social", "TestSupport", "musikk-server", "musikk-ingest", "musikk-publish",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ]
 )

@@ -47,6 +47,9 @@ struct APIError: Error, HTTPResponseError {
             case .forbidden(let message): return APIError(.forbidden, "forbidden", message)
             case .conflict(let message): return APIError(.conflict, "conflict", message)
             }
+        case let error as HTTPError where error.status == .badRequest:
+            // Hummingbird reports a body it cannot decode this way.
+            return APIError(.badRequest, "invalid_json", "the request body is not the JSON this endpoint expects (see docs/openapi.yaml): \(error.body ?? "")")
         case let error as HTTPError:
             let code = error.status == .notFound ? "not_found" : error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             return APIError(error.status, code, error.body ?? error.status.reasonPhrase, headers: error.headers)

@@ -1,0 +1,172 @@
+import Crypto
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import MusikkServer
+import Testing
+import TestSupport
+
+@Suite("Accounts and access")
+struct AuthTests {
+    @Test("sign up, see my account, log in again; the password is stored as a bcrypt hash of cost 12 by default")
+    func signUpAndLogIn() async throws {
+        // The harness lowers the cost for speed; put back the default a real server runs with.
+        let server = try ServerUnderTest { $0.bcryptCost = ServerConfiguration(publication: $0.publication, dataDirectory: $0.dataDirectory).bcryptCost }
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let me = try await api.object(.get, "/api/me", as: ann)
+            #expect(me["email"] as? String == "ann@example.org")
+            #expect((me["profile"] as? [String: Any])?["displayName"] as? String == "Ann")
+            let again = try await api.object(.post, "/api/auth/login", json: ["email": "ANN@example.org", "password": "correct horse battery"])
+            #expect(again["userId"] as? Int == Int(ann.userId))
+        }
+        let database = try DatabaseQueue(path: server.configuration.dataDirectory.appendingPathComponent("social.sqlite").path)
+        let hash = try await database.read { try String.fetchOne($0, sql: "SELECT passwordHash FROM user") }
+        #expect(hash?.hasPrefix("$2b$12$") == true)
+        #expect(hash?.contains("correct horse") == false)
+    }
+
+    @Test("sign-up refuses a taken email, a short password, one over bcrypt's 72 bytes, a bad email and a control character in the name")
+    func signUpValidation() async throws {
+        try await ServerUnderTest().withRouter { api in
+            _ = try await api.signUp("Ann")
+            let cases: [([String: Any], HTTPResponse.Status, String)] = [
+                (["email": "ann@example.org", "password": "long enough", "displayName": "Ann 2"], .conflict, "conflict"),
+                (["email": "bob@example.org", "password": "short", "displayName": "Bob"], .unprocessableContent, "invalid_password"),
+                (["email": "bob@example.org", "password": String(repeating: "é", count: 40), "displayName": "Bob"], .unprocessableContent, "invalid_password"),
+                (["email": "bob at example", "password": "long enough", "displayName": "Bob"], .unprocessableContent, "invalid_email"),
+                (["email": "bob@example.org", "password": "long enough", "displayName": "Bob\u{0007}"], .unprocessableContent, "invalid_displayName"),
+                (["email": "bob@example.org", "password": "long enough", "displayName": "   "], .unprocessableContent, "invalid_displayName"),
+            ]
+            for (body, status, code) in cases {
+                let response = try await api.call(.post, "/api/auth/signup", json: body)
+                #expect(response.status == status, "\(body)")
+                #expect(api.errorCode(response) == code, "\(body)")
+            }
+            let notJSON = try await api.call(.post, "/api/auth/signup", body: ByteBuffer(string: "{nope"))
+            #expect(notJSON.status == .badRequest)
+            #expect(api.errorCode(notJSON) == "invalid_json")
+        }
+    }
+
+    @Test("everything but sign-up, log-in, refresh and health needs a valid token")
+    func tokensRequired() async throws {
+        try await ServerUnderTest().withRouter { api in
+            #expect(try await api.call(.get, "/health").status == .ok)
+            let none = try await api.call(.get, "/api/tracks")
+            #expect(none.status == .unauthorized)
+            #expect(api.errorCode(none) == "unauthenticated")
+            #expect(none.headers[.wwwAuthenticate] == "Bearer")
+
+            let garbage = try await api.call(.get, "/api/tracks", headers: [.authorization: "Bearer not.a.jwt"])
+            #expect(api.errorCode(garbage) == "invalid_token")
+
+            // A well-formed HS256 token signed with another key.
+            let header = Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8).base64URLEncoded()
+            let claims = Data(#"{"sub":"1","exp":4102444800,"iat":1,"role":"admin"}"#.utf8).base64URLEncoded()
+            let signature = Data(HMAC<SHA256>.authenticationCode(for: Data("\(header).\(claims)".utf8), using: SymmetricKey(size: .bits256)))
+                .base64URLEncoded()
+            let forged = try await api.call(.get, "/api/tracks", headers: [.authorization: "Bearer \(header).\(claims).\(signature)"])
+            #expect(forged.status == .unauthorized)
+            #expect(api.errorCode(forged) == "invalid_token")
+        }
+    }
+
+    @Test("an access token expires after 15 minutes; the refresh token gets a new pair")
+    func expiryAndRefresh() async throws {
+        let server = try ServerUnderTest()
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            server.clock.advance(14 * 60)
+            #expect(try await api.call(.get, "/api/me", as: ann).status == .ok)
+            server.clock.advance(2 * 60)
+            let expired = try await api.call(.get, "/api/me", as: ann)
+            #expect(expired.status == .unauthorized)
+            #expect(api.errorCode(expired) == "token_expired")
+
+            let renewed = try API.session(try await api.object(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken]))
+            #expect(renewed.refreshToken != ann.refreshToken)
+            #expect(try await api.call(.get, "/api/me", as: renewed).status == .ok)
+
+            // A refresh token lasts 30 days.
+            server.clock.advance(31 * 24 * 3600)
+            let stale = try await api.call(.post, "/api/auth/refresh", json: ["refreshToken": renewed.refreshToken])
+            #expect(api.errorCode(stale) == "invalid_refresh_token")
+        }
+    }
+
+    @Test("a refresh token used twice revokes its whole family, including the token issued in its place")
+    func refreshReuse() async throws {
+        try await ServerUnderTest().withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let next = try API.session(try await api.object(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken]))
+            let replay = try await api.call(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken])
+            #expect(replay.status == .unauthorized)
+            #expect(api.errorCode(replay) == "refresh_token_reused")
+            let afterTheft = try await api.call(.post, "/api/auth/refresh", json: ["refreshToken": next.refreshToken])
+            #expect(afterTheft.status == .unauthorized)
+            #expect(api.errorCode(afterTheft) == "invalid_refresh_token")
+            // Another login is a separate family and still works.
+            _ = try await api.object(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "correct horse battery"])
+        }
+    }
+
+    @Test("log-out revokes the refresh token; another user's refresh token is not theirs to revoke")
+    func logOut() async throws {
+        try await ServerUnderTest().withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let bob = try await api.signUp("Bob")
+            #expect(try await api.call(.post, "/api/auth/logout", as: bob, json: ["refreshToken": ann.refreshToken]).status == .noContent)
+            let annStill = try API.session(try await api.object(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken]))
+            #expect(try await api.call(.post, "/api/auth/logout", as: annStill, json: ["refreshToken": annStill.refreshToken]).status == .noContent)
+            let after = try await api.call(.post, "/api/auth/refresh", json: ["refreshToken": annStill.refreshToken])
+            #expect(api.errorCode(after) == "invalid_refresh_token")
+        }
+    }
+
+    @Test("failed log-ins are limited per account (then 429 with Retry-After) and attempts per client address")
+    func rateLimits() async throws {
+        let server = try ServerUnderTest { $0.loginAttemptsPerAddress = 12 }
+        try await server.withRouter { api in
+            _ = try await api.signUp("Ann")
+            for _ in 0..<5 {
+                let wrong = try await api.call(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "wrong password"])
+                #expect(api.errorCode(wrong) == "invalid_credentials")
+            }
+            let limited = try await api.call(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "correct horse battery"])
+            #expect(limited.status == .tooManyRequests)
+            #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 > 0)
+            // Other accounts are not locked by Ann's failures...
+            _ = try await api.signUp("Bob")
+            _ = try await api.object(.post, "/api/auth/login", json: ["email": "bob@example.org", "password": "correct horse battery"])
+            // ...but the address has now used its 12 attempts (2 sign-ups, 7 log-ins, and these).
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<4 {
+                statuses.append(try await api.call(.post, "/api/auth/login", json: ["email": "bob@example.org", "password": "correct horse battery"]).status)
+            }
+            #expect(statuses == [.ok, .ok, .ok, .tooManyRequests])
+            // The window passes.
+            server.clock.advance(16 * 60)
+            _ = try await api.object(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "correct horse battery"])
+        }
+    }
+
+    @Test("the signing keys are generated on first start into secrets.json with mode 0600, and kept")
+    func secretsFile() async throws {
+        let server = try ServerUnderTest()
+        let token = try await server.withRouter { api in try await api.signUp("Ann").accessToken }
+        let path = server.configuration.dataDirectory.appendingPathComponent("secrets.json").path
+        let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        // A restart with the same data directory accepts tokens issued before it.
+        try await server.withRouter { api in
+            let response = try await api.call(.get, "/api/me", headers: [.authorization: "Bearer \(token)"])
+            #expect(response.status == .ok)
+        }
+        // A secrets file others can read stops the server from starting.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        await #expect(throws: (any Error).self) { try await server.withRouter { _ in } }
+    }
+}

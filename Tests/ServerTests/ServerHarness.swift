@@ -1,0 +1,219 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import MusikkServer
+import Synchronization
+import Testing
+import TestSupport
+
+/// The good fixtures ingested and published once per test process (by the real musikk-ingest and musikk-publish).
+enum PublishedFixtures {
+    static let publication: Result<URL, SetupError> = Result { () throws(SetupError) in
+        do {
+            let root = try Repository.temporaryDirectory("server-fixtures")
+            let work = root.appendingPathComponent("work")
+            let out = root.appendingPathComponent("out")
+            let ingest = try Command.run(Repository.executable("musikk-ingest").path,
+                                         [Repository.goodMasters.path, work.path, "--jobs", "2", "--quiet"])
+            guard ingest.status == 0 else { throw SetupError(description: ingest.standardError) }
+            let publish = try Command.run(Repository.executable("musikk-publish").path, [work.path, out.path, "--quiet"])
+            guard publish.status == 0 else { throw SetupError(description: publish.standardError) }
+            return out
+        } catch let error as SetupError {
+            throw error
+        } catch {
+            throw SetupError(description: "\(error)")
+        }
+    }
+
+    static func get() throws -> URL { try publication.get() }
+
+    /// The published JSON document of a track.
+    static func trackDocument(_ id: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: get().appendingPathComponent("api/tracks/\(id).json"))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    /// The published track ids, from the first page of the JSON catalog.
+    static func trackIds() throws -> [String] {
+        let data = try Data(contentsOf: get().appendingPathComponent("api/tracks/page-1.json"))
+        let page = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        return (page["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+    }
+}
+
+/// A clock the tests move forward.
+final class TestClock: Sendable {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_900_000_000))
+
+    func now() -> Date { current.withLock { $0 } }
+
+    func advance(_ seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// One server under test: its configuration (fresh data directory, cheap bcrypt, a test clock) and helpers to
+/// call it.
+struct ServerUnderTest {
+    let configuration: ServerConfiguration
+    let clock: TestClock
+
+    init(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        let clock = TestClock()
+        var configuration = ServerConfiguration(
+            publication: try PublishedFixtures.get(), dataDirectory: try Repository.temporaryDirectory("server-data").appendingPathComponent("data"))
+        configuration.port = 0
+        configuration.bcryptCost = 4
+        configuration.clock = { clock.now() }
+        configuration.catalogCheckInterval = .milliseconds(200)
+        adjust(&configuration)
+        self.configuration = configuration
+        self.clock = clock
+    }
+
+    /// Runs `body` against the router (no sockets).
+    func withRouter<Value: Sendable>(_ body: @Sendable (API) async throws -> Value) async throws -> Value {
+        let app = try await buildApplication(configuration)
+        return try await app.test(.router) { client in try await body(API(client: client)) }
+    }
+
+    /// Runs `body` against the server listening on a loopback port.
+    func withLiveServer<Value: Sendable>(_ body: @Sendable (API) async throws -> Value) async throws -> Value {
+        let app = try await buildApplication(configuration)
+        return try await app.test(.live) { client in try await body(API(client: client)) }
+    }
+}
+
+/// Signed-in user as a test sees them.
+struct Session: Sendable {
+    var userId: Int64
+    var accessToken: String
+    var refreshToken: String
+}
+
+/// JSON calls to the API.
+struct API: Sendable {
+    let client: any TestClientProtocol
+
+    var port: Int? { client.port }
+
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, as session: Session? = nil, json: Any? = nil, headers extra: HTTPFields = [:],
+        body raw: ByteBuffer? = nil
+    ) async throws -> TestResponse {
+        var headers = extra
+        if let session { headers[.authorization] = "Bearer \(session.accessToken)" }
+        var body = raw
+        if let json {
+            headers[.contentType] = "application/json"
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+        }
+        return try await client.execute(uri: path, method: method, headers: headers, body: body)
+    }
+
+    /// Calls and decodes a JSON object answer, expecting `status`.
+    func object(
+        _ method: HTTPRequest.Method, _ path: String, as session: Session? = nil, json: Any? = nil, expect status: HTTPResponse.Status = .ok,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [String: Any] {
+        let response = try await call(method, path, as: session, json: json)
+        #expect(response.status == status, "\(method) \(path): \(String(buffer: response.body))", sourceLocation: sourceLocation)
+        return (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    /// Calls and decodes a JSON array answer.
+    func array(_ method: HTTPRequest.Method, _ path: String, as session: Session? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
+        let response = try await call(method, path, as: session)
+        #expect(response.status == .ok, "\(method) \(path): \(String(buffer: response.body))", sourceLocation: sourceLocation)
+        return (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [[String: Any]] ?? []
+    }
+
+    /// The `items` of a page.
+    func items(_ path: String, as session: Session, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
+        try await object(.get, path, as: session, sourceLocation: sourceLocation)["items"] as? [[String: Any]] ?? []
+    }
+
+    /// The error code of an error answer (the one error shape).
+    func errorCode(_ response: TestResponse) -> String? {
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any]
+        return (object?["error"] as? [String: Any])?["code"] as? String
+    }
+
+    func signUp(_ name: String, email: String? = nil, password: String = "correct horse battery") async throws -> Session {
+        let tokens = try await object(
+            .post, "/api/auth/signup", json: ["email": email ?? "\(name.lowercased())@example.org", "password": password, "displayName": name],
+            expect: .created)
+        return try Self.session(tokens)
+    }
+
+    static func session(_ tokens: [String: Any]) throws -> Session {
+        guard let id = tokens["userId"] as? Int, let access = tokens["accessToken"] as? String, let refresh = tokens["refreshToken"] as? String else {
+            throw SetupError(description: "no tokens in \(tokens)")
+        }
+        return Session(userId: Int64(id), accessToken: access, refreshToken: refresh)
+    }
+}
+
+/// An SSE client that is not ours: `curl -N` reading the stream, its output collected as it arrives.
+final class CurlEventStream: Sendable {
+    private let process: Process
+    private let output = Mutex("")
+
+    init(url: String, headers: [String] = []) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sN", "--max-time", "60"] + headers.flatMap { ["-H", $0] } + [url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        self.process = process
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if !data.isEmpty { self.output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        try process.run()
+    }
+
+    var text: String { output.withLock { $0 } }
+
+    /// The events received so far: (id, type, data).
+    var events: [(id: String, type: String, data: String)] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            var id = "", type = "message", data = ""
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
+                if line.hasPrefix("event: ") { type = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+            }
+            return id.isEmpty ? nil : (id, type, data)
+        }
+    }
+
+    /// Waits until an event matches, up to `timeout` seconds.
+    func waitFor(timeout: Double = 10, _ matches: ((id: String, type: String, data: String)) -> Bool) async -> (id: String, type: String, data: String)? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let event = events.first(where: matches) { return event }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    /// Waits until the server has sent the stream's opening comment.
+    func waitUntilConnected(timeout: Double = 10) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if text.contains(": connected") { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
