@@ -17,6 +17,8 @@ extension SocialStore {
     /// Seconds of playback after which a listen counts (the usual royalty threshold). A track shorter than that
     /// counts when played to its end.
     public static let listenThreshold: Double = 30
+    /// Seconds a position may run ahead of the wall clock between two reports (network delay).
+    static let reportSlack: Double = 1
     /// A "now playing" older than this is no longer shown.
     public static let nowPlayingLifetime: TimeInterval = 120
 
@@ -89,7 +91,7 @@ extension SocialStore {
                 counted = row["counted"]
                 let advance = positionSeconds - (row["lastPosition"] as Double)
                 let elapsed = now.timeIntervalSince(row["lastReportAt"] as Date)
-                if advance > 0, advance <= elapsed + 2 { played += advance }
+                if advance > 0, advance <= elapsed + Self.reportSlack { played += advance }
             }
             try db.execute(
                 sql: """

@@ -35,6 +35,13 @@ enum PublishedFixtures {
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 
+    /// The id of the longest published track.
+    static func longestTrack() throws -> String {
+        let durations = try trackIds().map { ($0, try trackDocument($0)["duration"] as? Double ?? 0) }
+        guard let longest = durations.max(by: { $0.1 < $1.1 }) else { throw SetupError(description: "no tracks published") }
+        return longest.0
+    }
+
     /// The published track ids, from the first page of the JSON catalog.
     static func trackIds() throws -> [String] {
         let data = try Data(contentsOf: get().appendingPathComponent("api/tracks/page-1.json"))

@@ -1,0 +1,231 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import MusikkServer
+import Testing
+import TestSupport
+
+@Suite("Playback access: signed media links and byte ranges")
+struct MediaTests {
+    @Test("Range: RFC 9110 byte ranges, suffix ranges included, against the file's own bytes")
+    func ranges() async throws {
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        let progressive = try #require(((try PublishedFixtures.trackDocument(track))["streams"] as? [String: Any])?["progressive"] as? String)
+        let file = try Data(contentsOf: try PublishedFixtures.get().appendingPathComponent(progressive))
+        let size = file.count
+        try await ServerUnderTest().withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let url = try #require((try await api.object(.get, "/api/tracks/\(track)/playback", as: ann))["progressive"] as? String)
+            func get(_ range: String?, _ extra: HTTPFields = [:]) async throws -> TestResponse {
+                var headers = extra
+                if let range { headers[.range] = range }
+                return try await api.call(.get, url, headers: headers)
+            }
+            let whole = try await get(nil)
+            #expect(whole.status == .ok)
+            #expect(Data(whole.body.readableBytesView) == file)
+            #expect(whole.headers[.acceptRanges] == "bytes")
+            #expect(whole.headers[.contentType] == "audio/mp4")
+
+            let expectations: [(String, ClosedRange<Int>)] = [
+                ("bytes=0-99", 0...99),
+                ("bytes=100-", 100...(size - 1)),
+                ("bytes=-100", (size - 100)...(size - 1)),  // the last 100 bytes, not bytes 0-100
+                ("bytes=-\(size + 500)", 0...(size - 1)),
+                ("bytes=\(size - 10)-\(size + 1000)", (size - 10)...(size - 1)),
+                ("bytes= 5-9", 5...9),
+            ]
+            for (header, range) in expectations {
+                let response = try await get(header)
+                #expect(response.status == .partialContent, "\(header)")
+                #expect(response.headers[.contentRange] == "bytes \(range.lowerBound)-\(range.upperBound)/\(size)", "\(header)")
+                #expect(Data(response.body.readableBytesView) == file[range], "\(header)")
+            }
+            for header in ["bytes=\(size)-", "bytes=-0", "bytes=\(size + 5)-\(size + 10)"] {
+                let response = try await get(header)
+                #expect(response.status == .rangeNotSatisfiable, "\(header)")
+                #expect(response.headers[.contentRange] == "bytes */\(size)", "\(header)")
+            }
+            // Ranges a server may ignore: bad syntax, another unit, several ranges. The whole file, 200.
+            for header in ["bytes=9-5", "bytes=abc", "items=0-5", "bytes=0-1,5-9"] {
+                let response = try await get(header)
+                #expect(response.status == .ok, "\(header)")
+                #expect(response.body.readableBytes == size, "\(header)")
+            }
+            let etag = try #require(whole.headers[.eTag])
+            #expect(try await get("bytes=0-9", [.ifRange: etag]).status == .partialContent)
+            #expect(try await get("bytes=0-9", [.ifRange: "\"stale\""]).status == .ok)
+
+            let head = try await api.call(.head, url)
+            #expect(head.headers[.contentLength] == String(size))
+            #expect(head.body.readableBytes == 0)
+        }
+    }
+
+    @Test("links expire, cannot be forged, and open only the publication's media and manifests")
+    func signedLinks() async throws {
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        let server = try ServerUnderTest()
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let playback = try await api.object(.get, "/api/tracks/\(track)/playback", as: ann)
+            let hls = try #require(playback["hls"] as? String)
+            #expect(try await api.call(.get, hls).status == .ok)  // the link itself is the credential
+
+            let parts = hls.split(separator: "/").map(String.init)  // stream, EXPIRES, SIGNATURE, hls, ID, master.m3u8
+            let prefix = "/stream/\(parts[1])/\(parts[2])"
+            var forged = Array(parts[2])
+            forged[0] = forged[0] == "A" ? "B" : "A"
+            #expect(try await api.call(.get, "/stream/\(parts[1])/\(String(forged))/\(parts[3...].joined(separator: "/"))").status == .forbidden)
+            let later = String((Int(parts[1]) ?? 0) + 3600)
+            #expect(try await api.call(.get, "/stream/\(later)/\(parts[2])/\(parts[3...].joined(separator: "/"))").status == .forbidden)
+            for path in ["server/catalog.sqlite", "publish.json", "api/index.json", "media/../publish.json", "media/%2e%2e/publish.json"] {
+                #expect(try await api.call(.get, "\(prefix)/\(path)").status.code >= 400, "\(path)")
+            }
+
+            server.clock.advance(2 * 3600)
+            let expired = try await api.call(.get, hls)
+            #expect(expired.status == .forbidden)
+            #expect(api.errorCode(expired) == "media_link_expired")
+        }
+    }
+
+    @Test("the signature scheme the README documents, recomputed with Python's hmac from the key in secrets.json")
+    func signatureSchemeIsDocumented() async throws {
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        let server = try ServerUnderTest { $0.mediaBaseURL = "https://cdn.example.org/musikk" }
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let hls = try #require((try await api.object(.get, "/api/tracks/\(track)/playback", as: ann))["hls"] as? String)
+            #expect(hls.hasPrefix("https://cdn.example.org/musikk/"))
+            let parts = hls.dropFirst("https://cdn.example.org/musikk/".count).split(separator: "/").map(String.init)
+            let script = """
+                import base64, hashlib, hmac, json, sys
+                key = base64.b64decode(json.load(open(sys.argv[1]))["mediaKey"])
+                mac = hmac.new(key, ("musikk-media-v1:" + sys.argv[2]).encode(), hashlib.sha256).digest()
+                print(base64.urlsafe_b64encode(mac).decode().rstrip("="))
+                """
+            let result = try Command.run(
+                "/usr/bin/python3", ["-c", script, server.configuration.dataDirectory.appendingPathComponent("secrets.json").path, parts[0]])
+            #expect(String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == parts[1])
+            // With a CDN in front, this server does not stream.
+            #expect(try await api.call(.get, "/stream/\(parts[0])/\(parts[1])/\(parts[2...].joined(separator: "/"))").status == .notFound)
+        }
+    }
+
+    @Test("ByteRange parses what RFC 9110 allows")
+    func byteRangeParsing() {
+        #expect(ByteRange(header: nil, size: 10) == .whole)
+        #expect(ByteRange(header: "bytes=-3", size: 10) == .partial(7...9))
+        #expect(ByteRange(header: "bytes=2-", size: 10) == .partial(2...9))
+        #expect(ByteRange(header: "bytes=0-0", size: 10) == .partial(0...0))
+        #expect(ByteRange(header: "bytes=10-", size: 10) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=0-", size: 0) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=-1", size: 0) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=99999999999999999999999-", size: 10) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=0-99999999999999999999999", size: 10) == .partial(0...9))
+        #expect(ByteRange(header: "bytes=20-30,-2", size: 10) == .partial(8...9))  // only one satisfiable
+        #expect(ByteRange(header: "bytes=1-2,", size: 10) == .whole)
+        #expect(ByteRange(header: "BYTES=1-2", size: 10) == .partial(1...2))
+        #expect(ByteRange(header: "bytes=+1-2", size: 10) == .whole)
+    }
+}
+
+@Suite("Play queue, listens and now playing")
+struct PlaybackTests {
+    @Test("a queue write based on a stale version gets 409 with the current queue")
+    func queueVersions() async throws {
+        let tracks = try PublishedFixtures.trackIds()
+        try await ServerUnderTest().withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let empty = try await api.object(.get, "/api/queue", as: ann)
+            #expect(empty["version"] as? Int == 0)
+            let phone = try await api.object(.put, "/api/queue", as: ann, json: [
+                "version": 0, "trackIds": Array(tracks.prefix(2)), "currentIndex": 1, "positionSeconds": 3.5, "device": "phone",
+            ])
+            #expect(phone["version"] as? Int == 1)
+            let stale = try await api.call(.put, "/api/queue", as: ann, json: [
+                "version": 0, "trackIds": [tracks[2]], "currentIndex": 0, "positionSeconds": 0, "device": "laptop",
+            ])
+            #expect(stale.status == .conflict)
+            let body = try JSONSerialization.jsonObject(with: Data(stale.body.readableBytesView)) as? [String: Any]
+            let current = body?["current"] as? [String: Any]
+            #expect(current?["version"] as? Int == 1)
+            #expect(current?["trackIds"] as? [String] == Array(tracks.prefix(2)))
+            #expect((body?["error"] as? [String: Any])?["code"] as? String == "queue_version_conflict")
+
+            #expect(try await api.call(.put, "/api/queue", as: ann, json: [
+                "version": 1, "trackIds": ["nope"], "currentIndex": 0, "positionSeconds": 0, "device": "laptop",
+            ]).status == .notFound)
+            #expect(try await api.call(.put, "/api/queue", as: ann, json: [
+                "version": 1, "trackIds": [tracks[0]], "currentIndex": 3, "positionSeconds": 0, "device": "laptop",
+            ]).status == .unprocessableContent)
+            let bob = try await api.signUp("Bob")
+            #expect((try await api.object(.get, "/api/queue", as: bob))["version"] as? Int == 0)  // queues are per user
+        }
+    }
+
+    @Test("a listen counts once the track was really played (wall clock checked); play counts and history")
+    func listens() async throws {
+        let track = try PublishedFixtures.longestTrack()
+        let duration = try #require((try PublishedFixtures.trackDocument(track))["duration"] as? Double)
+        let server = try ServerUnderTest()
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            func report(_ session: String, _ position: Double, _ state: String = "playing") async throws -> [String: Any] {
+                try await api.object(.post, "/api/listens", as: ann, json: [
+                    "sessionId": session, "trackId": track, "positionSeconds": position, "state": state,
+                ])
+            }
+            #expect(try await report("s1", 0)["counted"] as? Bool == false)
+            // Jumping to the end right away is not a listen.
+            #expect(try await report("s1", duration - 0.1)["counted"] as? Bool == false)
+            #expect(try await report("s2", 0)["counted"] as? Bool == false)
+            server.clock.advance(duration / 2)
+            #expect(try await report("s2", duration / 2)["counted"] as? Bool == false)
+            server.clock.advance(duration / 2)
+            let end = try await report("s2", duration - 0.1, "stopped")
+            #expect(end["counted"] as? Bool == true)
+            #expect(end["playCount"] as? Int == 1)
+            #expect((try await api.object(.get, "/api/tracks/\(track)", as: ann))["playCount"] as? Int == 1)
+            #expect(try await api.items("/api/users/\(ann.userId)/listens", as: ann).map { $0["trackId"] as? String } == [track])
+            #expect(try await api.call(.post, "/api/listens", as: ann, json: [
+                "sessionId": "s3", "trackId": track, "positionSeconds": duration + 60, "state": "playing",
+            ]).status == .unprocessableContent)
+        }
+    }
+
+    @Test("now playing and listening history obey the privacy setting on every endpoint")
+    func nowPlayingPrivacy() async throws {
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        try await ServerUnderTest().withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let follower = try await api.signUp("Bob")
+            let stranger = try await api.signUp("Cat")
+            try await api.call(.put, "/api/users/\(ann.userId)/follow", as: follower)
+            _ = try await api.object(.post, "/api/listens", as: ann, json: ["sessionId": "s", "trackId": track, "positionSeconds": 1, "state": "playing"])
+
+            func sees(_ viewer: Session) async throws -> Bool {
+                let answer = try await api.object(.get, "/api/users/\(ann.userId)/now-playing", as: viewer)
+                let single = (answer["nowPlaying"] as? [String: Any])?["trackId"] as? String == track
+                let friends = try await api.array(.get, "/api/now-playing", as: viewer).contains { ($0["user"] as? [String: Any])?["id"] as? Int == Int(ann.userId) }
+                let history = try await api.call(.get, "/api/users/\(ann.userId)/listens", as: viewer).status == .ok
+                #expect(single == history, "now-playing and history disagree")
+                if viewer.userId != follower.userId { #expect(!friends) }
+                return single
+            }
+            // Default: followers.
+            #expect(try await sees(follower))
+            #expect(try await !sees(stranger))
+            _ = try await api.object(.patch, "/api/me", as: ann, json: ["nowPlayingVisibility": "nobody"])
+            #expect(try await !sees(follower))
+            #expect(try await api.array(.get, "/api/now-playing", as: follower).isEmpty)
+            #expect(try await api.call(.get, "/api/users/\(ann.userId)/listens", as: follower).status == .forbidden)
+            _ = try await api.object(.patch, "/api/me", as: ann, json: ["nowPlayingVisibility": "everyone"])
+            #expect(try await sees(stranger))
+            #expect(try await sees(follower))
+            #expect(try await api.call(.patch, "/api/me", as: ann, json: ["nowPlayingVisibility": "friends"]).status == .badRequest)
+        }
+    }
+}
