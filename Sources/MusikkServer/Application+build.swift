@@ -105,6 +105,8 @@ struct CatalogWatcher: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await watch() }
+        // Open event streams would hold the shutdown up; end them.
+        services.hub.finishAll()
     }
 
     private func watch() async {

@@ -25,6 +25,15 @@ final class EventHub: Sendable {
         subscribers.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
     }
 
+    /// Ends every stream (the server is shutting down).
+    func finishAll() {
+        let current = subscribers.withLock { all in
+            defer { all.removeAll() }
+            return Array(all.values)
+        }
+        for subscriber in current { subscriber.continuation.finish() }
+    }
+
     func publish(_ events: [LiveEvent]) {
         guard !events.isEmpty else { return }
         let current = subscribers.withLock { Array($0.values) }

@@ -219,8 +219,9 @@ final class CurlEventStream: Sendable {
         return false
     }
 
+    /// Ends curl. SIGKILL, because a child of the test process may inherit a mask that blocks SIGTERM.
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }
