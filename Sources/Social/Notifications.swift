@@ -61,8 +61,7 @@ extension SocialStore {
                     SELECT a.* FROM activity a JOIN user u ON u.id = a.actorId
                     WHERE a.actorId IN (SELECT followeeId FROM follow WHERE followerId = ?) AND a.id < ?
                     AND (a.kind != 'listen' OR u.nowPlayingVisibility != 'nobody')
-                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = a.subjectId AND (p.visibility = 'public'
-                        OR p.ownerId = ? OR EXISTS (SELECT 1 FROM playlistCollaborator c WHERE c.playlistId = p.id AND c.userId = ?))))
+                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = a.subjectId AND \(Self.visibleToViewer("p"))))
                     ORDER BY a.id DESC LIMIT ?
                     """,
                 arguments: [userId, page.cursor ?? Int64.max, userId, userId, page.limit + 1])

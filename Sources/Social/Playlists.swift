@@ -116,8 +116,7 @@ extension SocialStore {
                 db,
                 sql: """
                     SELECT p.*, (SELECT COUNT(*) FROM playlistEntry e WHERE e.playlistId = p.id) AS trackCount FROM playlist p
-                    WHERE p.ownerId = ? AND p.id < ? AND (p.visibility = 'public' OR p.ownerId = ?
-                        OR EXISTS (SELECT 1 FROM playlistCollaborator c WHERE c.playlistId = p.id AND c.userId = ?))
+                    WHERE p.ownerId = ? AND p.id < ? AND \(Self.visibleToViewer("p"))
                     ORDER BY p.id DESC LIMIT ?
                     """,
                 arguments: [ownerId, page.cursor ?? Int64.max, viewer, viewer, page.limit + 1])
@@ -137,12 +136,16 @@ extension SocialStore {
 
     static func canSee(_ db: Database, _ id: Int64, _ viewer: Int64) throws -> Bool {
         try Bool.fetchOne(
-            db,
-            sql: """
-                SELECT EXISTS(SELECT 1 FROM playlist p WHERE p.id = ? AND (p.visibility = 'public' OR p.ownerId = ?
-                    OR EXISTS (SELECT 1 FROM playlistCollaborator c WHERE c.playlistId = p.id AND c.userId = ?)))
-                """,
-            arguments: [id, viewer, viewer]) ?? false
+            db, sql: "SELECT EXISTS(SELECT 1 FROM playlist p WHERE p.id = ? AND \(visibleToViewer("p")))", arguments: [id, viewer, viewer]) ?? false
+    }
+
+    /// SQL that holds when the playlist aliased `alias` is public or the viewer owns or edits it; it takes the
+    /// viewer's id twice as arguments.
+    static func visibleToViewer(_ alias: String) -> String {
+        """
+        (\(alias).visibility = 'public' OR \(alias).ownerId = ?
+            OR EXISTS (SELECT 1 FROM playlistCollaborator c WHERE c.playlistId = \(alias).id AND c.userId = ?))
+        """
     }
 
     static func playlist(_ db: Database, _ id: Int64, viewer: Int64) throws -> Playlist {
@@ -240,8 +243,7 @@ extension SocialStore {
                 db,
                 sql: """
                     SELECT l.rowid, l.* FROM "like" l WHERE l.userId = ? AND (? IS NULL OR l.subjectKind = ?) AND l.rowid < ?
-                    AND (l.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = l.subjectId AND (p.visibility = 'public'
-                        OR p.ownerId = ? OR EXISTS (SELECT 1 FROM playlistCollaborator c WHERE c.playlistId = p.id AND c.userId = ?))))
+                    AND (l.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = l.subjectId AND \(Self.visibleToViewer("p"))))
                     ORDER BY l.rowid DESC LIMIT ?
                     """,
                 arguments: [userId, kind?.rawValue, kind?.rawValue, page.cursor ?? Int64.max, viewer, viewer, page.limit + 1])
