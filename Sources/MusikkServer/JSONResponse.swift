@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Social
 
 /// A JSON response of any encodable value (dates in ISO 8601, keys sorted).
 struct JSON<Value: Encodable & Sendable>: ResponseGenerator {
@@ -39,5 +40,3 @@ extension Request {
         return PageRequest(limit: limit ?? 50, cursor: cursor)
     }
 }
-
-import Social

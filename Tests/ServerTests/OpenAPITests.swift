@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 @testable import MusikkServer
+import Social
 import Testing
 import TestSupport
 
@@ -66,5 +67,3 @@ enum TestServices {
             avatars: configuration.dataDirectory)
     }
 }
-
-import Social
