@@ -5,6 +5,17 @@ import Social
 /// The published catalog (tracks, releases, artists), its search, and signed playback URLs.
 struct CatalogController: Sendable {
     let services: Services
+    /// Encoded list pages. They are the same for every listener until the catalog is republished or links move to
+    /// the next expiry, and both are part of the key.
+    let pages = MemoCache<PageKey, ByteBuffer>(capacity: 512)
+
+    struct PageKey: Hashable, Sendable {
+        var list: String
+        var limit: Int
+        var cursor: Int64?
+        var expires: Int64
+        var publishedAt: Date?
+    }
 
     struct TrackSummary: Encodable, Sendable {
         var id: String
@@ -66,8 +77,9 @@ struct CatalogController: Sendable {
 
     func addRoutes(to group: RouterGroup<ServerRequestContext>) {
         group.get("tracks") { request, _ in
-            let snapshot = services.library.snapshot
-            return JSON(try Self.page(snapshot.trackOrder, request) { snapshot.tracks[$0].map { summary($0) } })
+            try cachedPage("tracks", request) { snapshot, expires, page in
+                try Self.page(snapshot.trackOrder, page) { snapshot.tracks[$0].map { summary($0, expires: expires) } }
+            }
         }
         group.get("tracks/:trackId") { request, context in
             let user = try context.requireUser()
@@ -90,8 +102,9 @@ struct CatalogController: Sendable {
                 progressive: sign(track.streams.progressive), expiresAt: Date(timeIntervalSince1970: Double(expires))))
         }
         group.get("releases") { request, _ in
-            let snapshot = services.library.snapshot
-            return JSON(try Self.page(snapshot.releaseOrder, request) { snapshot.releases[$0].map(releaseSummary) })
+            try cachedPage("releases", request) { snapshot, expires, page in
+                try Self.page(snapshot.releaseOrder, page) { snapshot.releases[$0].map { releaseSummary($0, expires: expires) } }
+            }
         }
         group.get("releases/:releaseId") { request, context in
             let user = try context.requireUser()
@@ -107,17 +120,19 @@ struct CatalogController: Sendable {
                 likeCount: likes.count, likedByYou: likes.likedByYou))
         }
         group.get("artists") { request, _ in
-            let snapshot = services.library.snapshot
-            return JSON(try Self.page(snapshot.artistOrder, request) { snapshot.artists[$0] })
+            try cachedPage("artists", request) { snapshot, _, page in try Self.page(snapshot.artistOrder, page) { snapshot.artists[$0] } }
         }
         group.get("artists/:artistId") { request, context in
             let id = try request.id("artistId", context: context, what: "artist")
             let snapshot = services.library.snapshot
             guard let artist = snapshot.artists[id] else { throw APIError.notFound("artist \(id)") }
+            let expires = services.signer.expiry(now: services.now)
             return JSON(ArtistDetail(
                 id: id, name: artist.name,
-                releases: snapshot.releaseOrder.compactMap { snapshot.releases[$0] }.filter { $0.artist.id == id }.map(releaseSummary),
-                tracks: snapshot.trackOrder.compactMap { snapshot.tracks[$0] }.filter { $0.artists.contains { $0.id == id } }.map { summary($0) }))
+                releases: snapshot.releaseOrder.compactMap { snapshot.releases[$0] }.filter { $0.artist.id == id }
+                    .map { releaseSummary($0, expires: expires) },
+                tracks: snapshot.trackOrder.compactMap { snapshot.tracks[$0] }.filter { $0.artists.contains { $0.id == id } }
+                    .map { summary($0, expires: expires) }))
         }
         group.get("search", use: search)
     }
@@ -144,16 +159,24 @@ struct CatalogController: Sendable {
             release: track.release, cover: track.cover.map { services.signer.url(for: $0, expires: expires) })
     }
 
-    func releaseSummary(_ release: CatalogSnapshot.Release) -> ReleaseSummary {
-        let expires = services.signer.expiry(now: services.now)
-        return ReleaseSummary(
+    func releaseSummary(_ release: CatalogSnapshot.Release, expires: Int64) -> ReleaseSummary {
+        ReleaseSummary(
             id: release.id, title: release.title, artist: release.artist, cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
             trackCount: release.tracks.count)
     }
 
+    /// A page of a catalog list, encoded once and then served from `pages`.
+    func cachedPage<Item: Encodable & Sendable>(
+        _ list: String, _ request: Request, make: (CatalogSnapshot, _ expires: Int64, PageRequest) throws -> Page<Item>
+    ) throws -> EncodedJSON {
+        let (snapshot, page) = (services.library.snapshot, try request.pageRequest())
+        let expires = services.signer.expiry(now: services.now)
+        let key = PageKey(list: list, limit: page.limit, cursor: page.cursor, expires: expires, publishedAt: snapshot.publishedAt)
+        return EncodedJSON(body: try pages.value(for: key) { ByteBuffer(bytes: try JSONCoding.encoder.encode(try make(snapshot, expires, page))) })
+    }
+
     /// A page of a catalog list; the cursor is the offset of the next item.
-    static func page<ID, Item: Encodable & Sendable>(_ ids: [ID], _ request: Request, item: (ID) -> Item?) throws -> Page<Item> {
-        let page = try request.pageRequest()
+    static func page<ID, Item: Encodable & Sendable>(_ ids: [ID], _ page: PageRequest, item: (ID) -> Item?) throws -> Page<Item> {
         let start = Int(page.cursor ?? 0)
         guard start >= 0 else { throw APIError.badRequest("cursor must be the nextCursor of a previous page") }
         let end = min(ids.count, start + page.limit)

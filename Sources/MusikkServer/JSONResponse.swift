@@ -13,8 +13,17 @@ struct JSON<Value: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONCoding.encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        try EncodedJSON(body: ByteBuffer(bytes: JSONCoding.encoder.encode(value)), status: status).response(from: request, context: context)
+    }
+}
+
+/// A JSON response whose body is already encoded.
+struct EncodedJSON: ResponseGenerator {
+    var body: ByteBuffer
+    var status: HTTPResponse.Status = .ok
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 }
 

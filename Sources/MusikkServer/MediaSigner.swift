@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Synchronization
 
 /// Short-lived signed media URLs: `BASE/EXPIRES/SIGNATURE/PATH`, where EXPIRES is a Unix time and SIGNATURE is
 /// the unpadded base64url HMAC-SHA256 of `musikk-media-v1:EXPIRES` under the media key. The token sits in the
@@ -12,9 +11,9 @@ final class MediaSigner: Sendable {
     /// Where signed paths start: `/stream` on this server, or the CDN's base URL.
     let base: String
     let lifetime: TimeInterval
-    /// The signature of the current expiry bucket: every link in a response, and every response in the same
-    /// 5 minutes, shares it, so it is computed once per bucket instead of once per link.
-    private let lastSignature = Mutex<(expires: Int64, signature: String)?>(nil)
+    /// Signatures by expiry. Links share an expiry for 5 minutes, so nearly every link made or checked finds its
+    /// signature here instead of computing an HMAC; only expiries this server could have issued are ever stored.
+    private let signatures = MemoCache<Int64, String>(capacity: 64)
 
     init(secret: String, base: String, lifetime: TimeInterval) {
         self.key = SymmetricKey(data: Data(base64Encoded: secret) ?? Data(secret.utf8))
@@ -34,29 +33,22 @@ final class MediaSigner: Sendable {
     }
 
     func signature(expires: Int64) -> String {
-        if let cached = lastSignature.withLock({ $0 }), cached.expires == expires { return cached.signature }
-        let signature = Self.sign(expires: expires, key: key)
-        lastSignature.withLock { $0 = (expires, signature) }
-        return signature
+        signatures.value(for: expires) {
+            Data(HMAC<SHA256>.authenticationCode(for: Data("musikk-media-v1:\(expires)".utf8), using: key)).base64URLEncoded()
+        }
     }
 
-    private static func sign(expires: Int64, key: SymmetricKey) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data("musikk-media-v1:\(expires)".utf8), using: key)).base64URLEncoded()
-    }
-
-    /// Whether a token taken from a path is genuine and unexpired.
+    /// Whether a token taken from a path is genuine and unexpired. Besides the signature, the expiry must be one
+    /// this server issues: a multiple of 5 minutes, no further ahead than the link lifetime.
     func isValid(expires: String, signature: String, now: Date) -> Bool {
-        guard let expiry = Int64(expires), Double(expiry) > now.timeIntervalSince1970,
-              let given = Data(base64URLEncoded: signature)
-        else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Data("musikk-media-v1:\(expiry)".utf8), using: key)
+        let now = now.timeIntervalSince1970
+        guard let expiry = Int64(expires), expiry % 300 == 0, Double(expiry) > now, Double(expiry) <= now + lifetime + 300 else { return false }
+        return Self.constantTimeEqual(signature.utf8, self.signature(expires: expiry).utf8)
     }
-}
 
-extension Data {
-    init?(base64URLEncoded text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
+    /// Compares without stopping at the first difference, so the time taken does not tell how much of a guess was right.
+    private static func constantTimeEqual(_ given: String.UTF8View, _ expected: String.UTF8View) -> Bool {
+        guard given.count == expected.count else { return false }
+        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

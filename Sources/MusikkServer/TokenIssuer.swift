@@ -30,6 +30,9 @@ struct TokenIssuer: Sendable {
     let keys: JWTKeyCollection
     let store: SocialStore
     let configuration: ServerConfiguration
+    /// Access tokens already verified, with what they say: a client sends the same token with every request for
+    /// 15 minutes, and its signature and claims cannot change in that time. Expiry is still checked on every use.
+    private let verified = MemoCache<String, (user: AuthenticatedUser, expires: Date)>(capacity: 10_000)
 
     init(secret: String, store: SocialStore, configuration: ServerConfiguration) async {
         let keys = JWTKeyCollection()
@@ -55,6 +58,12 @@ struct TokenIssuer: Sendable {
 
     /// The user an access token speaks for. Expiry is checked against the configured clock.
     func verify(accessToken: String) async throws -> AuthenticatedUser {
+        if let known = verified[accessToken] {
+            guard known.expires > configuration.clock() else {
+                throw APIError(.unauthorized, "token_expired", "the access token expired; get a new one from /api/auth/refresh")
+            }
+            return known.user
+        }
         let claims: AccessClaims
         do {
             claims = try await keys.verify(accessToken, as: AccessClaims.self)
@@ -69,7 +78,9 @@ struct TokenIssuer: Sendable {
         guard let id = Int64(claims.sub.value), let role = Role(rawValue: claims.role) else {
             throw APIError(.unauthorized, "invalid_token", "the access token is not valid; sign in again")
         }
-        return AuthenticatedUser(id: id, role: role)
+        let user = AuthenticatedUser(id: id, role: role)
+        verified.store((user, claims.exp.value), for: accessToken)
+        return user
     }
 
     static func hash(_ token: String) -> String {
