@@ -52,7 +52,7 @@ func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("/health") { _, _ in JSON(["status": "ok"]) }
     if services.configuration.mediaBaseURL == nil {
-        MediaController(root: services.library.root, signer: services.signer, clock: services.configuration.clock).addRoutes(to: router)
+        MediaController(rootPath: services.library.root.path, signer: services.signer, clock: services.configuration.clock).addRoutes(to: router)
     }
 
     let auth = AuthController(services: services)

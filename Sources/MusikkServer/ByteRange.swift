@@ -9,10 +9,9 @@ enum ByteRange: Equatable {
 
     init(header: String?, size: Int) {
         guard let header else { self = .whole; return }
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
-        guard trimmed.lowercased().hasPrefix("bytes=") else { self = .whole; return }
-        let specs = trimmed.dropFirst("bytes=".count).split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let trimmed = Substring(header).withoutOptionalWhitespace
+        guard trimmed.prefix(6).lowercased() == "bytes=" else { self = .whole; return }
+        let specs = trimmed.dropFirst(6).split(separator: ",", omittingEmptySubsequences: false).map(\.withoutOptionalWhitespace)
         var ranges: [ClosedRange<Int>] = []
         for spec in specs {
             guard let parsed = Self.parse(spec, size: size) else { self = .whole; return }  // invalid syntax: ignore the header
@@ -28,7 +27,7 @@ enum ByteRange: Equatable {
     }
 
     /// nil: invalid syntax; .some(nil): valid but unsatisfiable; otherwise the clamped range.
-    private static func parse(_ spec: String, size: Int) -> ClosedRange<Int>?? {
+    private static func parse(_ spec: Substring, size: Int) -> ClosedRange<Int>?? {
         guard let dash = spec.firstIndex(of: "-") else { return nil }
         let first = spec[..<dash]
         let last = spec[spec.index(after: dash)...]
@@ -50,5 +49,14 @@ enum ByteRange: Equatable {
         }
         guard start < size else { return .some(nil) }
         return .some(start...min(end, size - 1))
+    }
+}
+
+extension Substring {
+    /// Without the optional whitespace (spaces and tabs) HTTP allows around values.
+    fileprivate var withoutOptionalWhitespace: Substring {
+        let isWhitespace = { (character: Character) in character == " " || character == "\t" }
+        guard let start = firstIndex(where: { !isWhitespace($0) }), let end = lastIndex(where: { !isWhitespace($0) }) else { return "" }
+        return self[start...end]
     }
 }

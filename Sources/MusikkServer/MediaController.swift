@@ -5,10 +5,11 @@ import Hummingbird
 /// byte ranges as RFC 9110 has them: single ranges (including suffix ranges `bytes=-N`) get 206, ranges past the
 /// end get 416 with `Content-Range: bytes */SIZE`, `If-Range` with a stale validator gets the whole file.
 struct MediaController: Sendable {
-    let root: URL
+    /// The publication's directory.
+    let rootPath: String
     let signer: MediaSigner
     let clock: @Sendable () -> Date
-    let fileIO = FileIO()
+    let reader = MediaFileReader()
 
     /// The top-level folders of the publication that hold manifests and media.
     static let servedFolders: Set<String> = ["media", "hls", "dash"]
@@ -28,34 +29,32 @@ struct MediaController: Sendable {
         guard let folder = parts.first, Self.servedFolders.contains(folder),
               parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") })
         else { throw APIError.notFound("file") }
-        let path = root.appendingPathComponent(parts.joined(separator: "/")).path
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              attributes[.type] as? FileAttributeType == .typeRegular,
-              let size = (attributes[.size] as? NSNumber)?.intValue
-        else { throw APIError.notFound("file \(parts.joined(separator: "/"))") }
-        let modified = Int((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
-        let etag = "\"\(String(size, radix: 16))-\(String(modified, radix: 16))\""
-
+        let path = rootPath + "/" + parts.joined(separator: "/")
+        let (rangeHeader, validator, isHead) = (request.headers[.range], request.headers[.ifRange], request.method == .head)
+        let opening = try await reader.open(path: path) { metadata in
+            switch Self.range(metadata, header: rangeHeader, ifRange: validator) {
+            case .whole: isHead || metadata.size == 0 ? nil : 0...(metadata.size - 1)
+            case .partial(let bytes): isHead ? nil : bytes
+            case .unsatisfiable: nil
+            }
+        }
+        guard let opening else { throw APIError.notFound("file \(parts.joined(separator: "/"))") }
+        let size = opening.metadata.size
         var headers: HTTPFields = [
             .acceptRanges: "bytes",
-            .eTag: etag,
+            .eTag: Self.entityTag(opening.metadata),
             .contentType: Self.mediaType(of: path),
             // Content-addressed media never changes; manifests may, but the URL carries an expiry anyway.
             .cacheControl: folder == "media" ? "private, max-age=31536000, immutable" : "private, max-age=60",
         ]
-        var range = ByteRange(header: request.headers[.range], size: size)
-        if let validator = request.headers[.ifRange], validator != etag { range = .whole }
-        let isHead = request.method == .head
-        switch range {
+        switch Self.range(opening.metadata, header: rangeHeader, ifRange: validator) {
         case .whole:
             headers[.contentLength] = String(size)
-            let body = isHead || size == 0 ? ResponseBody() : try await fileIO.loadFile(path: path, context: context)
-            return Response(status: .ok, headers: headers, body: body)
+            return Response(status: .ok, headers: headers, body: reader.body(path: path, opening))
         case .partial(let bytes):
             headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(size)"
             headers[.contentLength] = String(bytes.count)
-            let body = isHead ? ResponseBody() : try await fileIO.loadFile(path: path, range: bytes, context: context)
-            return Response(status: .partialContent, headers: headers, body: body)
+            return Response(status: .partialContent, headers: headers, body: reader.body(path: path, opening))
         case .unsatisfiable:
             throw APIError(
                 .rangeNotSatisfiable, "range_not_satisfiable", "the requested range lies beyond the file's \(size) bytes",
@@ -63,8 +62,19 @@ struct MediaController: Sendable {
         }
     }
 
+    /// The strong validator of a file's version.
+    static func entityTag(_ metadata: MediaFileReader.Metadata) -> String {
+        "\"\(String(metadata.size, radix: 16))-\(String(metadata.modified, radix: 16))\""
+    }
+
+    /// The part of the file a request asks for; an `If-Range` naming another version asks for all of it.
+    static func range(_ metadata: MediaFileReader.Metadata, header: String?, ifRange: String?) -> ByteRange {
+        if let ifRange, ifRange != entityTag(metadata) { return .whole }
+        return ByteRange(header: header, size: metadata.size)
+    }
+
     static func mediaType(of path: String) -> String {
-        switch (path as NSString).pathExtension.lowercased() {
+        switch path.lastIndex(of: ".").map({ path[path.index(after: $0)...].lowercased() }) ?? "" {
         case "m3u8": "application/vnd.apple.mpegurl"
         case "mpd": "application/dash+xml"
         case "mp4", "m4s", "m4a": "audio/mp4"
