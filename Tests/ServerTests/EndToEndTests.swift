@@ -109,4 +109,30 @@ struct EndToEndTests {
             #expect(try await api.call(.get, "/api/events?watch=track:nope", as: ann).status == .notFound)
         }
     }
+
+    @Test("friends' activity and now playing reach followers over SSE, and not when the listener hides it")
+    func friendActivity() async throws {
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        try await ServerUnderTest().withLiveServer { api in
+            let base = "http://127.0.0.1:\(try #require(api.port))"
+            let ann = try await api.signUp("Ann")
+            let bob = try await api.signUp("Bob")
+            try await api.call(.put, "/api/users/\(bob.userId)/follow", as: ann)
+            let stream = try CurlEventStream(url: "\(base)/api/events?access_token=\(ann.accessToken)")
+            defer { stream.stop() }
+            #expect(await stream.waitUntilConnected())
+
+            #expect(try await api.call(.put, "/api/likes/track/\(track)", as: bob).status == .noContent)
+            let liked = await stream.waitFor { $0.type == "activity" && $0.data.contains(#""kind":"like""#) }
+            #expect(liked?.data.contains(track) == true, "no like activity: \(stream.text)")
+            _ = try await api.object(.post, "/api/listens", as: bob, json: ["sessionId": "s", "trackId": track, "positionSeconds": 1, "state": "playing"])
+            #expect(await stream.waitFor { $0.type == "now-playing" && $0.data.contains(track) } != nil, "no now-playing: \(stream.text)")
+
+            _ = try await api.object(.patch, "/api/me", as: bob, json: ["nowPlayingVisibility": "nobody"])
+            _ = try await api.object(.post, "/api/listens", as: bob, json: ["sessionId": "t", "trackId": track, "positionSeconds": 2, "state": "playing"])
+            _ = try await api.object(.post, "/api/tracks/\(track)/comments", as: bob, json: ["body": "marker"], expect: .created)
+            #expect(await stream.waitFor { $0.type == "activity" && $0.data.contains("marker") } != nil)
+            #expect(stream.events.filter { $0.type == "now-playing" }.count == 1, "a hidden listen was pushed: \(stream.text)")
+        }
+    }
 }
