@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
@@ -85,11 +86,21 @@ let package = Package(
         .target(name: "Publish", dependencies: ["Catalog", "Manifest", "Segmenter", "WorkArea", "CLinux"]),
         // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens) in SQLite.
         .target(name: "Social", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // The browser app musikk-server serves: Mustache-rendered shell, plain JavaScript modules and CSS.
+        .target(
+            name: "WebApp",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/Templates"), .copy("Resources/Static")]
+        ),
         // musikk-server: the HTTP API over the published catalog and the social store.
         .target(
             name: "MusikkServer",
             dependencies: [
-                "Social", "CLinux",
+                "Social", "CLinux", "WebApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),

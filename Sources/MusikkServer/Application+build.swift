@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Social
+import WebApp
 
 /// Why the server could not start.
 public struct ServerStartError: Error, CustomStringConvertible {
@@ -39,6 +40,11 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     try await CatalogWatcher.index(library.snapshot, services: services)
 
     let router = buildRouter(services)
+    do {
+        try await WebApp(mediaOrigin: configuration.mediaBaseURL.flatMap(origin(of:))).addRoutes(to: router)
+    } catch {
+        throw ServerStartError(description: "\(error)")
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "musikk-server"),
@@ -46,6 +52,13 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         logger: logger)
 }
 
+/// `scheme://host[:port]` of a URL, as a security policy names origins.
+func origin(of url: String) -> String? {
+    guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
+    return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+}
+
+/// The API's routes (the web app's pages are added beside them by `buildApplication`).
 func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
     let router = Router(context: ServerRequestContext.self)
     router.add(middleware: ErrorShapeMiddleware())
@@ -90,9 +103,12 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         HTTPField.Name("Referrer-Policy")!: "no-referrer",
     ]
 
+    /// Adds the headers; a response with its own security policy (the web app's pages) keeps it.
     static func secured(_ response: Response) -> Response {
         var response = response
-        response.headers.append(contentsOf: securityHeaders)
+        for field in securityHeaders where field.name != .contentSecurityPolicy || response.headers[.contentSecurityPolicy] == nil {
+            response.headers.append(field)
+        }
         return response
     }
 }

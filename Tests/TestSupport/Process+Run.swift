@@ -46,6 +46,15 @@ public enum Command {
     }
 }
 
+extension Command {
+    /// `run` on a thread of its own, so a test's own server keeps answering while the command talks to it.
+    public static func runInBackground(_ executable: String, _ arguments: [String]) async throws -> CommandResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try run(executable, arguments) }) }.start()
+        }
+    }
+}
+
 private final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()

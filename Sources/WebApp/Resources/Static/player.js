@@ -1,0 +1,339 @@
+// The player bar and the play queue. The queue lives on the server (one per user, versioned) so every browser
+// the listener has open shows the same one: writes carry the version they were based on, a 409 brings the other
+// device's queue, and the change is applied again on top of it.
+import { api, session, FriendlyError } from "./api.js";
+import { on } from "./live.js";
+import { attempt, fill, formatTime, h, toast, artistNames } from "./ui.js";
+
+const HLS_TYPE = "application/vnd.apple.mpegurl";
+const REPORT_EVERY_SECONDS = 10;
+
+export class Player {
+  constructor() {
+    this.audio = document.getElementById("audio");
+    this.queue = { version: 0, trackIds: [], currentIndex: 0, positionSeconds: 0, device: "" };
+    this.device = Player.deviceName();
+    this.tracks = new Map();
+    this.current = null;  // { id, summary, sessionId, peaks }
+    this.lastReport = 0;
+    this.elements = Object.fromEntries(
+      ["player-cover", "player-title", "player-artist", "play-button", "prev-button", "next-button", "current-time", "duration",
+        "waveform", "volume", "queue-list", "queue-empty", "queue-device", "queue-clear"].map((id) => [id, document.getElementById(id)]));
+    this.bindControls();
+    on("queue", (queue) => this.receive(queue));
+  }
+
+  /** A name for this browser, kept across reloads, so that it can tell its own queue writes from others'. */
+  static deviceName() {
+    let name = sessionStorage.getItem("musikk.device");
+    if (!name) {
+      const browser = /Mobile/.test(navigator.userAgent) ? "phone" : "browser";
+      name = `${browser}-${Math.random().toString(36).slice(2, 8)}`;
+      sessionStorage.setItem("musikk.device", name);
+    }
+    return name;
+  }
+
+  bindControls() {
+    const { audio, elements } = this;
+    audio.volume = Number(localStorage.getItem("musikk.volume") ?? 0.8);
+    elements.volume.value = String(audio.volume);
+    elements.volume.addEventListener("input", () => {
+      audio.volume = Number(elements.volume.value);
+      localStorage.setItem("musikk.volume", elements.volume.value);
+    });
+    elements["play-button"].addEventListener("click", () => this.toggle());
+    elements["next-button"].addEventListener("click", () => this.skip(1));
+    elements["prev-button"].addEventListener("click", () => this.skip(-1));
+    elements["queue-clear"].addEventListener("click", () => this.change(() => ({ trackIds: [], currentIndex: 0, positionSeconds: 0 })));
+    audio.addEventListener("timeupdate", () => this.progress());
+    audio.addEventListener("durationchange", () => this.progress());
+    audio.addEventListener("play", () => this.stateChanged());
+    audio.addEventListener("pause", () => this.stateChanged());
+    audio.addEventListener("ended", () => {
+      this.report("stopped");
+      if (this.queue.currentIndex + 1 < this.queue.trackIds.length) this.skip(1);
+    });
+    audio.addEventListener("error", () => {
+      if (this.current) toast("This track can't be played right now. Try again in a moment.", "error");
+    });
+    const canvas = elements.waveform;
+    const seekTo = (clientX) => {
+      const box = canvas.getBoundingClientRect();
+      const fraction = Math.min(1, Math.max(0, (clientX - box.left) / box.width));
+      if (Number.isFinite(audio.duration)) audio.currentTime = fraction * audio.duration;
+    };
+    canvas.addEventListener("click", (event) => seekTo(event.clientX));
+    canvas.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+        event.preventDefault();
+        event.stopPropagation();
+        this.seekBy(event.key === "ArrowRight" ? 5 : -5);
+      }
+    });
+    new ResizeObserver(() => this.drawWaveform()).observe(canvas);
+  }
+
+  /** Reads the queue from the server and shows its current track, without starting playback. */
+  async load() {
+    if (!session.current) return;
+    const queue = await attempt(() => api("GET", "/api/queue"));
+    if (queue) {
+      this.queue = queue;
+      await this.renderQueue();
+      const id = queue.trackIds[queue.currentIndex];
+      if (id && !this.current) await this.open(id, { autoplay: false, position: queue.positionSeconds });
+    }
+  }
+
+  toggle() {
+    if (!this.current) {
+      const id = this.queue.trackIds[this.queue.currentIndex];
+      if (id) this.open(id, { autoplay: true, position: this.queue.positionSeconds });
+      return;
+    }
+    if (this.audio.paused) this.audio.play().catch(() => toast("Press play to start listening.")); else this.audio.pause();
+  }
+
+  seekBy(seconds) {
+    if (!this.current || !Number.isFinite(this.audio.duration)) return;
+    this.audio.currentTime = Math.min(this.audio.duration, Math.max(0, this.audio.currentTime + seconds));
+  }
+
+  /** Plays `trackId` now. With `context` (the tracks of a release or playlist), the queue becomes that list. */
+  async play(trackId, context = null) {
+    await this.change((queue) => {
+      if (context && context.includes(trackId)) return { trackIds: [...context], currentIndex: context.indexOf(trackId), positionSeconds: 0 };
+      const trackIds = [...queue.trackIds];
+      const index = Math.min(queue.currentIndex + (trackIds.length ? 1 : 0), trackIds.length);
+      trackIds.splice(index, 0, trackId);
+      return { trackIds, currentIndex: index, positionSeconds: 0 };
+    });
+    await this.open(trackId, { autoplay: true });
+  }
+
+  async enqueue(trackId) {
+    if (await this.change((queue) => ({ ...queue, trackIds: [...queue.trackIds, trackId] }))) toast("Added to your queue.");
+  }
+
+  async skip(delta) {
+    const index = this.queue.currentIndex + delta;
+    if (index < 0 || index >= this.queue.trackIds.length) return;
+    await this.change((queue) => ({ ...queue, currentIndex: index, positionSeconds: 0 }));
+    await this.open(this.queue.trackIds[index], { autoplay: true });
+  }
+
+  /**
+   * Applies `edit` (queue → { trackIds, currentIndex, positionSeconds }) and writes it with the version it was
+   * based on; when another device wrote first, applies the same edit to that queue and writes again.
+   */
+  async change(edit) {
+    for (let attemptNumber = 0; attemptNumber < 3; attemptNumber++) {
+      const next = { ...this.queue, ...edit(this.queue) };
+      next.currentIndex = Math.max(0, Math.min(next.currentIndex, Math.max(0, next.trackIds.length - 1)));
+      try {
+        this.queue = await api("PUT", "/api/queue", {
+          version: this.queue.version, trackIds: next.trackIds, currentIndex: next.currentIndex,
+          positionSeconds: next.positionSeconds ?? 0, device: this.device,
+        });
+        await this.renderQueue();
+        return true;
+      } catch (error) {
+        if (error instanceof FriendlyError && error.status === 409 && error.body?.current) {
+          this.queue = error.body.current;
+          continue;
+        }
+        toast(error.message, "error");
+        return false;
+      }
+    }
+    toast("Your queue keeps changing on another device; try again.", "error");
+    return false;
+  }
+
+  /** A queue pushed by the server: another device's change (our own writes come back too, and are skipped). */
+  async receive(queue) {
+    if (queue.version <= this.queue.version) return;
+    const playingBefore = this.queue.trackIds[this.queue.currentIndex];
+    this.queue = queue;
+    await this.renderQueue();
+    if (queue.device !== this.device) {
+      document.getElementById("queue-device").textContent = `Updated from ${queue.device}.`;
+      const playingNow = queue.trackIds[queue.currentIndex];
+      if (this.current && playingNow && playingNow !== playingBefore && !this.audio.paused) this.open(playingNow, { autoplay: true });
+    }
+  }
+
+  async summary(trackId) {
+    if (!this.tracks.has(trackId)) {
+      const detail = await api("GET", `/api/tracks/${encodeURIComponent(trackId)}`);
+      this.tracks.set(trackId, detail);
+    }
+    return this.tracks.get(trackId);
+  }
+
+  async renderQueue() {
+    const { trackIds, currentIndex } = this.queue;
+    const list = this.elements["queue-list"];
+    this.elements["queue-empty"].hidden = trackIds.length > 0;
+    const rows = await Promise.all(trackIds.map(async (id, index) => {
+      let title = id;
+      let artists = "";
+      try {
+        const detail = await this.summary(id);
+        title = detail.track.title;
+        artists = artistNames(detail.track.artists);
+      } catch {
+        // keep the id; the row still works
+      }
+      const isCurrent = index === currentIndex;
+      return h("li", { class: isCurrent ? "current" : "", "aria-current": isCurrent ? "true" : null, dataset: { trackId: id } },
+        h("button", { type: "button", class: "queue-title", onclick: () => this.jump(index), "aria-label": `Play ${title}` },
+          h("span", {}, title), h("span", { class: "muted small" }, artists)),
+        h("div", { class: "row-actions" },
+          h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} up`, disabled: index === 0, onclick: () => this.move(index, -1) }, "↑"),
+          h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} down`, disabled: index === trackIds.length - 1, onclick: () => this.move(index, 1) }, "↓"),
+          h("button", { type: "button", class: "quiet", "aria-label": `Remove ${title} from the queue`, onclick: () => this.remove(index) }, "✕")));
+    }));
+    fill(list, rows);
+  }
+
+  async jump(index) {
+    await this.change((queue) => ({ ...queue, currentIndex: index, positionSeconds: 0 }));
+    await this.open(this.queue.trackIds[this.queue.currentIndex], { autoplay: true });
+  }
+
+  move(index, delta) {
+    return this.change((queue) => {
+      const trackIds = [...queue.trackIds];
+      const target = index + delta;
+      if (target < 0 || target >= trackIds.length) return queue;
+      [trackIds[index], trackIds[target]] = [trackIds[target], trackIds[index]];
+      let currentIndex = queue.currentIndex;
+      if (currentIndex === index) currentIndex = target; else if (currentIndex === target) currentIndex = index;
+      return { ...queue, trackIds, currentIndex };
+    });
+  }
+
+  remove(index) {
+    return this.change((queue) => {
+      const trackIds = queue.trackIds.filter((_, position) => position !== index);
+      const currentIndex = queue.currentIndex > index ? queue.currentIndex - 1 : queue.currentIndex;
+      return { ...queue, trackIds, currentIndex };
+    });
+  }
+
+  /** Loads a track into the audio element: the HLS master where the browser plays HLS, else the single file. */
+  async open(trackId, { autoplay = true, position = 0 } = {}) {
+    let detail;
+    let playback;
+    try {
+      [detail, playback] = await Promise.all([this.summary(trackId), api("GET", `/api/tracks/${encodeURIComponent(trackId)}/playback`)]);
+    } catch (error) {
+      toast(error.message, "error");
+      return;
+    }
+    if (this.current && !this.audio.paused) this.report("stopped");
+    const track = detail.track;
+    this.current = { id: trackId, track, sessionId: crypto.randomUUID(), peaks: null };
+    const source = this.audio.canPlayType(HLS_TYPE) ? playback.hls : playback.progressive;
+    this.audio.src = source;
+    this.audio.dataset.source = source === playback.hls ? "hls" : "progressive";
+    if (position > 0) this.audio.currentTime = position;
+    const { elements } = this;
+    elements["player-title"].textContent = track.title;
+    elements["player-title"].setAttribute("href", `/tracks/${track.id}`);
+    elements["player-artist"].textContent = artistNames(track.artists);
+    elements["player-cover"].hidden = !track.cover;
+    if (track.cover) elements["player-cover"].src = track.cover;
+    document.title = `${track.title} · Musikk`;
+    this.loadPeaks(detail);
+    this.renderQueue();
+    if (autoplay) {
+      try {
+        await this.audio.play();
+      } catch {
+        toast("Press play to start listening.");
+      }
+    }
+  }
+
+  async loadPeaks(detail) {
+    const current = this.current;
+    this.drawWaveform();
+    if (!detail.waveform?.json) return;
+    try {
+      const response = await fetch(detail.waveform.json);
+      if (!response.ok) return;
+      const peaks = await response.json();
+      if (this.current === current) {
+        current.peaks = peaks;
+        this.drawWaveform();
+      }
+    } catch {
+      // no waveform: the bar still seeks
+    }
+  }
+
+  /** Draws the published peaks (min/max pairs), the played part in the accent colour. */
+  drawWaveform() {
+    const canvas = this.elements.waveform;
+    const width = Math.max(1, Math.round(canvas.clientWidth * devicePixelRatio));
+    const height = Math.max(1, Math.round(canvas.clientHeight * devicePixelRatio));
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+    const context = canvas.getContext("2d");
+    context.clearRect(0, 0, width, height);
+    const styles = getComputedStyle(document.documentElement);
+    const played = this.audio.duration > 0 ? this.audio.currentTime / this.audio.duration : 0;
+    const data = this.current?.peaks?.data;
+    const range = this.current?.peaks?.bits === 16 ? 32768 : 128;
+    const bars = Math.max(1, Math.floor(width / (3 * devicePixelRatio)));
+    for (let bar = 0; bar < bars; bar++) {
+      let level = 0.08;
+      if (data && data.length >= 2) {
+        const pairs = data.length / 2;
+        const from = Math.floor((bar / bars) * pairs);
+        const to = Math.max(from + 1, Math.floor(((bar + 1) / bars) * pairs));
+        for (let pair = from; pair < to && pair < pairs; pair++) {
+          level = Math.max(level, Math.abs(data[2 * pair]) / range, Math.abs(data[2 * pair + 1]) / range);
+        }
+      }
+      const x = (bar / bars) * width;
+      const barHeight = Math.max(2, level * height);
+      context.fillStyle = bar / bars < played ? styles.getPropertyValue("--accent") : styles.getPropertyValue("--wave");
+      context.fillRect(x, (height - barHeight) / 2, Math.max(1, width / bars - devicePixelRatio), barHeight);
+    }
+  }
+
+  progress() {
+    const { audio, elements } = this;
+    elements["current-time"].textContent = formatTime(audio.currentTime);
+    elements.duration.textContent = formatTime(audio.duration);
+    const canvas = elements.waveform;
+    canvas.setAttribute("aria-valuemax", String(Math.round(audio.duration || 0)));
+    canvas.setAttribute("aria-valuenow", String(Math.round(audio.currentTime)));
+    canvas.setAttribute("aria-valuetext", `${formatTime(audio.currentTime)} of ${formatTime(audio.duration)}`);
+    this.drawWaveform();
+    if (!audio.paused && audio.currentTime - this.lastReport >= REPORT_EVERY_SECONDS) this.report("playing");
+  }
+
+  stateChanged() {
+    const playing = !this.audio.paused;
+    const button = this.elements["play-button"];
+    button.setAttribute("aria-label", playing ? "Pause" : "Play");
+    document.body.classList.toggle("playing", playing);
+    if (this.current) this.report(playing ? "playing" : "paused");
+  }
+
+  /** Tells the server how far this playback got (listens count after 30 s; friends see what is playing). */
+  report(state) {
+    if (!this.current || !session.current) return;
+    this.lastReport = this.audio.currentTime;
+    api("POST", "/api/listens", {
+      sessionId: this.current.sessionId, trackId: this.current.id, positionSeconds: this.audio.currentTime || 0, state,
+    }).catch(() => { /* a missed report only delays a listen */ });
+  }
+}

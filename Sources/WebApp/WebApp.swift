@@ -1,0 +1,100 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Mustache
+
+/// The browser app: every page URL answers with the same server-rendered shell (header, player bar, queue panel)
+/// and the JavaScript modules under `/app/` fill the page from the JSON API, so playback goes on while the listener
+/// moves between pages. Templates are Mustache; the scripts and styles are plain files, no third-party code.
+public struct WebApp: Sendable {
+    /// One static file of the app, kept in memory with its validator.
+    struct Asset: Sendable {
+        var bytes: ByteBuffer
+        var contentType: String
+        var etag: String
+    }
+
+    /// Why the app's files could not be loaded (a broken install: the resource bundle is missing or damaged).
+    public struct LoadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The page URLs the app handles; each is rendered by the same shell.
+    static let pages = [
+        "/", "/login", "/signup", "/search", "/tracks/:id", "/releases/:id", "/artists/:id", "/playlists", "/playlists/:id",
+        "/forums", "/forums/:id", "/threads/:id", "/users/:id", "/me", "/feed", "/notifications",
+    ]
+
+    let assets: [String: Asset]
+    let contentSecurityPolicy: String
+    /// The shell, rendered once from the templates.
+    let shellPage: ByteBuffer
+
+    /// Loads the templates and static files. `mediaOrigin` is the CDN origin when media is not served by this
+    /// server (so the page's security policy lets it load covers and audio from there).
+    public init(mediaOrigin: String? = nil) async throws {
+        guard let resources = Bundle.module.resourceURL else { throw LoadError(description: "the web app's resources are missing; reinstall musikk-server") }
+        let templateDirectory = resources.appendingPathComponent("Templates")
+        let templates: MustacheLibrary
+        do {
+            templates = try await MustacheLibrary(directory: templateDirectory.path)
+        } catch {
+            throw LoadError(description: "cannot load the web app's templates in \(templateDirectory.path): \(error)")
+        }
+        guard let html = templates.render(["appName": "Musikk"], withTemplate: "shell") else {
+            throw LoadError(description: "the web app's shell template is missing from \(templateDirectory.path); reinstall musikk-server")
+        }
+        shellPage = ByteBuffer(string: html)
+        let staticDirectory = resources.appendingPathComponent("Static")
+        var assets: [String: Asset] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: staticDirectory.path)) ?? []
+        for name in names {
+            guard let data = FileManager.default.contents(atPath: staticDirectory.appendingPathComponent(name).path) else { continue }
+            let digest = SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined()
+            assets[name] = Asset(bytes: ByteBuffer(bytes: data), contentType: Self.contentType(of: name), etag: "\"\(digest)\"")
+        }
+        guard assets["app.js"] != nil, assets["app.css"] != nil else {
+            throw LoadError(description: "the web app's scripts are missing from \(staticDirectory.path); reinstall musikk-server")
+        }
+        self.assets = assets
+        let media = mediaOrigin.map { " \($0)" } ?? ""
+        contentSecurityPolicy = [
+            "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:\(media)",
+            "media-src 'self' blob:\(media)", "connect-src 'self'\(media)", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+        ].joined(separator: "; ")
+    }
+
+    /// Adds the page routes and `/app/FILE`.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        for page in Self.pages {
+            router.get(RouterPath(page)) { _, _ in shell() }
+        }
+        router.get("/app/:file") { request, context in
+            guard let name = context.parameters.get("file"), let asset = assets[name] else { throw HTTPError(.notFound) }
+            if request.headers[.ifNoneMatch] == asset.etag {
+                return Response(status: .notModified, headers: [.eTag: asset.etag, .cacheControl: "no-cache"])
+            }
+            return Response(
+                status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
+                body: .init(byteBuffer: asset.bytes))
+        }
+    }
+
+    /// The shell every page URL gets; the scripts read the URL and render the page.
+    func shell() -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: contentSecurityPolicy, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: shellPage))
+    }
+
+    static func contentType(of name: String) -> String {
+        switch name.split(separator: ".").last {
+        case "js": "text/javascript; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "svg": "image/svg+xml"
+        case "png": "image/png"
+        default: "application/octet-stream"
+        }
+    }
+}
