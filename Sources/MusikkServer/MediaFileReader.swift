@@ -42,7 +42,7 @@ struct MediaFileReader: Sendable {
 
     /// Opens the regular file at `path` (nil when there is none), lets `select` choose the byte range to send
     /// from its metadata (nil: none), and reads the first chunk of that range.
-    func open(path: String, select: @escaping @Sendable (Metadata) -> ClosedRange<Int>?) async throws -> Opening? {
+    func open(path: String, select: (Metadata) -> ClosedRange<Int>?) async throws -> Opening? {
         guard let (descriptor, metadata) = try Self.openRegularFile(path) else { return nil }
         defer { Glibc.close(descriptor) }
         let range = select(metadata)

@@ -4,7 +4,7 @@ import { api, session } from "./api.js";
 import { connect, on, watch } from "./live.js";
 import { Player } from "./player.js";
 import { app } from "./components.js";
-import { attempt, fill, h, toast } from "./ui.js";
+import { attempt, fill, h, pageOf, toast } from "./ui.js";
 import { views } from "./views.js";
 
 const routes = [
@@ -77,7 +77,6 @@ app.refreshBadge = refreshBadge;
 function setUpSearch() {
   const input = document.getElementById("search-input");
   const list = document.getElementById("search-results");
-  const link = (hit) => ({ track: `/tracks/${hit.id}`, release: `/releases/${hit.id}`, artist: `/artists/${hit.id}`, user: `/users/${hit.id}` })[hit.kind];
   let timer;
   let latest = 0;
   const close = () => {
@@ -93,7 +92,7 @@ function setUpSearch() {
       const hits = await attempt(() => api("GET", `/api/search?q=${encodeURIComponent(q)}&limit=8`));
       if (asked !== latest || !hits) return;
       fill(list, hits.length ? hits.map((hit) => h("li", { role: "option" },
-        h("a", { href: link(hit), "data-link": true, class: "search-hit", dataset: { kind: hit.kind } },
+        h("a", { href: pageOf(hit.kind, hit.id), "data-link": true, class: "search-hit", dataset: { kind: hit.kind } },
           h("span", { class: "kind" }, hit.kind), h("span", {}, hit.name), h("span", { class: "muted small" }, hit.context))))
         : h("li", { class: "muted" }, "No matches"));
       list.hidden = false;

@@ -1,7 +1,7 @@
 // Pieces several pages share: track rows, cards, like buttons, comment threads with live replies, embeds.
 import { api, session } from "./api.js";
 import { on } from "./live.js";
-import { artistNames, attempt, fill, formatDate, formatTime, h, userLink } from "./ui.js";
+import { artistNames, attempt, fill, formatDate, formatTime, h, pageOf, userLink } from "./ui.js";
 
 export const app = { player: null, navigate: null, me: null };
 
@@ -51,11 +51,10 @@ export function embedCard(embed) {
   const item = embed.item;
   const title = item?.title ?? `${embed.kind} ${embed.id}`;
   const trackIds = item?.trackIds?.length ? item.trackIds : embed.kind === "track" ? [embed.id] : [];
-  const link = embed.kind === "track" ? `/tracks/${embed.id}` : embed.kind === "release" ? `/releases/${embed.id}` : `/playlists/${embed.id}`;
   return h("div", { class: "embed", dataset: { kind: embed.kind, id: embed.id } },
     cover(item?.cover, "", "small"),
     h("div", { class: "track-text" },
-      h("a", { href: link, "data-link": true, class: "title" }, title),
+      h("a", { href: pageOf(embed.kind, embed.id), "data-link": true, class: "title" }, title),
       h("span", { class: "muted small" }, item?.subtitle ?? embed.kind)),
     trackIds.length
       ? h("button", { type: "button", class: "play-small embed-play", "aria-label": `Play ${title}`, onclick: () => app.player.play(trackIds[0], trackIds) }, "▶")

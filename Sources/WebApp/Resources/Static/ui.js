@@ -74,3 +74,9 @@ export function userLink(user) {
 export function artistNames(artists = []) {
   return artists.map((artist) => artist.name).join(", ");
 }
+
+/** The page of a catalog item, a person, a playlist or a forum thread (`kind` as the API names it). */
+export function pageOf(kind, id) {
+  const folder = { track: "tracks", release: "releases", artist: "artists", user: "users", playlist: "playlists", thread: "threads" }[kind];
+  return folder ? `/${folder}/${encodeURIComponent(id)}` : "/";
+}

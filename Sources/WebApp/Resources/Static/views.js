@@ -3,7 +3,7 @@
 import { api, authorizedObjectURL, session } from "./api.js";
 import { on } from "./live.js";
 import { app, commentsSection, cover, embedPicker, likeButton, peopleList, releaseCard, trackList } from "./components.js";
-import { artistNames, attempt, fill, formatDate, h, toast, userLink } from "./ui.js";
+import { artistNames, attempt, fill, formatDate, h, pageOf, toast, userLink } from "./ui.js";
 
 const page = (title, ...children) => [h("h1", {}, title), ...children];
 
@@ -80,10 +80,9 @@ export const views = {
   async search(main, params) {
     const q = params.get("q") ?? "";
     const hits = q ? (await load(`/api/search?q=${encodeURIComponent(q)}&limit=50`)) ?? [] : [];
-    const link = (hit) => ({ track: `/tracks/${hit.id}`, release: `/releases/${hit.id}`, artist: `/artists/${hit.id}`, user: `/users/${hit.id}` })[hit.kind];
     fill(main, page(q ? `Results for “${q}”` : "Search",
       hits.length ? h("ul", { class: "results" }, hits.map((hit) => h("li", {},
-        h("span", { class: "kind" }, hit.kind), " ", h("a", { href: link(hit), "data-link": true }, hit.name), " ", h("span", { class: "muted small" }, hit.context))))
+        h("span", { class: "kind" }, hit.kind), " ", h("a", { href: pageOf(hit.kind, hit.id), "data-link": true }, hit.name), " ", h("span", { class: "muted small" }, hit.context))))
         : h("p", { class: "muted" }, q ? "Nothing matches. Try fewer words." : "Type in the search box above.")));
   },
 
@@ -338,8 +337,7 @@ export const views = {
     const list = h("ol", { class: "feed" });
     const more = h("button", { type: "button", class: "quiet", hidden: true }, "Older activity");
     let cursor = null;
-    const link = (item) => ({ track: `/tracks/${item.subjectId}`, release: `/releases/${item.subjectId}`, playlist: `/playlists/${item.subjectId}`, thread: `/threads/${item.subjectId}` })[item.subjectKind] ?? "/";
-    const row = (item) => h("li", {}, userLink(item.actor), " ", h("a", { href: link(item), "data-link": true }, item.summary), " ",
+    const row = (item) => h("li", {}, userLink(item.actor), " ", h("a", { href: pageOf(item.subjectKind, item.subjectId), "data-link": true }, item.summary), " ",
       h("time", { class: "muted small", datetime: item.createdAt }, formatDate(item.createdAt)));
     const next = async () => {
       const answer = await load(`/api/feed?limit=30${cursor ? `&cursor=${cursor}` : ""}`);
@@ -361,13 +359,12 @@ export const views = {
     const text = (item) => ({
       reply: "replied to your comment", follow: "followed you", "playlist-comment": "commented on your playlist", release: "has a new release",
     })[item.kind] ?? item.kind;
-    const link = (item) => ({ track: `/tracks/${item.subjectId}`, release: `/releases/${item.subjectId}`, playlist: `/playlists/${item.subjectId}`, thread: `/threads/${item.subjectId}`, user: `/users/${item.subjectId}` })[item.subjectKind] ?? "/";
     fill(main, page("Notifications",
       h("button", { type: "button", onclick: async () => {
         if ((await attempt(() => api("POST", "/api/notifications/read", {}))) !== undefined) app.refreshBadge();
       } }, "Mark all as read"),
       items.length ? h("ol", { class: "feed" }, items.map((item) => h("li", { class: item.read ? "" : "unread" },
-        item.actor ? userLink(item.actor) : "Someone", " ", h("a", { href: link(item), "data-link": true }, text(item)), " ",
+        item.actor ? userLink(item.actor) : "Someone", " ", h("a", { href: pageOf(item.subjectKind, item.subjectId), "data-link": true }, text(item)), " ",
         h("time", { class: "muted small", datetime: item.createdAt }, formatDate(item.createdAt)))))
         : h("p", { class: "muted" }, "Nothing new.")));
   },
