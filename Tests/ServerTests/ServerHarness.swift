@@ -200,7 +200,7 @@ final class CurlEventStream: Sendable {
     }
 
     /// Waits until an event matches, up to `timeout` seconds.
-    func waitFor(timeout: Double = 10, _ matches: ((id: String, type: String, data: String)) -> Bool) async -> (id: String, type: String, data: String)? {
+    func waitFor(timeout: Double = 30, _ matches: ((id: String, type: String, data: String)) -> Bool) async -> (id: String, type: String, data: String)? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let event = events.first(where: matches) { return event }
@@ -210,7 +210,7 @@ final class CurlEventStream: Sendable {
     }
 
     /// Waits until the server has sent the stream's opening comment.
-    func waitUntilConnected(timeout: Double = 10) async -> Bool {
+    func waitUntilConnected(timeout: Double = 30) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if text.contains(": connected") { return true }
