@@ -31,14 +31,15 @@ struct MediaController: Sendable {
         else { throw APIError.notFound("file") }
         let path = rootPath + "/" + parts.joined(separator: "/")
         let (rangeHeader, validator, isHead) = (request.headers[.range], request.headers[.ifRange], request.method == .head)
-        let opening = try await reader.open(path: path) { metadata in
-            switch Self.range(metadata, header: rangeHeader, ifRange: validator) {
-            case .whole: isHead || metadata.size == 0 ? nil : 0...(metadata.size - 1)
-            case .partial(let bytes): isHead ? nil : bytes
-            case .unsatisfiable: nil
+        let opened = try await reader.open(path: path) { metadata in
+            let range = Self.range(metadata, header: rangeHeader, ifRange: validator)
+            switch range {
+            case .whole: return (range, isHead || metadata.size == 0 ? nil : 0...(metadata.size - 1))
+            case .partial(let bytes): return (range, isHead ? nil : bytes)
+            case .unsatisfiable: return (range, nil)
             }
         }
-        guard let opening else { throw APIError.notFound("file \(parts.joined(separator: "/"))") }
+        guard let (opening, range) = opened else { throw APIError.notFound("file \(parts.joined(separator: "/"))") }
         let size = opening.metadata.size
         var headers: HTTPFields = [
             .acceptRanges: "bytes",
@@ -47,7 +48,7 @@ struct MediaController: Sendable {
             // Content-addressed media never changes; manifests may, but the URL carries an expiry anyway.
             .cacheControl: folder == "media" ? "private, max-age=31536000, immutable" : "private, max-age=60",
         ]
-        switch Self.range(opening.metadata, header: rangeHeader, ifRange: validator) {
+        switch range {
         case .whole:
             headers[.contentLength] = String(size)
             return Response(status: .ok, headers: headers, body: reader.body(path: path, opening))

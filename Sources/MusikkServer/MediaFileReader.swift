@@ -40,18 +40,18 @@ struct MediaFileReader: Sendable {
         self.chunkLength = chunkLength
     }
 
-    /// Opens the regular file at `path` (nil when there is none), lets `select` choose the byte range to send
-    /// from its metadata (nil: none), and reads the first chunk of that range.
-    func open(path: String, select: (Metadata) -> ClosedRange<Int>?) async throws -> Opening? {
+    /// Opens the regular file at `path` (nil when there is none), lets `choose` decide from its metadata what to
+    /// answer and which bytes to send (nil: none), and reads the first chunk of those bytes. Returns the decision too.
+    func open<Choice>(path: String, choose: (Metadata) -> (Choice, bytes: ClosedRange<Int>?)) async throws -> (Opening, Choice)? {
         guard let (descriptor, metadata) = try Self.openRegularFile(path) else { return nil }
         defer { Glibc.close(descriptor) }
-        let range = select(metadata)
-        guard let range else { return Opening(metadata: metadata, range: nil, head: ByteBuffer()) }
+        let (choice, range) = choose(metadata)
+        guard let range else { return (Opening(metadata: metadata, range: nil, head: ByteBuffer()), choice) }
         guard range.lowerBound >= 0, range.upperBound < metadata.size else {
             throw ReadError(path: path, reason: "bytes \(range.lowerBound)-\(range.upperBound) lie outside its \(metadata.size) bytes")
         }
         let head = try await read(descriptor, path: path, offset: range.lowerBound, count: min(range.count, chunkLength))
-        return Opening(metadata: metadata, range: range, head: head)
+        return (Opening(metadata: metadata, range: range, head: head), choice)
     }
 
     /// The response body for `opening`'s range: its first chunk, then the rest read a chunk at a time from the same

@@ -11,6 +11,8 @@ final class MediaSigner: Sendable {
     /// Where signed paths start: `/stream` on this server, or the CDN's base URL.
     let base: String
     let lifetime: TimeInterval
+    /// Expiry times are multiples of this many seconds.
+    static let expiryStep: Int64 = 300
     /// Signatures by expiry. Links share an expiry for 5 minutes, so nearly every link made or checked finds its
     /// signature here instead of computing an HMAC; only expiries this server could have issued are ever stored.
     private let signatures = MemoCache<Int64, String>(capacity: 64)
@@ -24,7 +26,7 @@ final class MediaSigner: Sendable {
     /// When URLs signed at `now` expire.
     func expiry(now: Date) -> Int64 {
         let raw = Int64(now.timeIntervalSince1970 + lifetime)
-        return (raw + 299) / 300 * 300
+        return (raw + Self.expiryStep - 1) / Self.expiryStep * Self.expiryStep
     }
 
     /// The signed URL of a file of the publication (a path relative to its root).
@@ -42,7 +44,8 @@ final class MediaSigner: Sendable {
     /// this server issues: a multiple of 5 minutes, no further ahead than the link lifetime.
     func isValid(expires: String, signature: String, now: Date) -> Bool {
         let now = now.timeIntervalSince1970
-        guard let expiry = Int64(expires), expiry % 300 == 0, Double(expiry) > now, Double(expiry) <= now + lifetime + 300 else { return false }
+        guard let expiry = Int64(expires), expiry % Self.expiryStep == 0, Double(expiry) > now,
+              Double(expiry) <= now + lifetime + Double(Self.expiryStep) else { return false }
         return Self.constantTimeEqual(signature.utf8, self.signature(expires: expiry).utf8)
     }
 
