@@ -41,8 +41,12 @@ public struct DecodedFrame {
 }
 
 /// Opens a file by probing its content, picks its best audio stream, and decodes it to the end while checking
-/// that nothing is missing: decoder errors, gaps in the timestamps (FFmpeg's parsers resync silently past damaged
-/// frames) and a decoded length short of what the container declares all end decoding with ``MediaError``.
+/// that nothing is missing: decoder errors, a net gap in the timestamps (FFmpeg's parsers resync silently past
+/// damaged frames) and a decoded length short of what the container declares all end decoding with ``MediaError``.
+///
+/// Gaps are judged by drift: how far the timestamps have run ahead of the samples decoded, added up from the first
+/// frame. Muxers fed jittery timestamps (ffmpeg re-encoding Vorbis to AAC in MP4) write one packet late and the next
+/// early by the same amount; such a gap is paid back within a frame or two and is not damage.
 ///
 /// An instance is not thread-safe; confine it to one thread.
 public final class AudioDecoder {
@@ -57,10 +61,13 @@ public final class AudioDecoder {
     /// Whether any decoded sample so far was not digital silence.
     public private(set) var containsSound = false
 
-    /// Largest jump in timestamps tolerated before data counts as missing.
+    /// Largest drift of the timestamps ahead of the decoded samples tolerated before data counts as missing.
     private static let gapToleranceSeconds = 0.005
-    /// Largest shortfall against the declared duration tolerated at the end.
-    private static let shortfallToleranceSeconds = 0.05
+    /// Frames a drift beyond the tolerance may last before it counts as missing audio rather than jitter.
+    private static let paybackFrames = 8
+    /// Largest shortfall against the declared duration tolerated at the end, at least: an encoder pads the last
+    /// frame, and the container's duration counts that padding.
+    private static let minimumShortfallToleranceSeconds = 0.05
 
     private var formatContext: UnsafeMutablePointer<AVFormatContext>?
     private var codecContext: UnsafeMutablePointer<AVCodecContext>?
@@ -68,7 +75,13 @@ public final class AudioDecoder {
     private var frame: UnsafeMutablePointer<AVFrame>?
     private var streamIndex: Int32
     private var timeBase: AVRational
+    /// The shortfall against the declared duration tolerated: ``minimumShortfallToleranceSeconds``, or for a lossy
+    /// codec two of its frames (end padding, and the decoder delay the priming does not cover) where that is
+    /// longer. An MP3 at 8 kHz pads up to 576 samples, 72 ms.
+    private var shortfallToleranceSeconds = AudioDecoder.minimumShortfallToleranceSeconds
     private var firstTimestamp: Int64?
+    /// A drift beyond the tolerance not yet paid back: where it began, and the frames decoded since.
+    private var unpaidGap: (startSeconds: Double, frames: Int)?
     private var lastPacketSeconds = 0.0
     private let strict: Bool
     /// Whether frame timestamps are exact sample positions (not so for Vorbis, whose per-packet durations
@@ -159,6 +172,11 @@ public final class AudioDecoder {
         format.channelNames = Self.channelNames(parameters.ch_layout)
         guard format.sampleRate > 0, format.channels > 0 else {
             throw .unreadable(path: path, reason: "the content matches no audio format FFmpeg can decode")
+        }
+        if !isLossless && parameters.frame_size > 0 {
+            shortfallToleranceSeconds = max(
+                Self.minimumShortfallToleranceSeconds, 2 * Double(parameters.frame_size) / Double(format.sampleRate)
+            )
         }
         timestampsExact = parameters.codec_id != AV_CODEC_ID_VORBIS
         packetsContiguous = ["flac", "mp3", "aac"].contains(format.containerName)
@@ -263,14 +281,8 @@ public final class AudioDecoder {
         let timestamp = frame.pointee.best_effort_timestamp
         if strict && timestampsExact && timestamp != musikk_nopts_value() {
             if let firstTimestamp {
-                let position = seconds(fromTimestamp: timestamp) - seconds(fromTimestamp: firstTimestamp)
-                let missing = position - here
-                if missing > Self.gapToleranceSeconds {
-                    throw .corrupt(
-                        path: path, seconds: here,
-                        detail: "\(Int((missing * 1000).rounded())) ms of audio missing, the data there is damaged"
-                    )
-                }
+                let drift = seconds(fromTimestamp: timestamp) - seconds(fromTimestamp: firstTimestamp) - here
+                try judge(drift: drift, at: here)
             } else {
                 firstTimestamp = timestamp
             }
@@ -279,9 +291,30 @@ public final class AudioDecoder {
         decodedSampleCount += Int64(frame.pointee.nb_samples)
     }
 
+    /// Lets a drift beyond the tolerance stand for ``paybackFrames`` frames (jitter pays it back), then calls it
+    /// missing audio. A gap still open at the end is left to ``checkComplete()``: missing audio there shortens
+    /// the stream against its declared duration.
+    private func judge(drift: Double, at here: Double) throws(MediaError) {
+        guard drift > Self.gapToleranceSeconds else {
+            unpaidGap = nil
+            return
+        }
+        guard let gap = unpaidGap else {
+            unpaidGap = (here, 0)
+            return
+        }
+        guard gap.frames < Self.paybackFrames else {
+            throw .corrupt(
+                path: path, seconds: gap.startSeconds,
+                detail: "\(Int((drift * 1000).rounded())) ms of audio missing, the data there is damaged"
+            )
+        }
+        unpaidGap = (gap.startSeconds, gap.frames + 1)
+    }
+
     private func checkComplete() throws(MediaError) {
         guard strict, let declared = format.declaredDuration else { return }
-        if declared - decodedSeconds > Self.shortfallToleranceSeconds {
+        if declared - decodedSeconds > shortfallToleranceSeconds {
             throw .truncated(path: path, decodedSeconds: decodedSeconds, declaredSeconds: declared)
         }
     }
@@ -291,7 +324,7 @@ public final class AudioDecoder {
     private func corrupt(_ code: Int32) -> MediaError {
         let atEnd = formatContext.map { $0.pointee.pb == nil || $0.pointee.pb.pointee.eof_reached != 0 } ?? false
         if atEnd, let declared = format.declaredDuration,
-           declared - decodedSeconds > Self.shortfallToleranceSeconds {
+           declared - decodedSeconds > shortfallToleranceSeconds {
             return .truncated(path: path, decodedSeconds: decodedSeconds, declaredSeconds: declared)
         }
         return .corrupt(path: path, seconds: max(lastPacketSeconds, decodedSeconds), detail: ffmpegErrorText(code))
@@ -329,7 +362,11 @@ public final class AudioDecoder {
         guard context.pointee.duration_estimation_method != AVFMT_DURATION_FROM_BITRATE else { return nil }
         let duration = stream.pointee.duration
         guard duration != musikk_nopts_value(), duration > 0 else { return nil }
-        return Double(duration) * Double(stream.pointee.time_base.num) / Double(stream.pointee.time_base.den)
+        // A start after zero is priming the decoder drops (the LAME tag's encoder delay, which FFmpeg's MP3 demuxer
+        // reports as the start time), while the duration counts every frame: the audio declared is what follows it.
+        let start = stream.pointee.start_time
+        let primed = start != musikk_nopts_value() && start > 0 && start < duration ? start : 0
+        return Double(duration - primed) * Double(stream.pointee.time_base.num) / Double(stream.pointee.time_base.den)
     }
 
     private static func readTags(

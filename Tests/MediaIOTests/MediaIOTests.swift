@@ -55,6 +55,59 @@ struct MediaIOTests {
         #expect(tolerant.decodedSeconds > 5)
     }
 
+    /// ffmpeg re-encoding Ogg Vorbis to AAC in M4A writes packets 448 samples late and the next one early
+    /// (FFmpeg estimates Vorbis packet durations); FFmpeg's `setts` filter makes the same shape on purpose, and its
+    /// opposite, every packet from one on late: a net gap in the timeline, as lost data leaves.
+    @Test("AAC in M4A: a packet 10 ms late and the next early is jitter and decodes; a net 100 ms gap is rejected there")
+    func timestampDrift() throws {
+        let clean = try generate("clean.m4a", ["-f", "lavfi", "-i", "aevalsrc=0.5*sin(2*PI*(300*t+100*t*t)):s=44100:d=6",
+                                               "-c:a", "aac", "-b:a", "128k"])
+        func shifted(_ name: String, _ expression: String) throws -> URL {
+            try generate(name, ["-i", clean.path, "-c:a", "copy", "-bsf:a", "setts=ts=\(expression)"])
+        }
+        let jitter = try shifted("jitter.m4a", "TS+if(eq(N\\,100)\\,441\\,0)+if(eq(N\\,180)\\,300\\,0)")
+        let jitterDecoder = try AudioDecoder(path: jitter.path)
+        try decodeAll(jitterDecoder)
+        #expect(abs(jitterDecoder.decodedSeconds - 6) < 0.03)
+
+        // Packet 100 starts at 2.32 s; from it on every packet is 100 ms late.
+        let gap = try shifted("gap.m4a", "TS+if(gte(N\\,100)\\,4410\\,0)")
+        let gapDecoder = try AudioDecoder(path: gap.path)
+        #expect {
+            try decodeAll(gapDecoder)
+        } throws: { error in
+            guard case let MediaError.corrupt(path, seconds, detail) = error else { return false }
+            return path == gap.path && abs(seconds - 2.3) < 0.1 && detail.hasPrefix("100 ms of audio missing")
+        }
+    }
+
+    /// The Xing/LAME header declares every frame, priming and end padding included; at 576 samples a frame
+    /// (MPEG-2 and 2.5 layer III) the padding alone is longer than 50 ms.
+    @Test("MP3s at 8, 11.025, 16 and 22.05 kHz from lame decode whole; cut short in transfer, they are truncated",
+          arguments: [8_000, 11_025, 16_000, 22_050])
+    func lowRateMP3(sampleRate: Int) throws {
+        let wave = try generate("source-\(sampleRate).wav", [
+            "-f", "lavfi", "-i", "aevalsrc=0.5*sin(2*PI*(300*t+100*t*t)):s=\(sampleRate):d=8", "-c:a", "pcm_s16le",
+        ])
+        let mp3 = wave.deletingPathExtension().appendingPathExtension("mp3")
+        let lame = try Command.run("lame", ["--quiet", "-V", "5", wave.path, mp3.path])
+        #expect(lame.status == 0, "\(lame.standardError)")
+        let decoder = try AudioDecoder(path: mp3.path)
+        try decodeAll(decoder)
+        #expect(abs(decoder.decodedSeconds - 8) < 0.01)
+
+        let bytes = try Data(contentsOf: mp3)
+        let cut = mp3.deletingLastPathComponent().appendingPathComponent("cut-\(sampleRate).mp3")
+        try bytes.prefix(bytes.count * 7 / 10).write(to: cut)
+        let cutDecoder = try AudioDecoder(path: cut.path)
+        #expect {
+            try decodeAll(cutDecoder)
+        } throws: { error in
+            guard case let MediaError.truncated(path, decoded, declared) = error else { return false }
+            return path == cut.path && decoded < 6 && abs(declared - 8) < 0.2
+        }
+    }
+
     @Test("digital silence is told apart from very quiet sound (-60 dB, a few LSBs in 16 bits)")
     func silence() throws {
         let silent = try generate("silent.wav", ["-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "2", "-c:a", "pcm_s16le"])
