@@ -48,6 +48,20 @@ struct WriteFailure: Error, Sendable, CustomStringConvertible {
     var description: String
 }
 
+/// The first failure of any thread of a master's pipeline, kept typed across threads.
+enum PipelineFailure: Error, Sendable {
+    case rejected(Rejection)
+    case writeFailed(WriteFailure)
+
+    /// Rethrows the failure as what it is.
+    func raise() throws -> Never {
+        switch self {
+        case let .rejected(rejection): throw rejection
+        case let .writeFailed(failure): throw failure
+        }
+    }
+}
+
 /// What a master's pipeline is to produce: the whole ladder and analysis for a new master, or, for a track an
 /// earlier run made, only what is missing or out of date.
 struct PipelineWork: Sendable {
@@ -62,7 +76,7 @@ struct PipelineWork: Sendable {
 }
 
 /// Runs one master through the ladder: decodes it once on the calling thread, converts the PCM once per output
-/// format, and feeds every encoder and the two analysis tasks (fingerprint; loudness, waveform and signal checks)
+/// format, and feeds every encoder and the three analysis tasks (fingerprint; loudness; waveform and signal checks)
 /// on their own threads through bounded queues (constant memory whatever the length), each encoder writing its
 /// CMAF rendition as it goes. Then writes the HLS and DASH manifests of the whole ladder.
 struct MasterPipeline {
@@ -103,9 +117,10 @@ struct MasterPipeline {
         let rungs = work.rungs
         let settings = rungs.map(settingsOf)
         let analysing = work.analyse
-        // Consumer formats: one per encoder, then the fingerprint's and the measurements'.
-        let formats = settings.map(\.pcmFormat)
-            + (analysing ? [AnalysisTasks.fingerprintFormat, AnalysisTasks.measurementFormat(source)] : [])
+        // Consumer formats: one per encoder, then the fingerprint's, the loudness meter's and the signal checks'.
+        let formats = settings.map(\.pcmFormat) + (analysing ? [
+            AnalysisTasks.fingerprintFormat, AnalysisTasks.loudnessFormat(source), AnalysisTasks.measurementFormat(source),
+        ] : [])
         var resamplers: [PCMFormat: Resampler] = [:]
         do {
             for format in Set(formats) {
@@ -117,7 +132,7 @@ struct MasterPipeline {
 
         let queues = formats.map { _ in BoundedQueue<BlockInput>(capacity: Self.queueCapacity) }
         let outcome = Mutex<Outcome>(Outcome())
-        let cancelAll: @Sendable (any Error & Sendable) -> Void = { failure in
+        let cancelAll: @Sendable (PipelineFailure) -> Void = { failure in
             outcome.withLock { if $0.failure == nil { $0.failure = failure } }
             queues.forEach { $0.cancel() }
         }
@@ -137,39 +152,47 @@ struct MasterPipeline {
                     }
                 } catch let error as SegmenterError {
                     if case let .io(path, _) = error {
-                        cancelAll(WriteFailure(path: path, description: error.description))
+                        cancelAll(.writeFailed(WriteFailure(path: path, description: error.description)))
                     } else {
-                        cancelAll(Rejection(description: error.description))
+                        cancelAll(.rejected(Rejection(description: error.description)))
                     }
                 } catch {
-                    cancelAll(Rejection(description: "\(displayPath): \(rung.name): \(error)"))
+                    cancelAll(.rejected(Rejection(description: "\(displayPath): \(rung.name): \(error)")))
                 }
             }
         }
         if analysing {
             let fingerprintQueue = queues[settings.count]
-            let measurementQueue = queues[settings.count + 1]
+            let loudnessQueue = queues[settings.count + 1]
+            let signalQueue = queues[settings.count + 2]
             tasks.append {
                 do {
                     if let prints = try AnalysisTasks.fingerprint(queue: fingerprintQueue, cpuTokens: cpuTokens) {
                         outcome.withLock { $0.fingerprints = prints }
                     }
                 } catch {
-                    cancelAll(Rejection(description: "\(displayPath): fingerprint: \(error)"))
+                    cancelAll(.rejected(Rejection(description: "\(displayPath): fingerprint: \(error)")))
                 }
             }
             tasks.append {
                 do {
-                    if let measured = try AnalysisTasks.measure(
-                        queue: measurementQueue, source: source, settings: profile.analysis, directory: directory,
+                    if let loudness = try AnalysisTasks.loudness(queue: loudnessQueue, source: source, cpuTokens: cpuTokens) {
+                        outcome.withLock { $0.loudness = loudness }
+                    }
+                } catch {
+                    cancelAll(.rejected(Rejection(description: "\(displayPath): loudness: \(error)")))
+                }
+            }
+            tasks.append {
+                do throws(WriteFailure) {
+                    if let measured = try AnalysisTasks.signalAndWaveform(
+                        queue: signalQueue, source: source, settings: profile.analysis, directory: directory,
                         cpuTokens: cpuTokens
                     ) {
-                        outcome.withLock { $0.measurements = measured }
+                        outcome.withLock { $0.signalAndWaveform = measured }
                     }
-                } catch let failure as WriteFailure {
-                    cancelAll(failure)
                 } catch {
-                    cancelAll(Rejection(description: "\(displayPath): loudness and waveform: \(error)"))
+                    cancelAll(.writeFailed(error))
                 }
             }
         }
@@ -178,13 +201,12 @@ struct MasterPipeline {
         do {
             try decode(decoder, resamplers: resamplers, formats: formats, queues: queues, displayPath: displayPath)
         } catch {
-            cancelAll(error)
+            cancelAll(.rejected(error))
         }
         running.wait()
 
         let result = outcome.withLock { $0 }
-        if let failure = result.failure as? WriteFailure { throw failure }
-        if let failure = result.failure as? Rejection { throw failure }
+        try result.failure?.raise()
         let encoded = zip(rungs, settings).enumerated().compactMap { index, pair -> WrittenRendition? in
             guard let track = result.tracks[index] else { return nil }
             return WrittenRendition(
@@ -194,9 +216,12 @@ struct MasterPipeline {
         }
         var analysis: TrackAnalysis?
         if analysing {
-            guard let prints = result.fingerprints, let (loudness, signal, waveform) = result.measurements else {
+            guard let prints = result.fingerprints, var loudness = result.loudness,
+                  let (signal, waveform) = result.signalAndWaveform else {
                 throw Rejection(description: "\(displayPath): an analysis stopped without output (an internal error); please report it")
             }
+            // The meter saw the audio at 48 kHz; the master's own samples are what its sample peak is of.
+            loudness.samplePeak = signal.samplePeak
             analysis = TrackAnalysis(
                 fingerprint: prints.full, lookupFingerprint: prints.lookup, loudness: loudness, signal: signal,
                 waveform: waveform
@@ -219,10 +244,11 @@ struct MasterPipeline {
 
     /// What the consumer threads left behind.
     private struct Outcome: Sendable {
-        var failure: (any Error & Sendable)?
+        var failure: PipelineFailure?
         var tracks: [Int: SegmentedTrack] = [:]
         var fingerprints: (full: Fingerprint?, lookup: Fingerprint?)?
-        var measurements: (LoudnessMeasurement, SignalReport, WaveformFiles)?
+        var loudness: LoudnessMeasurement?
+        var signalAndWaveform: (SignalReport, WaveformFiles)?
     }
 
     // MARK: Decoding

@@ -24,15 +24,25 @@ struct WaveformFiles: Sendable {
     var channels: Int
 }
 
-/// The two analysis consumers of decoded audio, each run on its own thread like an encoder.
+/// The three analysis consumers of decoded audio, each run on its own thread like an encoder.
 enum AnalysisTasks {
     /// Chromaprint's input, converted as `fpcalc` converts it.
     static let fingerprintFormat = PCMFormat(sampleRate: Fingerprinter.sampleRate, channels: 1, conversion: .fpcalc)
 
-    /// The source's own rate and channels, for loudness, waveform and signal checks.
+    /// The source's own rate and channels, for the waveform and signal checks.
     static func measurementFormat(_ source: SourceAudioFormat) -> PCMFormat {
         PCMFormat(sampleRate: source.sampleRate, channels: source.channels)
     }
+
+    /// The source's channels at 48 kHz, for loudness. BS.1770 defines the K-weighting filter by its coefficients
+    /// at 48 kHz; libebur128 derives the filter for other rates from an analog prototype, which departs from that
+    /// definition (+0.05 dB at 22.05 kHz, +0.4 dB at 8 kHz, -0.03 dB at 192 kHz: docs/loudness-at-any-rate.md).
+    /// Measured at 48 kHz, as ffmpeg's `ebur128` filter measures, the filter is the standard's own at every rate.
+    static func loudnessFormat(_ source: SourceAudioFormat) -> PCMFormat {
+        PCMFormat(sampleRate: loudnessSampleRate, channels: source.channels)
+    }
+
+    static let loudnessSampleRate = 48_000
 
     /// Fingerprints the stream: the full length and the first 120 s. Nil when the queue was cancelled.
     static func fingerprint(
@@ -54,12 +64,30 @@ enum AnalysisTasks {
         return nil
     }
 
-    /// Measures loudness and the signal, and writes the waveform files into `directory`. Nil when cancelled.
-    static func measure(
+    /// Measures EBU R128 loudness from audio in ``loudnessFormat(_:)``. Nil when cancelled.
+    static func loudness(
+        queue: BoundedQueue<BlockInput>, source: SourceAudioFormat, cpuTokens: DispatchSemaphore
+    ) throws -> LoudnessMeasurement? {
+        let meter = try LoudnessMeter(sampleRate: loudnessSampleRate, roles: source.channelNames.map(role))
+        while let input = queue.pop() {
+            cpuTokens.wait()
+            defer { cpuTokens.signal() }
+            switch input {
+            case let .audio(buffer):
+                try meter.add(buffer.samples)
+            case .end:
+                return try meter.finish()
+            }
+        }
+        return nil
+    }
+
+    /// Checks the signal and writes the waveform files into `directory`, from audio at the source's own rate.
+    /// Nil when cancelled.
+    static func signalAndWaveform(
         queue: BoundedQueue<BlockInput>, source: SourceAudioFormat, settings: Profile.Analysis, directory: URL,
         cpuTokens: DispatchSemaphore
-    ) throws -> (LoudnessMeasurement, SignalReport, WaveformFiles)? {
-        let meter = try LoudnessMeter(sampleRate: source.sampleRate, roles: source.channelNames.map(role))
+    ) throws(WriteFailure) -> (SignalReport, WaveformFiles)? {
         var checker = SignalChecker(sampleRate: source.sampleRate, channels: source.channels)
         var waveform = WaveformBuilder(
             sampleRate: source.sampleRate, channels: source.channels, pixelsPerSecond: settings.waveformPixelsPerSecond,
@@ -70,7 +98,6 @@ enum AnalysisTasks {
             defer { cpuTokens.signal() }
             switch input {
             case let .audio(buffer):
-                try meter.add(buffer.samples)
                 checker.add(buffer.samples)
                 waveform.add(buffer.samples)
             case .end:
@@ -86,7 +113,7 @@ enum AnalysisTasks {
                     pixelsPerSecond: settings.waveformPixelsPerSecond, samplesPerPixel: data.samplesPerPixel,
                     bits: data.bits, channels: data.channels
                 )
-                return (try meter.finish(), checker.finish(), files)
+                return (checker.finish(), files)
             }
         }
         return nil

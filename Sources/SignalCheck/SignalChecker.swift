@@ -9,6 +9,8 @@ public struct SignalReport: Sendable, Equatable {
     public var clippedSamples: Int
     /// Mean of each channel, as a fraction of full scale.
     public var dcOffset: [Double]
+    /// Highest sample magnitude, linear (1.0 = full scale), at the master's own rate.
+    public var samplePeak: Double
     /// Silence (every channel below ``SignalChecker/silenceThreshold``) at the start and the end, in seconds.
     public var leadingSilenceSeconds: Double
     public var trailingSilenceSeconds: Double
@@ -45,6 +47,7 @@ public struct SignalChecker: Sendable {
     private var runs: [Int]
     private var clippedRuns = 0
     private var clippedSamples = 0
+    private var peak: Float = 0
     private var frames = 0
     private var firstSound: Int?
     private var lastSound: Int?
@@ -66,6 +69,7 @@ public struct SignalChecker: Sendable {
                     let sample = buffer[frame * channels + channel]
                     sums[channel] += Double(sample)
                     let magnitude = abs(sample)
+                    peak = max(peak, magnitude)
                     if magnitude >= Self.silenceThreshold { sound = true }
                     if magnitude >= Self.fullScale {
                         runs[channel] += 1
@@ -90,7 +94,7 @@ public struct SignalChecker: Sendable {
         let trailing = lastSound.map { frames - 1 - $0 } ?? 0
         return SignalReport(
             clippedRuns: clippedRuns, clippedSamples: clippedSamples,
-            dcOffset: sums.map { frames > 0 ? $0 / Double(frames) : 0 },
+            dcOffset: sums.map { frames > 0 ? $0 / Double(frames) : 0 }, samplePeak: Double(peak),
             leadingSilenceSeconds: Double(leading) / rate, trailingSilenceSeconds: Double(trailing) / rate
         )
     }

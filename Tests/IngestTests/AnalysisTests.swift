@@ -138,28 +138,3 @@ struct AnalysisTests {
         #expect(try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM duplicate") } == 0)
     }
 }
-
-/// ffmpeg's own EBU R128 measurement (the `ebur128` filter), read from the metadata of its last frame.
-enum FFmpegLoudness {
-    struct Result {
-        var integrated: Double
-        var range: Double
-        var truePeakDBTP: Double
-    }
-
-    static func measure(_ file: URL) throws -> Result {
-        let result = try Command.run("ffmpeg", [
-            "-nostdin", "-v", "error", "-i", file.path, "-af", "ebur128=peak=true:metadata=1,ametadata=mode=print:file=-",
-            "-f", "null", "-",
-        ])
-        var values: [String: Double] = [:]
-        for line in result.text.split(separator: "\n") where line.hasPrefix("lavfi.r128.") {
-            let parts = line.dropFirst(11).split(separator: "=", maxSplits: 1)
-            if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
-        }
-        guard let integrated = values["I"], let range = values["LRA"], let peak = values["true_peak"] else {
-            throw FixtureError(description: "ffmpeg ebur128 gave no measurement for \(file.path): \(result.standardError)")
-        }
-        return Result(integrated: integrated, range: range, truePeakDBTP: 20 * log10(peak))
-    }
-}

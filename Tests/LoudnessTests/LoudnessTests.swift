@@ -10,18 +10,6 @@ private func decode(_ input: [String], channels: Int) throws -> [Float] {
     return result.standardOutput.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
 }
 
-/// ffmpeg's ebur128 filter on the same input: integrated loudness and range.
-private func ffmpegLoudness(_ input: [String]) throws -> (integrated: Double, range: Double) {
-    let result = try Command.run("ffmpeg", ["-nostdin", "-v", "error"] + input
-        + ["-af", "ebur128=metadata=1,ametadata=mode=print:file=-", "-f", "null", "-"])
-    var values: [String: Double] = [:]
-    for line in result.text.split(separator: "\n") where line.hasPrefix("lavfi.r128.") {
-        let parts = line.dropFirst(11).split(separator: "=", maxSplits: 1)
-        if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
-    }
-    return (try #require(values["I"]), try #require(values["LRA"]))
-}
-
 private func measure(_ samples: [Float], sampleRate: Int = 48_000) throws -> LoudnessMeasurement {
     let meter = try LoudnessMeter(sampleRate: sampleRate, roles: [.left, .right])
     // Fed in uneven pieces, as decoded blocks arrive.
@@ -46,7 +34,7 @@ struct LoudnessTests {
     @Test("integrated loudness and loudness range of a minute of stepped noise agree with ffmpeg's ebur128")
     func agreesWithFFmpeg() throws {
         let measured = try measure(try decode(Self.stepped, channels: 2))
-        let reference = try ffmpegLoudness(Self.stepped)
+        let reference = try FFmpegLoudness.measure(Self.stepped)
         let integrated = try #require(measured.integratedLUFS)
         #expect(abs(integrated - reference.integrated) <= 0.1, "ours \(integrated), ffmpeg \(reference.integrated)")
         #expect(reference.range > 10)
@@ -63,7 +51,7 @@ struct LoudnessTests {
         let album = try #require(GatingBlocks.integratedLoudness(of: [first.blocks, second.blocks]))
         let together = ["-f", "lavfi", "-i", "anoisesrc=c=pink:r=48000:a=0.6:d=25:seed=1[a];"
                         + "anoisesrc=c=brown:r=48000:a=0.05:d=35:seed=2[b];[a][b]concat=n=2:v=0:a=1[out0]", "-ac", "2"]
-        let reference = try ffmpegLoudness(together)
+        let reference = try FFmpegLoudness.measure(together)
         // Only the three blocks that straddle the join differ; the gating is the same.
         #expect(abs(album - reference.integrated) <= 0.1, "ours \(album), ffmpeg \(reference.integrated)")
         // The album is not the mean of the track loudnesses: the gate drops much of the quiet track.
