@@ -50,11 +50,17 @@ let package = Package(
             pkgConfig: "libebur128",
             providers: [.apt(["libebur128-dev"])]
         ),
+        // libvorbisfile, Ogg Vorbis's reference decoder: MediaIO's fallback for files FFmpeg's Ogg demuxer refuses.
+        .systemLibrary(
+            name: "CVorbisFile",
+            pkgConfig: "vorbisfile",
+            providers: [.apt(["libvorbis-dev"])]
+        ),
         // Linux calls glibc hides from Swift (renameat2 to swap two folders in one step, syncfs).
         .systemLibrary(name: "CLinux"),
 
         // Probing, decoding, resampling and encoding audio with FFmpeg's libraries.
-        .target(name: "MediaIO", dependencies: ["CFFmpeg", "CLibOpus"]),
+        .target(name: "MediaIO", dependencies: ["CFFmpeg", "CLibOpus", "CVorbisFile"]),
         // CMAF (fragmented MP4) writer for encoded audio.
         .target(name: "Segmenter"),
         // HLS playlists and DASH MPDs.

@@ -81,8 +81,10 @@ public struct FileReport: Codable, Sendable, Equatable {
     public var loudness: LoudnessReport?
     public var waveform: WaveformReport?
     public var signal: SignalCheckReport?
-    /// Signal findings worth attention (clipping, DC offset); the master is still ingested.
+    /// Signal findings worth attention (clipping, DC offset), and a decoder fallback; the master is still ingested.
     public var warnings: [String]?
+    /// Set when FFmpeg refused the master and its format's reference decoder read it: which one, and FFmpeg's reason.
+    public var decoderFallback: String?
 
     enum CodingKeys: String, CodingKey {
         case path, status, changes, error, renditions, fingerprint, similarity, loudness, waveform, signal, warnings
@@ -92,6 +94,7 @@ public struct FileReport: Codable, Sendable, Equatable {
         case hlsMaster = "hls_master"
         case dashMPD = "dash_mpd"
         case duplicateOf = "duplicate_of"
+        case decoderFallback = "decoder_fallback"
     }
 }
 

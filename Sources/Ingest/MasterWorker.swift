@@ -25,6 +25,8 @@ struct PackagedMaster: Sendable {
     var format: SourceAudioFormat
     var tags: [String: String]
     var coverArt: CoverArt?
+    /// Which reference decoder read the master in FFmpeg's place, and why (``AudioDecoder/fallback``).
+    var decoderFallback: String?
     /// The catalog rows of the renditions reused from an earlier run, by rung name.
     var reusedRows: [String: Rendition]
 }
@@ -110,7 +112,8 @@ struct MasterWorker: Sendable {
             )
             return PackagedMaster(
                 planned: planned, trackID: trackID, source: source, partial: partial, output: output,
-                format: decoder.format, tags: decoder.tags, coverArt: decoder.coverArt, reusedRows: reusedRows
+                format: decoder.format, tags: decoder.tags, coverArt: decoder.coverArt,
+                decoderFallback: decoder.fallback, reusedRows: reusedRows
             )
         } catch {
             try? FileManager.default.removeItem(at: partial)
@@ -298,6 +301,10 @@ struct MasterWorker: Sendable {
                 trailingSilenceSeconds: Self.rounded(signal.trailingSilenceSeconds)
             )
             report.warnings = signal.warnings.isEmpty ? nil : signal.warnings
+        }
+        if let fallback = master.decoderFallback {
+            report.decoderFallback = fallback
+            report.warnings = (report.warnings ?? []) + [fallback]
         }
         return (report, output.durationSeconds ?? 0)
     }

@@ -52,10 +52,13 @@ public struct DecodedFrame {
 public final class AudioDecoder {
     /// The file being decoded, as given.
     public let path: String
-    public private(set) var format: SourceAudioFormat
+    public private(set) var format = SourceAudioFormat(containerName: "", codecName: "", sampleRate: 0, channels: 0)
     /// Container and stream tags, keys lowercased.
-    public private(set) var tags: [String: String]
+    public private(set) var tags: [String: String] = [:]
     public private(set) var coverArt: CoverArt?
+    /// Set when FFmpeg refused the file and its format's reference decoder read it instead: which decoder, and
+    /// FFmpeg's reason, for the report.
+    public private(set) var fallback: String?
     /// Samples per channel decoded so far.
     public private(set) var decodedSampleCount: Int64 = 0
     /// Whether any decoded sample so far was not digital silence.
@@ -73,8 +76,10 @@ public final class AudioDecoder {
     private var codecContext: UnsafeMutablePointer<AVCodecContext>?
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var frame: UnsafeMutablePointer<AVFrame>?
-    private var streamIndex: Int32
-    private var timeBase: AVRational
+    /// libvorbisfile, when it reads the file in FFmpeg's place.
+    private var reference: VorbisFileReader?
+    private var streamIndex: Int32 = -1
+    private var timeBase = AVRational(num: 1, den: 1)
     /// The shortfall against the declared duration tolerated: ``minimumShortfallToleranceSeconds``, or for a lossy
     /// codec two of its frames (end padding, and the decoder delay the priming does not cover) where that is
     /// longer. An MP3 at 8 kHz pads up to 576 samples, 72 ms.
@@ -94,26 +99,34 @@ public final class AudioDecoder {
     private var draining = false
     private var finished = false
 
-    /// Opens `path` and prepares its best audio stream for decoding.
+    /// Opens `path` and prepares its best audio stream for decoding. An Ogg file FFmpeg refuses is read with
+    /// libvorbisfile when that takes it (``fallback`` says so); a file both refuse stays unreadable.
     /// - Parameter strict: end decoding with an error at damaged or missing data (the default); when false,
     ///   decode what can be decoded and skip the rest.
     public init(path: String, strict: Bool = true) throws(MediaError) {
         self.path = path
         self.strict = strict
+        // From here on, deinit frees whatever was allocated, also when init throws.
+        packet = av_packet_alloc()
+        frame = av_frame_alloc()
+        guard packet != nil, frame != nil else { throw .encoding(detail: "out of memory opening \(path)") }
+        do {
+            try openWithFFmpeg()
+        } catch .unreadable(_, let reason) {
+            guard let reader = VorbisFileReader(path: path) else { throw .unreadable(path: path, reason: reason) }
+            avcodec_free_context(&codecContext)
+            avformat_close_input(&formatContext)
+            read(with: reader, becauseFFmpegSaid: reason)
+        }
+    }
+
+    private func openWithFFmpeg() throws(MediaError) {
         var context: UnsafeMutablePointer<AVFormatContext>?
         let openResult = avformat_open_input(&context, path, nil, nil)
         guard openResult >= 0, let context else {
             throw .unreadable(path: path, reason: ffmpegErrorText(openResult))
         }
         formatContext = context
-        // From here on, deinit frees whatever was allocated, also when init throws.
-        packet = av_packet_alloc()
-        frame = av_frame_alloc()
-        streamIndex = -1
-        timeBase = AVRational(num: 1, den: 1)
-        tags = [:]
-        coverArt = nil
-        format = SourceAudioFormat(containerName: "", codecName: "", sampleRate: 0, channels: 0)
 
         // A format guessed from the file name alone (score at or below AVPROBE_SCORE_RETRY) is no recognition.
         guard context.pointee.probe_score > AVPROBE_SCORE_RETRY else {
@@ -121,7 +134,6 @@ public final class AudioDecoder {
         }
         let infoResult = avformat_find_stream_info(context, nil)
         guard infoResult >= 0 else { throw .unreadable(path: path, reason: ffmpegErrorText(infoResult)) }
-        guard packet != nil, frame != nil else { throw .encoding(detail: "out of memory opening \(path)") }
 
         var decoder: UnsafePointer<AVCodec>?
         let bestStream = av_find_best_stream(context, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0)
@@ -184,6 +196,19 @@ public final class AudioDecoder {
         coverArt = Self.readCoverArt(context: context)
     }
 
+    private func read(with reader: VorbisFileReader, becauseFFmpegSaid reason: String) {
+        reference = reader
+        fallback = "decoded with \(VorbisFileReader.libraryVersion): FFmpeg refused the file (\(reason))"
+        format = SourceAudioFormat(
+            containerName: "ogg", codecName: "vorbis", sampleRate: reader.sampleRate, channels: reader.channels,
+            declaredDuration: reader.declaredSamples.map { Double($0) / Double(reader.sampleRate) }
+        )
+        format.channelNames = Self.channelNames(reader.channelLayout)
+        tags = reader.tags
+        // Vorbis frames carry no timestamps of their own here; libvorbisfile reports holes in the data instead.
+        timestampsExact = false
+    }
+
     deinit {
         avcodec_free_context(&codecContext)
         avformat_close_input(&formatContext)
@@ -199,7 +224,17 @@ public final class AudioDecoder {
     /// Decodes the next frame; nil at the end of a complete stream.
     /// - Throws: ``MediaError/corrupt(path:seconds:detail:)`` or ``MediaError/truncated(path:decodedSeconds:declaredSeconds:)``.
     public func nextFrame() throws(MediaError) -> DecodedFrame? {
-        guard !finished, let codecContext, let formatContext, let packet, let frame else { return nil }
+        guard !finished, let frame else { return nil }
+        if let reference {
+            guard try reference.read(into: frame, path: path, at: decodedSeconds, strict: strict) else {
+                finished = true
+                try checkComplete()
+                return nil
+            }
+            try check(frame)
+            return DecodedFrame(frame: frame)
+        }
+        guard let codecContext, let formatContext, let packet else { return nil }
         while true {
             let received = avcodec_receive_frame(codecContext, frame)
             if received == 0 {
@@ -251,8 +286,19 @@ public final class AudioDecoder {
 
     /// Hands the bytes of every remaining packet of the audio stream to `body`, in order, without decoding:
     /// the audio payload, which tags, cover art and other metadata are not part of. Afterwards the decoder is
-    /// at the end of the file.
+    /// at the end of the file. Read by the reference decoder, whose packets are not exposed, the payload is the
+    /// decoded audio.
     public func readPayload(_ body: (UnsafeRawBufferPointer) -> Void) throws(MediaError) {
+        if reference != nil {
+            while let decoded = try nextFrame() {
+                let bytes = decoded.sampleCount * MemoryLayout<Float>.size
+                for channel in 0..<format.channels {
+                    guard let plane = decoded.frame.pointee.extended_data?[channel] else { continue }
+                    body(UnsafeRawBufferPointer(start: plane, count: bytes))
+                }
+            }
+            return
+        }
         guard let formatContext, let packet else { return }
         while true {
             let read = av_read_frame(formatContext, packet)
@@ -267,6 +313,7 @@ public final class AudioDecoder {
 
     /// The sample format of decoded frames, for a ``Resampler``.
     var decodedLayout: (format: AVSampleFormat, sampleRate: Int32, layout: AVChannelLayout)? {
+        if let reference { return (AV_SAMPLE_FMT_FLTP, Int32(reference.sampleRate), reference.channelLayout) }
         guard let codecContext else { return nil }
         return (codecContext.pointee.sample_fmt, codecContext.pointee.sample_rate, codecContext.pointee.ch_layout)
     }
@@ -313,7 +360,11 @@ public final class AudioDecoder {
     }
 
     private func checkComplete() throws(MediaError) {
-        guard strict, let declared = format.declaredDuration else { return }
+        guard strict else { return }
+        if let mark = ContainerEnd.missingMark(path: path, container: format.containerName) {
+            throw .unterminated(path: path, decodedSeconds: decodedSeconds, mark: mark)
+        }
+        guard let declared = format.declaredDuration else { return }
         if declared - decodedSeconds > shortfallToleranceSeconds {
             throw .truncated(path: path, decodedSeconds: decodedSeconds, declaredSeconds: declared)
         }

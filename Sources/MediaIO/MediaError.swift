@@ -11,6 +11,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(path: String, seconds: Double, detail: String)
     /// The file decodes to less audio than its container declares.
     case truncated(path: String, decodedSeconds: Double, declaredSeconds: Double)
+    /// The file stops without the mark its format writes at the end (`mark`), so audio after it was lost.
+    case unterminated(path: String, decodedSeconds: Double, mark: String)
     /// An encoder or resampler could not be set up or failed.
     case encoding(detail: String)
 
@@ -26,6 +28,9 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): corrupt audio at \(Timecode.format(seconds)) (\(detail)); re-export or re-rip the master"
         case let .truncated(path, decoded, declared):
             return "\(path): truncated: decodes to \(Timecode.format(decoded)) but declares \(Timecode.format(declared)); "
+                + "the file was probably cut short in transfer, copy it again"
+        case let .unterminated(path, decoded, mark):
+            return "\(path): truncated: stops at \(Timecode.format(decoded)) without its \(mark); "
                 + "the file was probably cut short in transfer, copy it again"
         case let .encoding(detail):
             return "encoder failure: \(detail); check the FFmpeg installation (scripts/setup)"
