@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A blocking first-in first-out queue of bounded size between one producer thread and one consumer thread.
 /// The producer waits while the queue is full, which bounds memory to `capacity` elements whatever the track
@@ -71,4 +72,27 @@ func startThreads(_ bodies: [@Sendable () -> Void]) -> DispatchGroup {
         thread.start()
     }
     return group
+}
+
+/// Runs `body` for every position in `0..<count` on up to `workers` threads, each thread taking the next position
+/// as it finishes one, in order; once `stop()` is true no further position is handed out. Returns when all ended.
+func takeInTurn(
+    _ count: Int, workers: Int, until stop: @escaping @Sendable () -> Bool = { false },
+    _ body: @escaping @Sendable (Int) -> Void
+) {
+    let next = Mutex(0)
+    let threads = (0..<min(workers, count)).map { _ in
+        { @Sendable in
+            while true {
+                let position = next.withLock { next -> Int? in
+                    guard !stop(), next < count else { return nil }
+                    defer { next += 1 }
+                    return next
+                }
+                guard let position else { return }
+                body(position)
+            }
+        }
+    }
+    startThreads(threads).wait()
 }

@@ -244,7 +244,7 @@ public struct IngestRunner: Sendable {
         _ builds: [(PlannedMaster, PipelineWork)], worker: MasterWorker,
         progress: @escaping @Sendable (IngestEvent) -> Void
     ) throws(IngestError) -> [FileReport] {
-        let shared = Mutex<(next: Int, reports: [FileReport], fatal: IngestError?)>((0, [], nil))
+        let shared = Mutex<(reports: [FileReport], fatal: IngestError?)>(([], nil))
         let turns = CommitTurns()
         // Largest first, so the master left running alone at the end is a short one (longest-processing-time-first
         // scheduling); ties in path order. Commits follow this order too, whatever the order the builds end in.
@@ -252,42 +252,32 @@ public struct IngestRunner: Sendable {
             let (first, second) = (builds[$0].0, builds[$1].0)
             return (first.candidate?.size ?? 0, second.path) > (second.candidate?.size ?? 0, first.path)
         }
-        let workers = (0..<min(options.jobs, max(builds.count, 1))).map { _ in
-            { @Sendable in
-                while true {
-                    let claimed = shared.withLock { state -> (turn: Int, index: Int)? in
-                        guard state.fatal == nil, state.next < order.count else { return nil }
-                        defer { state.next += 1 }
-                        return (state.next, order[state.next])
-                    }
-                    guard let (turn, index) = claimed else { return }
-                    let prepared: PreparedMaster
-                    do throws(IngestError) {
-                        prepared = try worker.prepare(builds[index].0, work: builds[index].1)
-                    } catch {
-                        shared.withLock { if $0.fatal == nil { $0.fatal = error } }
-                        turns.submit(turn) {}
-                        continue
-                    }
-                    // Recorded in schedule order, by whichever worker completes the turn that was waited for.
-                    turns.submit(turn) {
-                        guard shared.withLock({ $0.fatal == nil }) else {
-                            worker.discard(prepared)
-                            return
-                        }
-                        do throws(IngestError) {
-                            let (report, seconds) = try worker.commit(prepared)
-                            shared.withLock { $0.reports.append(report) }
-                            progress(.finished(report, audioSeconds: seconds))
-                        } catch {
-                            worker.discard(prepared)
-                            shared.withLock { if $0.fatal == nil { $0.fatal = error } }
-                        }
-                    }
+        takeInTurn(order.count, workers: options.jobs, until: { shared.withLock { $0.fatal != nil } }) { turn in
+            let index = order[turn]
+            let prepared: PreparedMaster
+            do throws(IngestError) {
+                prepared = try worker.prepare(builds[index].0, work: builds[index].1)
+            } catch {
+                shared.withLock { if $0.fatal == nil { $0.fatal = error } }
+                turns.submit(turn) {}
+                return
+            }
+            // Recorded in schedule order, by whichever worker completes the turn that was waited for.
+            turns.submit(turn) {
+                guard shared.withLock({ $0.fatal == nil }) else {
+                    worker.discard(prepared)
+                    return
+                }
+                do throws(IngestError) {
+                    let (report, seconds) = try worker.commit(prepared)
+                    shared.withLock { $0.reports.append(report) }
+                    progress(.finished(report, audioSeconds: seconds))
+                } catch {
+                    worker.discard(prepared)
+                    shared.withLock { if $0.fatal == nil { $0.fatal = error } }
                 }
             }
         }
-        startThreads(workers).wait()
         let state = shared.withLock { $0 }
         if let fatal = state.fatal { throw fatal }
         return state.reports
@@ -298,30 +288,29 @@ public struct IngestRunner: Sendable {
 /// rows) runs after every earlier one's, so which of two duplicates counts as the original (the one scheduled
 /// first: the larger file) never depends on which finished encoding first. No worker waits: a commit that is not
 /// yet due is queued and run by the worker that completes the turn before it.
-final class CommitTurns: @unchecked Sendable {
-    private let lock = NSLock()
-    /// Guarded by `lock`.
-    private var next = 0
-    private var pending: [Int: @Sendable () -> Void] = [:]
-    private var draining = false
+final class CommitTurns: Sendable {
+    private let state = Mutex<(next: Int, pending: [Int: @Sendable () -> Void], draining: Bool)>((0, [:], false))
 
     /// Hands over turn `turn`'s commit; runs it, and any later ones now due, unless another thread is doing so.
     func submit(_ turn: Int, _ work: @escaping @Sendable () -> Void) {
-        lock.lock()
-        pending[turn] = work
-        guard !draining else {
-            lock.unlock()
-            return
+        let drains = state.withLock { state in
+            state.pending[turn] = work
+            guard !state.draining else { return false }
+            state.draining = true
+            return true
         }
-        draining = true
-        while let due = pending.removeValue(forKey: next) {
-            lock.unlock()
+        guard drains else { return }
+        // The check for the next due commit and the end of draining are one step, so none is left behind.
+        while let due = state.withLock({ state -> (@Sendable () -> Void)? in
+            guard let due = state.pending.removeValue(forKey: state.next) else {
+                state.draining = false
+                return nil
+            }
+            return due
+        }) {
             due()
-            lock.lock()
-            next += 1
+            state.withLock { $0.next += 1 }
         }
-        draining = false
-        lock.unlock()
     }
 }
 

@@ -114,16 +114,45 @@ struct RunPlanner {
 
     /// One entry per candidate, in path order, then one per removal.
     func plan() -> [PlannedMaster] {
-        let tracks = snapshot.tracks
-        let trackAtPath = Dictionary(tracks.map { ($0.sourcePath, $0) }, uniquingKeysWith: { first, _ in first })
-        let rejectedAtPath = Dictionary(uniqueKeysWithValues: snapshot.rejected.map { ($0.sourcePath, $0) })
-        let skippedAtPath = Dictionary(uniqueKeysWithValues: snapshot.skipped.map { ($0.sourcePath, $0) })
-        let liveIDs = Set(tracks.filter { $0.removedAt == nil }.map(\.id))
-        let scanned = Set(candidates.map(\.relativePath))
-        let rulesKey = Provenance.rejection(profile.validation)
-        // Tracks whose master is gone: a new file with their content is that master, moved.
-        var vanished = Set(tracks.filter { !scanned.contains($0.sourcePath) }.map(\.id))
+        var state = PlanningState(snapshot: snapshot, candidates: candidates, profile: profile)
+        var (planned, hashing) = planByStamp(state)
+        let probing = planByContent(&planned, hashing: hashing, state: &state)
+        planByAudio(&planned, probing: probing, state: &state)
+        planOutstandingWork(&planned)
+        for track in state.tracks where state.vanished.contains(track.id) && track.removedAt == nil {
+            planned.append(PlannedMaster(path: track.sourcePath, action: .remove, trackID: track.id, existing: track))
+        }
+        return planned
+    }
 
+    /// What the phases of a plan look things up in, and the tracks whose master is gone (a new file with their
+    /// content is that master, moved).
+    private struct PlanningState {
+        let tracks: [Track]
+        let trackAtPath: [String: Track]
+        let rejectedAtPath: [String: RejectedMaster]
+        let skippedAtPath: [String: SkippedMaster]
+        let liveIDs: Set<String>
+        let rulesKey: String
+        var vanished: Set<String>
+
+        init(snapshot: CatalogSnapshot, candidates: [MasterCandidate], profile: Profile) {
+            tracks = snapshot.tracks
+            trackAtPath = Dictionary(tracks.map { ($0.sourcePath, $0) }, uniquingKeysWith: { first, _ in first })
+            rejectedAtPath = Dictionary(uniqueKeysWithValues: snapshot.rejected.map { ($0.sourcePath, $0) })
+            skippedAtPath = Dictionary(uniqueKeysWithValues: snapshot.skipped.map { ($0.sourcePath, $0) })
+            liveIDs = Set(tracks.filter { $0.removedAt == nil }.map(\.id))
+            rulesKey = Provenance.rejection(profile.validation)
+            let scanned = Set(candidates.map(\.relativePath))
+            vanished = Set(tracks.filter { !scanned.contains($0.sourcePath) }.map(\.id))
+        }
+    }
+
+    /// Phase 1: the stamp (size, modification time) settles unchanged masters, repeated rejections and skips.
+    /// Returns every entry, and the indices of those whose content must decide.
+    private func planByStamp(_ state: PlanningState) -> (planned: [PlannedMaster], hashing: [Int]) {
+        let (trackAtPath, rejectedAtPath, skippedAtPath) = (state.trackAtPath, state.rejectedAtPath, state.skippedAtPath)
+        let (liveIDs, rulesKey) = (state.liveIDs, state.rulesKey)
         var planned: [PlannedMaster] = []
         var hashing: [Int] = []
         for candidate in candidates {
@@ -155,8 +184,14 @@ struct RunPlanner {
             }
             planned.append(entry)
         }
+        return (planned, hashing)
+    }
 
-        // Files whose size or time changed, and new files: the content decides.
+    /// Phase 2: files whose size or time changed, and new files: the content decides. Returns the entries whose
+    /// audio payload must be read.
+    private func planByContent(_ planned: inout [PlannedMaster], hashing: [Int], state: inout PlanningState) -> [Int] {
+        let (tracks, trackAtPath, rejectedAtPath) = (state.tracks, state.trackAtPath, state.rejectedAtPath)
+        let (skippedAtPath, liveIDs, rulesKey) = (state.skippedAtPath, state.liveIDs, state.rulesKey)
         let digests = parallelMap(hashing.compactMap { planned[$0].candidate?.url }) { url in
             Result { () throws(Rejection) in try SourceIdentity.sha256(of: url) }
         }
@@ -204,8 +239,8 @@ struct RunPlanner {
             }
             claimedContent[sha] = path
             let sameBytes = tracks.filter { $0.sourceSHA256 == sha && $0.sourcePath != path }
-            if let moved = sameBytes.first(where: { vanished.contains($0.id) && !$0.audioSHA256.isEmpty }) {
-                vanished.remove(moved.id)
+            if let moved = sameBytes.first(where: { state.vanished.contains($0.id) && !$0.audioSHA256.isEmpty }) {
+                state.vanished.remove(moved.id)
                 planned[index].trackID = moved.id
                 planned[index].existing = moved
                 planned[index].previousPath = moved.sourcePath
@@ -224,8 +259,12 @@ struct RunPlanner {
             planned[index].source = SourceFile(stamp: candidate.stamp, sha256: sha, audioSHA256: "")
             probing.append(index)
         }
+        return probing
+    }
 
-        // New content: the audio payload tells a re-tagged or moved-and-re-tagged master from new audio.
+    /// Phase 3: new content: the audio payload tells a re-tagged or moved-and-re-tagged master from new audio.
+    private func planByAudio(_ planned: inout [PlannedMaster], probing: [Int], state: inout PlanningState) {
+        let (tracks, trackAtPath) = (state.tracks, state.trackAtPath)
         let strict = profile.validation.rejectDamaged
         let probes = parallelMap(probing.compactMap { planned[$0].candidate?.url }) { url in
             Result { () throws(Rejection) in try SourceIdentity.probeAudio(url, strict: strict) }
@@ -256,8 +295,8 @@ struct RunPlanner {
                 }
                 continue
             }
-            if let moved = tracks.first(where: { $0.audioSHA256 == probe.audioSHA256 && vanished.contains($0.id) }) {
-                vanished.remove(moved.id)
+            if let moved = tracks.first(where: { $0.audioSHA256 == probe.audioSHA256 && state.vanished.contains($0.id) }) {
+                state.vanished.remove(moved.id)
                 planned[index].trackID = moved.id
                 planned[index].existing = moved
                 planned[index].previousPath = moved.sourcePath
@@ -272,8 +311,10 @@ struct RunPlanner {
             planned[index].trackID = id
             planned[index].action = .build(PipelineWork(rungs: profile.ladder, analyse: profile.analysis.enabled))
         }
+    }
 
-        // Tracks kept as they are: is everything this profile would make there, made the way it would make it?
+    /// Phase 4: tracks kept as they are: is everything this profile would make there, made the way it would make it?
+    private func planOutstandingWork(_ planned: inout [PlannedMaster]) {
         let analysisKey = Provenance.analysis(profile.analysis)
         for index in planned.indices {
             guard let track = planned[index].existing else { continue }
@@ -288,11 +329,6 @@ struct RunPlanner {
                 continue
             }
         }
-
-        for track in tracks where vanished.contains(track.id) && track.removedAt == nil {
-            planned.append(PlannedMaster(path: track.sourcePath, action: .remove, trackID: track.id, existing: track))
-        }
-        return planned
     }
 
     /// Rejections and skips of masters no longer there, to forget.
@@ -351,23 +387,11 @@ struct RunPlanner {
     private func parallelMap<Input: Sendable, Output: Sendable>(
         _ inputs: [Input], _ transform: @escaping @Sendable (Input) -> Output
     ) -> [Output] {
-        let state = Mutex<(next: Int, results: [Int: Output])>((0, [:]))
-        let workers = (0..<min(jobs, inputs.count)).map { _ in
-            { @Sendable in
-                while true {
-                    let position = state.withLock { state -> Int? in
-                        guard state.next < inputs.count else { return nil }
-                        defer { state.next += 1 }
-                        return state.next
-                    }
-                    guard let position else { return }
-                    let output = transform(inputs[position])
-                    state.withLock { $0.results[position] = output }
-                }
-            }
+        let results = Mutex<[Int: Output]>([:])
+        takeInTurn(inputs.count, workers: jobs) { position in
+            let output = transform(inputs[position])
+            results.withLock { $0[position] = output }
         }
-        startThreads(workers).wait()
-        let results = state.withLock { $0.results }
-        return inputs.indices.compactMap { results[$0] }
+        return results.withLock { results in inputs.indices.compactMap { results[$0] } }
     }
 }
