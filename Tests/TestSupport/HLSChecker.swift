@@ -162,15 +162,16 @@ public enum HLSChecker {
         let totalDuration = segments.reduce(0) { $0 + $1.duration }
         guard totalDuration > 0 else { return nil }
         let average = Double(segments.reduce(0) { $0 + $1.bytes * 8 }) / totalDuration
+        // Brute force over every contiguous run of segments (§4.3.4.2: "any contiguous set of segments whose total
+        // duration is between 0.5 and 1.5 times the target duration"), from prefix sums of durations and bits.
+        let startTimes = segments.reduce(into: [0.0]) { $0.append($0[$0.count - 1] + $1.duration) }
+        let startBits = segments.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1.bytes * 8) }
         var peak = 0.0
-        for first in segments.indices {
-            var bits = 0.0
-            var seconds = 0.0
-            for segment in segments[first...] {
-                bits += Double(segment.bytes * 8)
-                seconds += segment.duration
-                if seconds > 1.5 * target { break }
-                if seconds >= 0.5 * target { peak = max(peak, bits / seconds) }
+        for first in 0..<segments.count {
+            for end in (first + 1)...segments.count {
+                let seconds = startTimes[end] - startTimes[first]
+                guard seconds >= 0.5 * target, seconds <= 1.5 * target else { continue }
+                peak = max(peak, Double(startBits[end] - startBits[first]) / seconds)
             }
         }
         return (peak == 0 ? average : peak, average)
