@@ -143,11 +143,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The fuzz harness for reading masters: a libFuzzer target built by scripts/fuzz-decode, a replayer otherwise.
+        .executableTarget(name: "musikk-fuzz-decode", dependencies: ["MediaIO"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
-        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport"]),
+        .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport", "musikk-fuzz-decode"]),
         .testTarget(name: "FingerprintTests", dependencies: ["Fingerprint", "MediaIO", "TestSupport"]),
         .testTarget(name: "LoudnessTests", dependencies: ["Loudness", "TestSupport"]),
         .testTarget(name: "WaveformTests", dependencies: ["Waveform", "SignalCheck", "TestSupport"]),

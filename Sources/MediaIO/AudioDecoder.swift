@@ -200,8 +200,7 @@ public final class AudioDecoder {
         reference = reader
         fallback = "decoded with \(VorbisFileReader.libraryVersion): FFmpeg refused the file (\(reason))"
         format = SourceAudioFormat(
-            containerName: "ogg", codecName: "vorbis", sampleRate: reader.sampleRate, channels: reader.channels,
-            declaredDuration: reader.declaredSamples.map { Double($0) / Double(reader.sampleRate) }
+            containerName: "ogg", codecName: "vorbis", sampleRate: reader.sampleRate, channels: reader.channels
         )
         format.channelNames = Self.channelNames(reader.channelLayout)
         tags = reader.tags

@@ -11,8 +11,6 @@ final class VorbisFileReader {
 
     let sampleRate: Int
     let channels: Int
-    /// Samples per channel the stream's granule positions declare; nil when libvorbisfile cannot tell.
-    let declaredSamples: Int64?
     /// Vorbis comments, keys lowercased, the first value of each key.
     let tags: [String: String]
 
@@ -22,10 +20,12 @@ final class VorbisFileReader {
     private var layout = AVChannelLayout()
     private var bitstream: Int32 = 0
 
-    /// Opens `path`; nil when libvorbisfile does not take it either (then FFmpeg's reason stands).
+    /// Opens `path` as a stream (read from start to end: no length is declared, and a file cut short is told by
+    /// its missing end-of-stream page, ``ContainerEnd``); nil when libvorbisfile does not take it either (then
+    /// FFmpeg's reason stands).
     init?(path: String) {
         file = UnsafeMutablePointer<OggVorbis_File>.allocate(capacity: 1)
-        guard ov_fopen(path, file) == 0 else {
+        guard musikk_ov_open_stream(path, file) == 0 else {
             file.deallocate()
             return nil
         }
@@ -37,8 +37,6 @@ final class VorbisFileReader {
         }
         sampleRate = Int(info.pointee.rate)
         channels = Int(info.pointee.channels)
-        let total = ov_pcm_total(file, -1)
-        declaredSamples = total > 0 ? total : nil
         tags = Self.readComments(ov_comment(file, -1))
 
         let names = Self.vorbisOrder[channels - 1]
