@@ -40,9 +40,14 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Formats time positions the way people read them in error messages.
 public enum Timecode {
+    /// Longest time formatted as it is: a thousand years. Longer ones, and non-numbers, come from damaged
+    /// headers, and converting them to an integer would trap.
+    static let longestSeconds = 1000.0 * 365 * 86_400
+
     /// `m:ss.mmm`, e.g. `1:02.345`.
     public static func format(_ seconds: Double) -> String {
-        let totalMilliseconds = Int((max(0, seconds) * 1000).rounded())
+        guard seconds.isFinite else { return "?:??.???" }
+        let totalMilliseconds = Int((min(max(0, seconds), longestSeconds) * 1000).rounded())
         let minutes = totalMilliseconds / 60_000
         let remainder = totalMilliseconds % 60_000
         let secondsPart = remainder / 1000

@@ -108,6 +108,16 @@ struct MediaIOTests {
         }
     }
 
+    @Test("time positions format as m:ss.mmm, and values from damaged headers neither trap nor mislead")
+    func timecodes() {
+        #expect(Timecode.format(62.345) == "1:02.345")
+        #expect(Timecode.format(-3) == "0:00.000")
+        #expect(Timecode.format(.nan) == "?:??.???")
+        #expect(Timecode.format(.infinity) == "?:??.???")
+        // 2^63 ticks of a 1/1 time base: an Int64 duration FFmpeg can report for a damaged header.
+        #expect(Timecode.format(9.2e18) == Timecode.format(1000.0 * 365 * 86_400))
+    }
+
     @Test("digital silence is told apart from very quiet sound (-60 dB, a few LSBs in 16 bits)")
     func silence() throws {
         let silent = try generate("silent.wav", ["-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "2", "-c:a", "pcm_s16le"])
