@@ -37,6 +37,25 @@ enum BlockInput: Sendable {
     case end(presentationSamples: Int64)
 }
 
+extension BoundedQueue where Element == BlockInput {
+    /// A consumer thread's loop: hands every block to `audio` and the end to `end`, holding one of the run's CPU
+    /// tokens while either works (see ``MasterPipeline/cpuTokens``). Nil when the queue was cancelled.
+    func consume<Output, Failure: Error>(
+        cpuTokens: DispatchSemaphore, audio: (PCMBuffer) throws(Failure) -> Void,
+        end: (_ presentationSamples: Int64) throws(Failure) -> Output
+    ) throws(Failure) -> Output? {
+        while let input = pop() {
+            cpuTokens.wait()
+            defer { cpuTokens.signal() }
+            switch input {
+            case let .audio(buffer): try audio(buffer)
+            case let .end(presentationSamples): return try end(presentationSamples)
+            }
+        }
+        return nil
+    }
+}
+
 /// Why a master was turned down: one line naming the file and what to do.
 struct Rejection: Error, Sendable, CustomStringConvertible {
     var description: String
@@ -360,18 +379,12 @@ struct MasterPipeline {
             format: format, layout: profile.layout, directory: directory, name: rung.name,
             targetFragmentDuration: profile.fragmentDuration
         )
-        while let input = queue.pop() {
-            cpuTokens.wait()
-            defer { cpuTokens.signal() }
-            switch input {
-            case let .audio(buffer):
-                for packet in try encoder.encode(buffer) { try writer.append(packet.data) }
-            case let .end(presentationSamples):
-                for packet in try encoder.finish() { try writer.append(packet.data) }
-                return try writer.finish(presentationSamples: presentationSamples)
-            }
+        return try queue.consume(cpuTokens: cpuTokens) { buffer in
+            for packet in try encoder.encode(buffer) { try writer.append(packet.data) }
+        } end: { presentationSamples in
+            for packet in try encoder.finish() { try writer.append(packet.data) }
+            return try writer.finish(presentationSamples: presentationSamples)
         }
-        return nil
     }
 
     // MARK: Manifests

@@ -50,18 +50,12 @@ enum AnalysisTasks {
     ) throws -> (full: Fingerprint?, lookup: Fingerprint?)? {
         let full = try Fingerprinter()
         let lookup = try Fingerprinter(limitSeconds: Fingerprinter.lookupSeconds)
-        while let input = queue.pop() {
-            cpuTokens.wait()
-            defer { cpuTokens.signal() }
-            switch input {
-            case let .audio(buffer):
-                try full.feed(buffer.samples)
-                if !lookup.isFull { try lookup.feed(buffer.samples) }
-            case .end:
-                return (try full.finish(), try lookup.finish())
-            }
+        return try queue.consume(cpuTokens: cpuTokens) { buffer in
+            try full.feed(buffer.samples)
+            if !lookup.isFull { try lookup.feed(buffer.samples) }
+        } end: { _ in
+            (try full.finish(), try lookup.finish())
         }
-        return nil
     }
 
     /// Measures EBU R128 loudness from audio in ``loudnessFormat(_:)``. Nil when cancelled.
@@ -69,17 +63,11 @@ enum AnalysisTasks {
         queue: BoundedQueue<BlockInput>, source: SourceAudioFormat, cpuTokens: DispatchSemaphore
     ) throws -> LoudnessMeasurement? {
         let meter = try LoudnessMeter(sampleRate: loudnessSampleRate, roles: source.channelNames.map(role))
-        while let input = queue.pop() {
-            cpuTokens.wait()
-            defer { cpuTokens.signal() }
-            switch input {
-            case let .audio(buffer):
-                try meter.add(buffer.samples)
-            case .end:
-                return try meter.finish()
-            }
+        return try queue.consume(cpuTokens: cpuTokens) { buffer in
+            try meter.add(buffer.samples)
+        } end: { _ in
+            try meter.finish()
         }
-        return nil
     }
 
     /// Checks the signal and writes the waveform files into `directory`, from audio at the source's own rate.
@@ -93,30 +81,24 @@ enum AnalysisTasks {
             sampleRate: source.sampleRate, channels: source.channels, pixelsPerSecond: settings.waveformPixelsPerSecond,
             bits: settings.waveformBits, mergeChannels: !settings.waveformSplitChannels
         )
-        while let input = queue.pop() {
-            cpuTokens.wait()
-            defer { cpuTokens.signal() }
-            switch input {
-            case let .audio(buffer):
-                checker.add(buffer.samples)
-                waveform.add(buffer.samples)
-            case .end:
-                let data = waveform.finish()
-                do {
-                    try data.json.write(to: directory.appendingPathComponent(TrackFiles.waveformJSON))
-                    try data.binary.write(to: directory.appendingPathComponent(TrackFiles.waveformData))
-                } catch {
-                    throw WriteFailure(path: directory.path, description: "\(directory.path): cannot write the "
-                        + "waveform (\(error.localizedDescription)); check free space and permissions of the work folder")
-                }
-                let files = WaveformFiles(
-                    pixelsPerSecond: settings.waveformPixelsPerSecond, samplesPerPixel: data.samplesPerPixel,
-                    bits: data.bits, channels: data.channels
-                )
-                return (checker.finish(), files)
+        return try queue.consume(cpuTokens: cpuTokens) { (buffer: PCMBuffer) throws(WriteFailure) in
+            checker.add(buffer.samples)
+            waveform.add(buffer.samples)
+        } end: { (_: Int64) throws(WriteFailure) -> (SignalReport, WaveformFiles) in
+            let data = waveform.finish()
+            do {
+                try data.json.write(to: directory.appendingPathComponent(TrackFiles.waveformJSON))
+                try data.binary.write(to: directory.appendingPathComponent(TrackFiles.waveformData))
+            } catch {
+                throw WriteFailure(path: directory.path, description: "\(directory.path): cannot write the "
+                    + "waveform (\(error.localizedDescription)); check free space and permissions of the work folder")
             }
+            let files = WaveformFiles(
+                pixelsPerSecond: settings.waveformPixelsPerSecond, samplesPerPixel: data.samplesPerPixel,
+                bits: data.bits, channels: data.channels
+            )
+            return (checker.finish(), files)
         }
-        return nil
     }
 
     /// How BS.1770 weighs a channel FFmpeg names: surrounds +1.5 dB, LFE not at all, others (front, centre) 1.
