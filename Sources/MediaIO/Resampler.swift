@@ -11,8 +11,9 @@ public struct PCMFormat: Hashable, Sendable, CustomStringConvertible {
     public enum Conversion: Hashable, Sendable {
         /// swresample's defaults, in float throughout.
         case standard
-        /// The settings of Chromaprint's `fpcalc` (16-bit internal samples, a 16-tap filter with linear
-        /// interpolation and cutoff 0.8), so a fingerprint matches fpcalc's. Every value is a 16-bit sample / 32768.
+        /// The settings of Chromaprint's `fpcalc` (a 16-tap filter with linear interpolation and cutoff 0.8,
+        /// libswresample's own choice of internal sample format, 16-bit output rounded by libswresample), so a
+        /// fingerprint matches fpcalc's bit for bit. Every value is a 16-bit sample / 32768.
         case fpcalc
     }
 
@@ -79,7 +80,8 @@ public final class Resampler {
             outputLayout = output.channels == 1 ? musikk_channel_layout_mono() : musikk_channel_layout_stereo()
         }
         let result = swr_alloc_set_opts2(
-            &context, &outputLayout, AV_SAMPLE_FMT_FLT, Int32(output.sampleRate),
+            &context, &outputLayout, output.conversion == .fpcalc ? AV_SAMPLE_FMT_S16 : AV_SAMPLE_FMT_FLT,
+            Int32(output.sampleRate),
             &inputLayout, input.format, input.sampleRate, 0, nil
         )
         guard result >= 0, context != nil else {
@@ -89,7 +91,7 @@ public final class Resampler {
             // chromaprint/src/audio/ffmpeg_audio_processor_swresample.h, SetCompatibleMode().
             let options: [(String, Int64)] = [
                 ("resampler", Int64(SWR_ENGINE_SWR.rawValue)), ("filter_size", 16), ("phase_shift", 8),
-                ("linear_interp", 1), ("tsf", Int64(AV_SAMPLE_FMT_S16P.rawValue)),
+                ("linear_interp", 1),
             ]
             for (name, value) in options where av_opt_set_int(UnsafeMutableRawPointer(context), name, value, 0) < 0 {
                 throw .encoding(detail: "resampler for \(decoder.path): cannot set \(name)")
@@ -121,13 +123,28 @@ public final class Resampler {
     private func run(input: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, count: Int32) throws(MediaError) -> PCMBuffer {
         let capacity = Int(swr_get_out_samples(context, count))
         guard capacity > 0 else { return PCMBuffer(format: output, samples: []) }
-        var samples = [Float](repeating: 0, count: capacity * output.channels)
+        switch output.conversion {
+        case .standard:
+            var samples = [Float](repeating: 0, count: capacity * output.channels)
+            let produced = try convert(input: input, count: count, into: &samples, capacity: capacity)
+            samples.removeLast((capacity - produced) * output.channels)
+            return PCMBuffer(format: output, samples: samples)
+        case .fpcalc:
+            var samples = [Int16](repeating: 0, count: capacity * output.channels)
+            let produced = try convert(input: input, count: count, into: &samples, capacity: capacity)
+            return PCMBuffer(format: output, samples: samples.prefix(produced * output.channels).map { Float($0) / 32768 })
+        }
+    }
+
+    /// Runs swr_convert into `samples` (interleaved, room for `capacity` frames); returns the frames written.
+    private func convert<Sample>(
+        input: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, count: Int32, into samples: inout [Sample], capacity: Int
+    ) throws(MediaError) -> Int {
         let produced = samples.withUnsafeMutableBytes { raw -> Int32 in
             var plane: UnsafeMutablePointer<UInt8>? = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
             return swr_convert(context, &plane, Int32(capacity), input, count)
         }
         guard produced >= 0 else { throw .encoding(detail: "resampling to \(output): \(ffmpegErrorText(produced))") }
-        samples.removeLast((capacity - Int(produced)) * output.channels)
-        return PCMBuffer(format: output, samples: samples)
+        return Int(produced)
     }
 }
