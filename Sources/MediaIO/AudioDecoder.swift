@@ -221,7 +221,8 @@ public final class AudioDecoder {
     }
 
     /// Decodes the next frame; nil at the end of a complete stream.
-    /// - Throws: ``MediaError/corrupt(path:seconds:detail:)`` or ``MediaError/truncated(path:decodedSeconds:declaredSeconds:)``.
+    /// - Throws: ``MediaError/corrupt(path:seconds:detail:)``, ``MediaError/truncated(path:decodedSeconds:declaredSeconds:)``
+    ///   or ``MediaError/unterminated(path:decodedSeconds:mark:)``.
     public func nextFrame() throws(MediaError) -> DecodedFrame? {
         guard !finished, let frame else { return nil }
         if let reference {
@@ -352,7 +353,8 @@ public final class AudioDecoder {
         guard gap.frames < Self.paybackFrames else {
             throw .corrupt(
                 path: path, seconds: gap.startSeconds,
-                detail: "\(Int((drift * 1000).rounded())) ms of audio missing, the data there is damaged"
+                detail: "\(Int((min(drift, Timecode.longestSeconds) * 1000).rounded())) ms of audio missing, "
+                    + "the data there is damaged"
             )
         }
         unpaidGap = (gap.startSeconds, gap.frames + 1)
