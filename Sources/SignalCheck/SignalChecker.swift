@@ -59,36 +59,53 @@ public struct SignalChecker: Sendable {
         runs = Array(repeating: 0, count: channels)
     }
 
-    /// Adds interleaved samples (whole frames).
+    /// Adds interleaved samples (whole frames). Each channel is walked on its own with its tallies in locals, and
+    /// silence is looked for only where it can still change the findings: from the start until the first sound,
+    /// and from the end back to the last.
     public mutating func add(_ samples: [Float]) {
         let count = samples.count / channels
+        guard count > 0 else { return }
         samples.withUnsafeBufferPointer { buffer in
-            for frame in 0..<count {
-                var sound = false
-                for channel in 0..<channels {
-                    let sample = buffer[frame * channels + channel]
-                    sums[channel] += Double(sample)
-                    let magnitude = abs(sample)
-                    peak = max(peak, magnitude)
-                    if magnitude >= Self.silenceThreshold { sound = true }
+            for channel in 0..<channels {
+                var sum = 0.0
+                var channelPeak = peak
+                var run = runs[channel]
+                var index = channel
+                for _ in 0..<count {
+                    let magnitude = abs(buffer[index])
+                    sum += Double(buffer[index])
+                    channelPeak = max(channelPeak, magnitude)
                     if magnitude >= Self.fullScale {
-                        runs[channel] += 1
-                    } else if runs[channel] > 0 {
-                        endRun(channel)
+                        run += 1
+                    } else if run > 0 {
+                        endRun(length: run)
+                        run = 0
                     }
+                    index += channels
                 }
-                if sound {
-                    if firstSound == nil { firstSound = frames }
-                    lastSound = frames
-                }
-                frames += 1
+                sums[channel] += sum
+                runs[channel] = run
+                peak = channelPeak
+            }
+            func hasSound(_ frame: Int) -> Bool {
+                (0..<channels).contains { abs(buffer[frame * channels + $0]) >= Self.silenceThreshold }
+            }
+            if firstSound == nil, let first = (0..<count).first(where: hasSound) {
+                firstSound = frames + first
+            }
+            if let last = (0..<count).reversed().first(where: hasSound) {
+                lastSound = frames + last
             }
         }
+        frames += count
     }
 
     /// The findings for everything added.
     public mutating func finish() -> SignalReport {
-        for channel in 0..<channels { endRun(channel) }
+        for channel in 0..<channels {
+            endRun(length: runs[channel])
+            runs[channel] = 0
+        }
         let rate = Double(max(sampleRate, 1))
         let leading = firstSound ?? frames
         let trailing = lastSound.map { frames - 1 - $0 } ?? 0
@@ -99,11 +116,10 @@ public struct SignalChecker: Sendable {
         )
     }
 
-    private mutating func endRun(_ channel: Int) {
-        if runs[channel] >= Self.clipRunLength {
-            clippedRuns += 1
-            clippedSamples += runs[channel]
-        }
-        runs[channel] = 0
+    /// Counts a run of full-scale samples that just ended, if it is long enough to be clipping.
+    private mutating func endRun(length: Int) {
+        guard length >= Self.clipRunLength else { return }
+        clippedRuns += 1
+        clippedSamples += length
     }
 }
