@@ -41,9 +41,18 @@ final class VorbisFileReader {
 
         let names = Self.vorbisOrder[channels - 1]
         let mask = names.reduce(UInt64(0)) { $0 | (1 << UInt64(av_channel_from_string($1).rawValue)) }
-        av_channel_layout_from_mask(&layout, mask)
-        var ordered = layout
-        planeOfChannel = names.map { Int(av_channel_layout_index_from_channel(&ordered, av_channel_from_string($0))) }
+        var ordered = AVChannelLayout()
+        let planes = av_channel_layout_from_mask(&ordered, mask) < 0 ? [] : names.map {
+            Int(av_channel_layout_index_from_channel(&ordered, av_channel_from_string($0)))
+        }
+        let channelCount = channels
+        guard planes.count == channelCount, planes.allSatisfy({ (0..<channelCount).contains($0) }) else {
+            ov_clear(file)
+            file.deallocate()
+            return nil
+        }
+        layout = ordered
+        planeOfChannel = planes
     }
 
     deinit {
