@@ -4,19 +4,15 @@ import MediaIO
 import Testing
 import TestSupport
 
-/// What `fpcalc` (Debian's libchromaprint-tools, the reference implementation) prints for a file.
+/// What `fpcalc` prints for a file: raw and compressed.
 private struct FpcalcOutput {
     var raw: [UInt32]
     var compressed: String
 
     static func of(_ path: String, length: Int) throws -> FpcalcOutput? {
-        let raw = try Command.run("fpcalc", ["-raw", "-length", "\(length)", path])
-        let compressed = try Command.run("fpcalc", ["-length", "\(length)", path])
-        func value(_ text: String) -> String? {
-            text.split(separator: "\n").first { $0.hasPrefix("FINGERPRINT=") }.map { String($0.dropFirst(12)) }
-        }
-        guard let rawText = value(raw.text), let compressedText = value(compressed.text) else { return nil }
-        return FpcalcOutput(raw: rawText.split(separator: ",").compactMap { UInt32($0) }, compressed: compressedText)
+        guard let raw = try Fpcalc.raw(path, length: length),
+              let compressed = try Fpcalc.printed(path, length: length, raw: false) else { return nil }
+        return FpcalcOutput(raw: raw, compressed: compressed)
     }
 }
 

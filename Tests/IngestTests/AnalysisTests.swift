@@ -11,8 +11,7 @@ struct AnalysisTests {
     func fingerprintIsFpcalcs(path: String) throws {
         let run = try FixtureRun.get()
         let file = try #require(run.file(path))
-        let fpcalc = try Command.run("fpcalc", ["-length", "0", run.masters.appendingPathComponent(path).path])
-        let printed = fpcalc.text.split(separator: "\n").first { $0.hasPrefix("FINGERPRINT=") }.map { String($0.dropFirst(12)) }
+        let printed = try Fpcalc.printed(run.masters.appendingPathComponent(path).path, raw: false)
         // Loops under ~3 s are too short for Chromaprint: fpcalc prints "Empty fingerprint" and the report has none.
         #expect(file.fingerprint == printed)
     }
@@ -111,13 +110,8 @@ struct AnalysisTests {
             for row in rows {
                 let path: String = row["sourcePath"]
                 let raw: Data = row["fingerprintRaw"]
-                let fpcalc = try Command.run("fpcalc", ["-raw", "-length", "0", run.masters.appendingPathComponent(path).path])
-                let printed = fpcalc.text.split(separator: "\n").first { $0.hasPrefix("FINGERPRINT=") }
-                    .map { $0.dropFirst(12).split(separator: ",").compactMap { UInt32($0) } } ?? []
-                let stored = stride(from: 0, to: raw.count, by: 4).map { offset in
-                    raw.subdata(in: offset..<offset + 4).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
-                }
-                #expect(stored == printed, "\(path)")
+                let printed = try Fpcalc.raw(run.masters.appendingPathComponent(path).path) ?? []
+                #expect(Fpcalc.items(ofStored: raw) == printed, "\(path)")
                 #expect(row["fingerprint"] as String == run.file(path)?.fingerprint)
                 // Shorter than 120 s: the lookup fingerprint is the whole one.
                 #expect(row["lookupFingerprint"] as String == row["fingerprint"] as String)

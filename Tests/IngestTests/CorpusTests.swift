@@ -64,11 +64,7 @@ struct CorpusRun: Sendable {
         let raw = try database.read { db in
             try Data.fetchOne(db, sql: "SELECT fingerprintRaw FROM trackFingerprint WHERE trackId = ?", arguments: [trackID])
         }
-        return raw.map { raw in
-            stride(from: 0, to: raw.count, by: 4).map { offset in
-                raw.subdata(in: offset..<offset + 4).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
-            }
-        }
+        return raw.map(Fpcalc.items(ofStored:))
     }
 
     /// The file the judges (ffmpeg, fpcalc) read for a master: the master itself, or for one FFmpeg refuses,
@@ -153,9 +149,7 @@ struct CorpusTests {
     func fingerprint(path: String) throws {
         let run = try CorpusRun.get()
         let file = try #require(run.file(path))
-        let fpcalc = try Command.run("fpcalc", ["-raw", "-length", "0", try run.judgeInput(path).path])
-        let reference = fpcalc.text.split(separator: "\n").first { $0.hasPrefix("FINGERPRINT=") }
-            .map { $0.dropFirst(12).split(separator: ",").compactMap { UInt32($0) } }
+        let reference = try Fpcalc.raw(try run.judgeInput(path).path)
         let ours = try run.rawFingerprint(ofTrack: try #require(file.trackID))
         let differing = zip(ours ?? [], reference ?? []).filter { $0 != $1 }.count
         #expect(ours == reference, "\(path): \(differing) of \(ours?.count ?? 0) items differ from fpcalc's \(reference?.count ?? 0)")
