@@ -36,12 +36,14 @@ enum AnalysisTasks {
 
     /// The source's channels at 48 kHz, for loudness. BS.1770 defines the K-weighting filter by its coefficients
     /// at 48 kHz; libebur128 derives the filter for other rates from an analog prototype, which departs from that
-    /// definition (+0.05 dB at 22.05 kHz, +0.4 dB at 8 kHz, -0.03 dB at 192 kHz: docs/loudness-at-any-rate.md).
-    /// Measured at 48 kHz, as ffmpeg's `ebur128` filter measures, the filter is the standard's own at every rate.
+    /// definition (+0.05 dB at 22.05 kHz, +0.4 dB at 8 kHz, -0.03 dB at 192 kHz: docs/loudness-at-any-rate.md), and
+    /// so does FFmpeg 5.1's `ebur128` filter, which runs at the source rate. Measured at 48 kHz, the filter is the
+    /// standard's own at every rate.
     static func loudnessFormat(_ source: SourceAudioFormat) -> PCMFormat {
         PCMFormat(sampleRate: loudnessSampleRate, channels: source.channels)
     }
 
+    /// The one rate BS.1770 gives K-weighting coefficients for.
     static let loudnessSampleRate = 48_000
 
     /// Fingerprints the stream: the full length and the first 120 s. Nil when the queue was cancelled.

@@ -70,12 +70,11 @@ final class VorbisFileReader {
     func read(into frame: UnsafeMutablePointer<AVFrame>, path: String, at seconds: Double, strict: Bool) throws(MediaError) -> Bool {
         av_frame_unref(frame)
         var pcm: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>?
-        var count: Int
-        repeat {
+        var count = Int(ov_read_float(file, &pcm, 4096, &bitstream))
+        // Tolerant decoding reads on past holes; each read moves forward, so this ends with the file.
+        while count == Int(OV_HOLE) && !strict {
             count = Int(ov_read_float(file, &pcm, 4096, &bitstream))
-            if count == Int(OV_HOLE) && !strict { continue }
-            break
-        } while true
+        }
         if count == 0 { return false }
         guard count > 0, let pcm else {
             throw .corrupt(path: path, seconds: seconds, detail: "libvorbisfile: " + Self.errorText(Int32(count)))
