@@ -140,7 +140,9 @@ let package = Package(
                 "MusikkServer", "Social", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The fuzz harness for reading masters: a libFuzzer target built by scripts/fuzz-decode, a replayer otherwise.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Social
 
 /// The one error shape of the API: `{"error": {"code": "...", "message": "..."}}`.
@@ -53,6 +54,10 @@ struct APIError: Error, HTTPResponseError {
         case let error as HTTPError:
             let code = error.status == .notFound ? "not_found" : error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             return APIError(error.status, code, error.body ?? error.status.reasonPhrase, headers: error.headers)
+        case is NIOTooManyBytesError:
+            return APIError(
+                .contentTooLarge, "body_too_large",
+                "the request body is too large: JSON bodies take at most \(ServerRequestContext.maxJSONBody / 1024) KiB and avatars \(UsersController.maxAvatarBytes / 1024) KiB")
         case is DecodingError:
             return APIError(.badRequest, "invalid_json", "the request body is not the JSON this endpoint expects (see docs/openapi.yaml)")
         default:

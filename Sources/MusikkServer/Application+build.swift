@@ -1,6 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdBcrypt
+import NIOCore
+import NIOPosix
 import Logging
 import ServiceLifecycle
 import Social
@@ -15,28 +18,27 @@ public struct ServerStartError: Error, CustomStringConvertible {
 /// Tests call this with their own configuration and drive the result with HummingbirdTesting.
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
     let logger = logger ?? Logger(label: "musikk-server")
-    let manager = FileManager.default
-    do {
-        try manager.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    } catch {
-        throw ServerStartError(description: "cannot create the data directory \(configuration.dataDirectory.path): \(error.localizedDescription)")
-    }
     let secrets: ServerSecrets
     let library: CatalogLibrary
     let database: SocialDatabase
     do {
+        try DataDirectory.prepare(configuration.dataDirectory)
         secrets = try ServerSecrets.loadOrCreate(in: configuration.dataDirectory)
         library = try CatalogLibrary(publication: configuration.publication)
-        database = try SocialDatabase.open(atPath: configuration.dataDirectory.appendingPathComponent("social.sqlite").path)
+        database = try SocialDatabase.open(atPath: DataDirectory.database(in: configuration.dataDirectory).path)
+        try DataDirectory.restrict(configuration.dataDirectory)
     } catch {
         throw ServerStartError(description: "\(error)")
     }
     let store = SocialStore(database)
+    let cost = configuration.bcryptCost
     let services = Services(
         configuration: configuration, store: store, library: library,
         tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
         signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime),
-        hub: EventHub(), limiter: RateLimiter(), avatars: configuration.dataDirectory.appendingPathComponent("avatars"))
+        hub: EventHub(maximumPerUser: configuration.eventStreamsPerUser), limiter: RateLimiter(), passwords: PasswordHashing(),
+        decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) },
+        avatars: configuration.dataDirectory.appendingPathComponent("avatars"))
     try await CatalogWatcher.index(library.snapshot, services: services)
 
     let router = buildRouter(services)
@@ -45,8 +47,10 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     } catch {
         throw ServerStartError(description: "\(error)")
     }
+    let idleTimeout = TimeAmount.nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1)))
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: idleTimeout)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "musikk-server"),
         services: [CatalogWatcher(services: services, logger: logger)],
         logger: logger)
@@ -61,6 +65,8 @@ func origin(of url: String) -> String? {
 /// The API's routes (the web app's pages are added beside them by `buildApplication`).
 func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
     let router = Router(context: ServerRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: services.configuration.trustedProxies))
+    if services.configuration.accessLog { router.add(middleware: AccessLogMiddleware()) }
     router.add(middleware: ErrorShapeMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("/health") { _, _ in JSON(["status": "ok"]) }
@@ -71,7 +77,9 @@ func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
     let auth = AuthController(services: services)
     auth.addPublicRoutes(to: router.group("/api/auth"))
 
-    let api = router.group("/api").add(middleware: AuthenticationMiddleware(tokens: services.tokens))
+    let api = router.group("/api")
+        .add(middleware: AuthenticationMiddleware(tokens: services.tokens))
+        .add(middleware: WriteLimitMiddleware(limiter: services.limiter, perMinute: services.configuration.writesPerMinute, clock: services.configuration.clock))
     auth.addRoutes(to: api.group("auth"))
     UsersController(services: services).addRoutes(to: api)
     CatalogController(services: services).addRoutes(to: api)

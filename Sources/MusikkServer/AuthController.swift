@@ -1,7 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdBcrypt
-import NIOPosix
 import Social
 
 /// Sign-up, log-in, token refresh and log-out.
@@ -23,10 +21,6 @@ struct AuthController: Sendable {
         var refreshToken: String
     }
 
-    /// A bcrypt hash that matches no password, checked when the account does not exist so that timing does not
-    /// tell which emails have accounts.
-    private static let decoyHash = Bcrypt.hash("musikk-decoy-password", cost: 4)
-
     func addPublicRoutes(to group: RouterGroup<ServerRequestContext>) {
         group.post("signup", use: signUp)
         group.post("login", use: logIn)
@@ -39,31 +33,45 @@ struct AuthController: Sendable {
 
     @Sendable func signUp(_ request: Request, context: ServerRequestContext) async throws -> JSON<TokenIssuer.Tokens> {
         let input = try await request.decode(as: SignUp.self, context: context)
-        try await limitAddress(context)
+        let configuration = services.configuration
+        try await limit(
+            "signup:\(context.clientAddress)", configuration.signUpsPerAddress, window: configuration.signUpWindow,
+            "too many sign-ups from your address; wait and try again")
         let email = try Self.checkedEmail(input.email)
         try Self.checkPassword(input.password)
-        let cost = services.configuration.bcryptCost
-        let password = input.password
-        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
-        let id = try await services.store.createAccount(email: email, passwordHash: hash, displayName: input.displayName, now: services.now)
-        return JSON(try await services.tokens.issue(userId: id, role: .listener), status: .created)
+        let hash = try await hashing { try await services.passwords.hash(input.password, cost: configuration.bcryptCost, lane: .signUp, client: context.clientAddress) }
+        do {
+            let id = try await services.store.createAccount(email: email, passwordHash: hash, displayName: input.displayName, now: services.now)
+            return JSON(try await services.tokens.issue(userId: id, role: .listener), status: .created)
+        } catch SocialError.conflict {
+            // The same answer as for an address that cannot be an email, after the same work.
+            throw Self.unusableEmail
+        }
     }
 
     @Sendable func logIn(_ request: Request, context: ServerRequestContext) async throws -> JSON<TokenIssuer.Tokens> {
         let input = try await request.decode(as: LogIn.self, context: context)
-        try await limitAddress(context)
-        let email = input.email.trimmingCharacters(in: .whitespaces).lowercased()
         let configuration = services.configuration
-        let accountKey = "account:\(email)"
+        try await limit(
+            "address:\(context.clientAddress)", configuration.loginAttemptsPerAddress, window: configuration.loginWindow,
+            "too many sign-in attempts from your address; wait and try again")
+        let email = input.email.trimmingCharacters(in: .whitespaces).lowercased()
+        // bcrypt stops at a NUL byte: "\0anything" would match an empty password.
+        guard !email.contains("\0"), !input.password.contains("\0") else {
+            throw APIError(.unauthorized, "invalid_credentials", "the email or password is wrong")
+        }
+        let credentials = try await services.store.credentials(email: email)
+        // Failures count per account and password, so a password reset ends a lock-out.
+        let accountKey = credentials.map { "account:\($0.userId):\($0.passwordHash.suffix(16))" } ?? "account:\(email)"
         if let wait = await services.limiter.retryAfter(
             accountKey, limit: configuration.loginFailuresPerAccount, window: configuration.loginWindow, now: services.now)
         {
-            throw Self.tooMany(wait, "too many failed log-ins for this account; wait and try again, or reset the password")
+            throw Self.tooMany(
+                wait, "too many failed log-ins for this account; wait and try again, or ask the operator to run `musikk-server admin reset-password EMAIL`")
         }
-        let credentials = try await services.store.credentials(email: email)
-        let password = input.password
-        let hash = credentials?.passwordHash ?? Self.decoyHash
-        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        // An unknown email is checked against a hash of the same cost, so the time taken does not tell which exist.
+        let hash = credentials?.passwordHash ?? services.decoyHash
+        let matches = try await hashing { try await services.passwords.verify(input.password, hash: hash, lane: .logIn, client: context.clientAddress) }
         guard matches, let credentials else {
             await services.limiter.record(accountKey, now: services.now)
             throw APIError(.unauthorized, "invalid_credentials", "the email or password is wrong")
@@ -72,14 +80,29 @@ struct AuthController: Sendable {
         return JSON(try await services.tokens.issue(userId: credentials.userId, role: credentials.role))
     }
 
+    /// Runs a hash through the queue, turning its refusals into 503 and 429 with Retry-After.
+    private func hashing<Value>(_ work: () async throws -> Value) async throws -> Value {
+        do {
+            return try await work()
+        } catch PasswordHashing.Refusal.busy {
+            throw APIError(.serviceUnavailable, "busy", "the server is busy checking passwords; try again in a few seconds", headers: [.retryAfter: "2"])
+        } catch PasswordHashing.Refusal.clientWaiting {
+            throw Self.tooMany(2, "your address already has a sign-in waiting; wait for it to finish")
+        }
+    }
+
     @Sendable func refresh(_ request: Request, context: ServerRequestContext) async throws -> JSON<TokenIssuer.Tokens> {
         let input = try await request.decode(as: Refresh.self, context: context)
-        switch try await services.store.useRefreshToken(hash: TokenIssuer.hash(input.refreshToken), now: services.now) {
-        case .valid(let userId, let familyId):
+        let successor = TokenIssuer.randomToken()
+        let use = try await services.store.rotateRefreshToken(
+            hash: TokenIssuer.hash(input.refreshToken), successorHash: TokenIssuer.hash(successor), expiresAt: services.tokens.refreshTokenExpiry(),
+            grace: services.configuration.refreshTokenReuseGrace, now: services.now)
+        switch use {
+        case .valid(let userId, _):
             guard let role = try await services.store.role(of: userId) else {
                 throw APIError(.unauthorized, "invalid_refresh_token", "the account no longer exists")
             }
-            return JSON(try await services.tokens.issue(userId: userId, role: role, family: familyId))
+            return JSON(try await services.tokens.tokens(userId: userId, role: role, refreshToken: successor))
         case .reused:
             throw APIError(.unauthorized, "refresh_token_reused", "this refresh token was already used, so all sessions started with it were signed out; sign in again")
         case .invalid:
@@ -94,11 +117,10 @@ struct AuthController: Sendable {
         return Response(status: .noContent)
     }
 
-    private func limitAddress(_ context: ServerRequestContext) async throws {
-        let configuration = services.configuration
-        let key = "address:\(context.clientAddress)"
-        if let wait = await services.limiter.retryAfter(key, limit: configuration.loginAttemptsPerAddress, window: configuration.loginWindow, now: services.now) {
-            throw Self.tooMany(wait, "too many sign-in attempts from your address; wait and try again")
+    /// Counts an attempt under `key`, refusing it with 429 once `limit` were made in `window` seconds.
+    private func limit(_ key: String, _ limit: Int, window: TimeInterval, _ message: String) async throws {
+        if let wait = await services.limiter.retryAfter(key, limit: limit, window: window, now: services.now) {
+            throw Self.tooMany(wait, message)
         }
         await services.limiter.record(key, now: services.now)
     }
@@ -107,21 +129,24 @@ struct AuthController: Sendable {
         APIError(.tooManyRequests, "rate_limited", message, headers: [.retryAfter: String(Int(wait.rounded(.up)))])
     }
 
+    static let unusableEmail = APIError(
+        .unprocessableContent, "invalid_email", "this email cannot be used to sign up: check it, or log in if you already have an account")
+
     static func checkedEmail(_ text: String) throws -> String {
         let email = text.trimmingCharacters(in: .whitespaces).lowercased()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
-              !email.contains(where: { $0.isWhitespace || $0.isNewline })
+        guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+              !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
         else {
-            throw APIError(.unprocessableContent, "invalid_email", "enter an email address like name@example.org")
+            throw unusableEmail
         }
         return email
     }
 
-    /// bcrypt reads at most 72 bytes, so longer passwords would be silently cut; refuse them instead.
+    /// bcrypt reads at most 72 bytes and stops at a NUL, so such passwords would be silently cut; refuse them instead.
     static func checkPassword(_ password: String) throws {
-        guard password.count >= 8, password.utf8.count <= 72 else {
-            throw APIError(.unprocessableContent, "invalid_password", "choose a password of 8 or more characters and at most 72 bytes")
+        guard password.count >= 8, password.utf8.count <= 72, !password.contains("\0") else {
+            throw APIError(.unprocessableContent, "invalid_password", "choose a password of 8 or more characters, at most 72 bytes, without NUL characters")
         }
     }
 }

@@ -177,9 +177,10 @@ struct CatalogController: Sendable {
 
     /// A page of a catalog list; the cursor is the offset of the next item.
     static func page<ID, Item: Encodable & Sendable>(_ ids: [ID], _ page: PageRequest, item: (ID) -> Item?) throws -> Page<Item> {
+        // The cursor is the client's: compare before adding, so no value of it can overflow.
         let start = Int(page.cursor ?? 0)
-        guard start >= 0 else { throw APIError.badRequest("cursor must be the nextCursor of a previous page") }
-        let end = min(ids.count, start + page.limit)
+        guard start >= 0, start <= ids.count else { throw APIError.badRequest("cursor must be the nextCursor of a previous page") }
+        let end = start + min(page.limit, ids.count - start)
         let items = start < end ? ids[start..<end].compactMap(item) : []
         return Page(items: items, nextCursor: end < ids.count ? String(end) : nil)
     }

@@ -58,8 +58,10 @@ struct CommentsController: Sendable {
         group.get("forums") { request, _ in JSON(try await services.store.forums(page: try request.pageRequest())) }
         group.post("forums") { request, context in
             let input = try await request.decode(as: NewForum.self, context: context)
+            let user = try context.requireUser()
+            try await services.limitPosting(user)
             return JSON(
-                try await services.store.createForum(name: input.name, description: input.description ?? "", by: try context.requireUser().id, now: services.now),
+                try await services.store.createForum(name: input.name, description: input.description ?? "", by: user.id, now: services.now),
                 status: .created)
         }
         group.get("forums/:forumId") { request, context in
@@ -72,6 +74,7 @@ struct CommentsController: Sendable {
             let input = try await request.decode(as: NewThread.self, context: context)
             let user = try context.requireUser()
             try await services.checkEmbeds(input.embeds ?? [], viewer: user.id)
+            try await services.limitPosting(user)
             let outcome = try await services.store.createThread(
                 in: try request.id("forumId", context: context, what: "forum"), title: input.title, body: input.body, embeds: input.embeds ?? [],
                 by: user.id, now: services.now)
@@ -85,18 +88,44 @@ struct CommentsController: Sendable {
     }
 
     /// `GET …/comments?from=following` gives only comments by people the viewer follows (flat, newest first).
-    private func list(_ subject: CommentSubject, _ request: Request, _ context: ServerRequestContext) async throws -> JSON<Page<Comment>> {
+    private func list(_ subject: CommentSubject, _ request: Request, _ context: ServerRequestContext) async throws -> EncodedJSON {
         let user = try context.requireUser()
         let subjectId = context.parameters.get("\(subject.rawValue)Id") ?? ""
         try await services.checkSubject(subject, subjectId, viewer: user.id)
         let from = request.uri.queryParameters["from"]
         guard from == nil || from == "following" else { throw APIError.badRequest("from is either absent or `following`") }
-        var page = try await services.store.comments(
+        let page = try await services.store.comments(
             on: subject, id: subjectId, page: try request.pageRequest(), onlyFollowedBy: from == "following" ? user.id : nil)
-        var resolved: [Comment] = []
-        for comment in page.items { resolved.append(try await services.resolved(comment, viewer: user.id)) }
-        page.items = resolved
-        return JSON(page)
+        return try await boundedPage(page, viewer: user.id)
+    }
+
+    /// Bytes a page of comments may take: a page ends early (its cursor at the last comment sent) once its
+    /// comments with their replies and embeds pass this.
+    static let pageBudget = 1 << 20
+
+    /// The page with its comments' embeds resolved, cut at ``pageBudget`` bytes (at least one comment is sent).
+    private func boundedPage(_ page: Page<Comment>, viewer: Int64) async throws -> EncodedJSON {
+        var items: [ByteBuffer] = []
+        var bytes = 0
+        var nextCursor = page.nextCursor
+        for comment in page.items {
+            let encoded = try JSONCoding.encoder.encode(try await services.resolved(comment, viewer: viewer))
+            if !items.isEmpty, bytes + encoded.count > Self.pageBudget {
+                nextCursor = page.items[items.count - 1].id.description
+                break
+            }
+            items.append(ByteBuffer(bytes: encoded))
+            bytes += encoded.count + 1
+        }
+        var body = ByteBuffer(string: "{\"items\":[")
+        for (index, item) in items.enumerated() {
+            if index > 0 { body.writeString(",") }
+            body.writeImmutableBuffer(item)
+        }
+        body.writeString("]")
+        if let nextCursor { body.writeString(",\"nextCursor\":\"\(nextCursor)\"") }
+        body.writeString("}")
+        return EncodedJSON(body: body)
     }
 
     private func add(_ subject: CommentSubject, _ request: Request, _ context: ServerRequestContext) async throws -> JSON<Comment> {
@@ -105,6 +134,7 @@ struct CommentsController: Sendable {
         let subjectId = context.parameters.get("\(subject.rawValue)Id") ?? ""
         try await services.checkSubject(subject, subjectId, viewer: user.id)
         try await services.checkEmbeds(input.embeds ?? [], viewer: user.id)
+        try await services.limitPosting(user)
         let outcome = try await services.store.addComment(
             by: user.id, on: subject, id: subjectId, parentId: input.parentId, body: input.body, embeds: input.embeds ?? [], now: services.now)
         services.push(outcome.events)

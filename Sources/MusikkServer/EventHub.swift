@@ -12,12 +12,32 @@ final class EventHub: Sendable {
     }
 
     private let subscribers = Mutex<[UUID: Subscriber]>([:])
+    /// Streams one user may hold at once (tabs and devices).
+    let maximumPerUser: Int
+    /// Streams the server holds at once.
+    let maximum: Int
+
+    init(maximumPerUser: Int = 8, maximum: Int = 10_000) {
+        self.maximumPerUser = maximumPerUser
+        self.maximum = maximum
+    }
+
+    /// Why a stream was not opened.
+    enum Refusal: Error {
+        case userAtLimit, serverAtLimit
+    }
 
     /// A stream of the events for this user and subjects, from now on, until `cancel` is called.
-    func subscribe(userId: Int64, subjects: Set<String>) -> (id: UUID, events: AsyncStream<LiveEvent>) {
+    func subscribe(userId: Int64, subjects: Set<String>) throws(Refusal) -> (id: UUID, events: AsyncStream<LiveEvent>) {
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: LiveEvent.self, bufferingPolicy: .bufferingNewest(1000))
-        subscribers.withLock { $0[id] = Subscriber(userId: userId, subjects: subjects, continuation: continuation) }
+        let refusal = subscribers.withLock { all -> Refusal? in
+            guard all.count < maximum else { return .serverAtLimit }
+            guard all.values.lazy.filter({ $0.userId == userId }).count < maximumPerUser else { return .userAtLimit }
+            all[id] = Subscriber(userId: userId, subjects: subjects, continuation: continuation)
+            return nil
+        }
+        if let refusal { throw refusal }
         return (id, stream)
     }
 

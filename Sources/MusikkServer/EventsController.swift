@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 import Social
 
 /// `GET /api/events`: the user's Server-Sent Events stream. Each event has an `id:`; a client that reconnects
@@ -35,35 +36,45 @@ struct EventsController: Sendable {
         }
 
         // Subscribe before replaying, so nothing falls between the replay and the live events.
-        let subscription = services.hub.subscribe(userId: user.id, subjects: Set(watched))
+        let subscription: (id: UUID, events: AsyncStream<LiveEvent>)
+        do {
+            subscription = try services.hub.subscribe(userId: user.id, subjects: Set(watched))
+        } catch .userAtLimit {
+            throw APIError(
+                .tooManyRequests, "too_many_streams", "you have \(services.hub.maximumPerUser) event streams open already; close a tab or device first",
+                headers: [.retryAfter: "30"])
+        } catch .serverAtLimit {
+            throw APIError(.serviceUnavailable, "busy", "the server holds as many event streams as it can; try again shortly", headers: [.retryAfter: "30"])
+        }
         let store = services.store
         let hub = services.hub
         let body = ResponseBody { writer in
-            do {
+            defer { hub.cancel(subscription.id) }
+            // A server shutting down ends the stream (the client reconnects to another instance or later).
+            try await withGracefulShutdownHandler {
                 try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
                 var last = resumeAfter
                 while true {
                     let missed = try await store.events(for: user.id, watching: watched, after: last)
-                    for event in missed {
-                        try await writer.write(ByteBuffer(string: Self.format(event)))
-                        last = event.id
-                    }
-                    if missed.count < 500 { break }
+                    guard let newest = missed.last else { break }
+                    for event in missed { try await writer.write(ByteBuffer(string: Self.format(event))) }
+                    last = newest.id
                 }
                 for await event in subscription.events {
                     if event.id == EventHub.heartbeatId {
                         try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                     } else if event.id > last {
-                        try await writer.write(ByteBuffer(string: Self.format(event)))
+                        // Whether it may reach this user is decided now, as the REST endpoints would decide it.
+                        if try await store.admits(event, viewer: user.id) {
+                            try await writer.write(ByteBuffer(string: Self.format(event)))
+                        }
                         last = event.id
                     }
                 }
+            } onGracefulShutdown: {
                 hub.cancel(subscription.id)
-                try await writer.finish(nil)
-            } catch {
-                hub.cancel(subscription.id)
-                throw error
             }
+            try await writer.finish(nil)
         }
         return Response(
             status: .ok,

@@ -30,7 +30,7 @@ struct EncodedJSON: ResponseGenerator {
 extension Request {
     /// An integer path parameter, or 404 when it is not one (no such object can exist).
     func id(_ name: String, context: ServerRequestContext, what: String) throws -> Int64 {
-        guard let text = context.parameters.get(name), let value = Int64(text), value > 0 else {
+        guard let text = context.parameters.get(name), let value = canonicalID(text) else {
             throw APIError.notFound("\(what) \(context.parameters.get(name) ?? "")")
         }
         return value
@@ -43,9 +43,18 @@ extension Request {
             return value
         }
         let cursor = try uri.queryParameters["cursor"].map { text in
-            guard let value = Int64(text) else { throw APIError.badRequest("cursor must be the nextCursor of a previous page") }
+            guard let value = canonicalID(text) else { throw APIError.badRequest("cursor must be the nextCursor of a previous page") }
             return value
         }
         return PageRequest(limit: limit ?? 50, cursor: cursor)
     }
+}
+
+/// The positive integer an id is written as, and only as: decimal digits without sign, leading zeros or spaces, so
+/// that `+1`, `01` and `1` cannot name one object three ways.
+func canonicalID(_ text: some StringProtocol) -> Int64? {
+    guard let first = text.utf8.first, first != UInt8(ascii: "0"), text.utf8.count <= 19,
+          text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+    else { return nil }
+    return Int64(text)
 }

@@ -9,7 +9,7 @@ struct MediaController: Sendable {
     let rootPath: String
     let signer: MediaSigner
     let clock: @Sendable () -> Date
-    let reader = MediaFileReader()
+    var reader: MediaFileReader { MediaFileReader(root: rootPath) }
 
     /// The top-level folders of the publication that hold manifests and media.
     static let servedFolders: Set<String> = ["media", "hls", "dash"]
@@ -29,7 +29,7 @@ struct MediaController: Sendable {
         guard let folder = parts.first, Self.servedFolders.contains(folder),
               parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") })
         else { throw APIError.notFound("file") }
-        let path = rootPath + "/" + parts.joined(separator: "/")
+        let path = parts.joined(separator: "/")
         let (rangeHeader, validator, isHead) = (request.headers[.range], request.headers[.ifRange], request.method == .head)
         let opened = try await reader.open(path: path) { metadata in
             let range = Self.range(metadata, header: rangeHeader, ifRange: validator)

@@ -32,18 +32,21 @@ struct MediaFileReader: Sendable {
         var description: String { "cannot read \(path): \(reason)" }
     }
 
+    /// The directory files are read from; nothing outside it is ever opened.
+    let root: String
     let threadPool: NIOThreadPool
     let chunkLength: Int
 
-    init(threadPool: NIOThreadPool = .singleton, chunkLength: Int = 256 * 1024) {
+    init(root: String, threadPool: NIOThreadPool = .singleton, chunkLength: Int = 256 * 1024) {
+        self.root = root
         self.threadPool = threadPool
         self.chunkLength = chunkLength
     }
 
-    /// Opens the regular file at `path` (nil when there is none), lets `choose` decide from its metadata what to
+    /// Opens the regular file at `path` inside `root` (nil when there is none there), lets `choose` decide from its metadata what to
     /// answer and which bytes to send (nil: none), and reads the first chunk of those bytes. Returns the decision too.
     func open<Choice>(path: String, choose: (Metadata) -> (Choice, bytes: ClosedRange<Int>?)) async throws -> (Opening, Choice)? {
-        guard let (descriptor, metadata) = try Self.openRegularFile(path) else { return nil }
+        guard let (descriptor, metadata) = try openRegularFile(path) else { return nil }
         defer { Glibc.close(descriptor) }
         let (choice, range) = choose(metadata)
         guard let range else { return (Opening(metadata: metadata, range: nil, head: ByteBuffer()), choice) }
@@ -60,7 +63,7 @@ struct MediaFileReader: Sendable {
         guard let range = opening.range, opening.head.readableBytes < range.count else { return ResponseBody(byteBuffer: opening.head) }
         return ResponseBody(contentLength: range.count) { writer in
             try await writer.write(opening.head)
-            guard let (descriptor, metadata) = try Self.openRegularFile(path), metadata == opening.metadata else {
+            guard let (descriptor, metadata) = try openRegularFile(path), metadata == opening.metadata else {
                 throw ReadError(path: path, reason: "the file changed while it was being sent")
             }
             defer { Glibc.close(descriptor) }
@@ -85,10 +88,12 @@ struct MediaFileReader: Sendable {
     }
 
     /// Opening and `fstat` touch only metadata the kernel keeps cached for files in use, as nginx's workers rely on.
-    private static func openRegularFile(_ path: String) throws -> (Int32, Metadata)? {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    /// A symbolic link inside the publication that leads out of it (EXDEV) is as good as no file.
+    private func openRegularFile(_ path: String) throws -> (Int32, Metadata)? {
+        let descriptor = musikk_open_beneath(root, path)
         guard descriptor >= 0 else {
-            if [ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG].contains(errno) { return nil }
+            if [ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, EXDEV].contains(errno) { return nil }
+            if errno == ENOSYS { throw ReadError(path: path, reason: "this kernel lacks openat2 (Linux 5.6 or later is needed)") }
             throw ReadError(path: path, reason: String(cString: strerror(errno)))
         }
         var status = stat()

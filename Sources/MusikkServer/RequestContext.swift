@@ -15,14 +15,19 @@ struct ServerRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var user: AuthenticatedUser?
     let remoteAddress: SocketAddress?
+    /// The client's address as ``ClientAddressMiddleware`` found it (behind a trusted proxy, the forwarded one).
+    var clientAddress: String
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.clientAddress = remoteAddress?.ipAddress ?? "unknown"
     }
 
-    /// Request bodies are JSON documents or avatars; nothing bigger.
-    var maxUploadSize: Int { 2 * 1024 * 1024 }
+    /// Bytes a JSON request body may have: the largest valid one (a 10,000-entry playlist order) fits with room.
+    static let maxJSONBody = 256 * 1024
+
+    var maxUploadSize: Int { Self.maxJSONBody }
 
     var requestDecoder: JSONDecoder {
         let decoder = JSONDecoder()
@@ -37,8 +42,6 @@ struct ServerRequestContext: RequestContext {
         guard let user else { throw APIError(.unauthorized, "unauthenticated", "sign in first") }
         return user
     }
-
-    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 }
 
 enum JSONCoding {

@@ -15,6 +15,9 @@ public struct ServerConfiguration: Sendable {
     public var bcryptCost: UInt8 = 12
     public var accessTokenLifetime: TimeInterval = 15 * 60
     public var refreshTokenLifetime: TimeInterval = 30 * 24 * 3600
+    /// How long a refresh token just replaced still gets a successor (two tabs refreshing at once); after that,
+    /// presenting it again signs its whole family out.
+    public var refreshTokenReuseGrace: TimeInterval = 10
     /// How long a signed media URL stays valid.
     public var mediaURLLifetime: TimeInterval = 3600
     /// Login attempts allowed per client address in `loginWindow`.
@@ -22,6 +25,21 @@ public struct ServerConfiguration: Sendable {
     /// Failed logins allowed per account in `loginWindow`.
     public var loginFailuresPerAccount: Int = 5
     public var loginWindow: TimeInterval = 15 * 60
+    /// Sign-ups allowed per client address in `signUpWindow`.
+    public var signUpsPerAddress: Int = 10
+    public var signUpWindow: TimeInterval = 3600
+    /// Changes (any request but GET and HEAD) one user may make per minute.
+    public var writesPerMinute: Int = 120
+    /// Comments, forum posts, threads and forums one user may create per minute.
+    public var postsPerMinute: Int = 10
+    /// Networks of reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    public var trustedProxies: [IPNetwork] = []
+    /// A connection that sends no complete request for this long is closed (slow or silent clients).
+    public var idleTimeout: Duration = .seconds(30)
+    /// Event streams one user may hold open at once.
+    public var eventStreamsPerUser: Int = 8
+    /// Whether every request is logged (structured, at info level; no tokens, passwords or query strings).
+    public var accessLog: Bool = true
     /// How often the publication is checked for a new `publish.json`.
     public var catalogCheckInterval: Duration = .seconds(10)
     /// The clock; tests move it forward.

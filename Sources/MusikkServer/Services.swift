@@ -10,10 +10,23 @@ struct Services: Sendable {
     let signer: MediaSigner
     let hub: EventHub
     let limiter: RateLimiter
+    let passwords: PasswordHashing
+    /// A bcrypt hash at the configured cost that matches no password: log-ins with unknown emails are checked
+    /// against it, so they take as long as those with known ones.
+    let decoyHash: String
     /// Where avatars are kept (`DATA_DIR/avatars`).
     let avatars: URL
 
     var now: Date { configuration.clock() }
+
+    /// Counts a new comment, post, thread or forum of the user, refusing it with 429 past the posting limit.
+    func limitPosting(_ user: AuthenticatedUser) async throws {
+        if let wait = await limiter.take("posts:\(user.id)", limit: configuration.postsPerMinute, window: 60, now: now) {
+            throw APIError(
+                .tooManyRequests, "rate_limited", "you are posting faster than \(configuration.postsPerMinute) a minute; wait a little",
+                headers: [.retryAfter: String(Int(wait.rounded(.up)))])
+        }
+    }
 
     /// Pushes stored events to the connected streams.
     func push(_ events: [LiveEvent]) {
@@ -33,13 +46,13 @@ struct Services: Sendable {
         case .track:
             guard snapshot.tracks[id] != nil else { throw APIError.notFound("track \(id)") }
         case .release:
-            guard let releaseId = Int64(id), snapshot.releases[releaseId] != nil else { throw APIError.notFound("release \(id)") }
+            guard let releaseId = canonicalID(id), snapshot.releases[releaseId] != nil else { throw APIError.notFound("release \(id)") }
         case .playlist:
-            guard let playlistId = Int64(id), try await store.canSee(playlist: playlistId, viewer: viewer) else {
+            guard let playlistId = canonicalID(id), try await store.canSee(playlist: playlistId, viewer: viewer) else {
                 throw APIError.notFound("playlist \(id)")
             }
         case .thread:
-            guard let threadId = Int64(id) else { throw APIError.notFound("thread \(id)") }
+            guard let threadId = canonicalID(id) else { throw APIError.notFound("thread \(id)") }
             _ = try await store.thread(threadId)
         }
     }
@@ -67,7 +80,7 @@ struct Services: Sendable {
                     trackIds: [track.id], playback: "/api/tracks/\(track.id)/playback")
             }
         case .release:
-            if let id = Int64(embed.id), let release = snapshot.releases[id] {
+            if let id = canonicalID(embed.id), let release = snapshot.releases[id] {
                 let trackIds = release.tracks.map(\.id).filter { snapshot.tracks[$0] != nil }
                 resolved.item = EmbeddedItem(
                     title: release.title, subtitle: release.artist.name, cover: release.cover.map { signer.url(for: $0.url, expires: expires) },
@@ -75,8 +88,9 @@ struct Services: Sendable {
                     playback: trackIds.first.map { "/api/tracks/\($0)/playback" })
             }
         case .playlist:
-            if let id = Int64(embed.id), let playlist = try? await store.playlist(id, viewer: viewer) {
-                let trackIds = playlist.entries.map(\.trackId).filter { snapshot.tracks[$0] != nil }
+            if let id = canonicalID(embed.id), let playlist = try? await store.playlist(id, viewer: viewer) {
+                // What a play button can put in the queue, and no more.
+                let trackIds = Array(playlist.entries.lazy.map(\.trackId).filter { snapshot.tracks[$0] != nil }.prefix(SocialStore.maxQueueLength))
                 resolved.item = EmbeddedItem(
                     title: playlist.name, subtitle: playlist.owner.displayName, cover: nil,
                     durationSeconds: trackIds.compactMap { snapshot.tracks[$0]?.duration }.reduce(0, +), trackIds: trackIds,

@@ -42,18 +42,27 @@ struct TokenIssuer: Sendable {
         self.configuration = configuration
     }
 
-    /// Signs in: a new access token and a refresh token starting (or continuing) a family.
-    func issue(userId: Int64, role: Role, family: String? = nil) async throws -> Tokens {
+    /// Signs in: a new access token and a refresh token starting a family.
+    func issue(userId: Int64, role: Role) async throws -> Tokens {
+        let refresh = Self.randomToken()
+        try await store.storeRefreshToken(
+            hash: Self.hash(refresh), userId: userId, familyId: Self.randomToken(), expiresAt: refreshTokenExpiry())
+        return try await tokens(userId: userId, role: role, refreshToken: refresh)
+    }
+
+    /// A new access token beside a refresh token already stored.
+    func tokens(userId: Int64, role: Role, refreshToken: String) async throws -> Tokens {
         let now = configuration.clock()
         let claims = AccessClaims(
             sub: .init(value: String(userId)), exp: .init(value: now.addingTimeInterval(configuration.accessTokenLifetime)),
             iat: .init(value: now), role: role.rawValue)
-        let refresh = Self.randomToken()
-        try await store.storeRefreshToken(
-            hash: Self.hash(refresh), userId: userId, familyId: family ?? Self.randomToken(),
-            expiresAt: now.addingTimeInterval(configuration.refreshTokenLifetime))
         return Tokens(
-            accessToken: try await keys.sign(claims), refreshToken: refresh, expiresIn: Int(configuration.accessTokenLifetime), userId: userId)
+            accessToken: try await keys.sign(claims), refreshToken: refreshToken, expiresIn: Int(configuration.accessTokenLifetime), userId: userId)
+    }
+
+    /// When a refresh token issued now expires.
+    func refreshTokenExpiry() -> Date {
+        configuration.clock().addingTimeInterval(configuration.refreshTokenLifetime)
     }
 
     /// The user an access token speaks for. Expiry is checked against the configured clock.

@@ -18,6 +18,7 @@ struct UsersController: Sendable {
     }
 
     static let avatarTypes = ["image/png", "image/jpeg", "image/webp"]
+    static let maxAvatarBytes = 1024 * 1024
 
     func addRoutes(to group: RouterGroup<ServerRequestContext>) {
         group.get("me") { _, context in JSON(try await services.store.ownAccount(try context.requireUser().id)) }
@@ -85,13 +86,15 @@ struct UsersController: Sendable {
         guard Self.avatarTypes.contains(mediaType) else {
             throw APIError(.unsupportedMediaType, "unsupported_image", "send the avatar as image/png, image/jpeg or image/webp")
         }
-        let body = try await request.body.collect(upTo: 1024 * 1024)
+        let body = try await request.body.collect(upTo: Self.maxAvatarBytes)
         let bytes = Array(body.readableBytesView)
         guard Self.looksLike(mediaType, bytes) else {
             throw APIError(.unprocessableContent, "invalid_image", "the body is not a \(mediaType) image")
         }
-        try FileManager.default.createDirectory(at: services.avatars, withIntermediateDirectories: true)
-        try Data(bytes).write(to: services.avatars.appendingPathComponent(String(user.id)), options: .atomic)
+        let file = services.avatars.appendingPathComponent(String(user.id))
+        try FileManager.default.createDirectory(at: services.avatars, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Data(bytes).write(to: file, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         _ = try await services.store.setAvatar(user.id, mediaType: mediaType)
         return JSON(try await services.store.ownAccount(user.id))
     }

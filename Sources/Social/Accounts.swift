@@ -3,7 +3,7 @@ import GRDB
 
 /// What presenting a refresh token found.
 public enum RefreshTokenUse: Sendable, Equatable {
-    /// Unused and unexpired: it is now spent; issue the next one in the same family.
+    /// Unused (or just used, within the grace) and unexpired: it is now spent and its successor stored.
     case valid(userId: Int64, familyId: String)
     /// Already spent: someone replayed it, so the whole family is now revoked.
     case reused
@@ -46,6 +46,17 @@ extension SocialStore {
         }
     }
 
+    /// Replaces the password hash of the account with `email` and signs all its sessions out.
+    public func resetPassword(email: String, passwordHash: String, now: Date) async throws {
+        try await writer.write { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM user WHERE email = ?", arguments: [email]) else {
+                throw SocialError.notFound("no account has the email \(email)")
+            }
+            try db.execute(sql: "UPDATE user SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, id])
+            try db.execute(sql: "UPDATE refreshToken SET revokedAt = ? WHERE userId = ? AND revokedAt IS NULL", arguments: [now, id])
+        }
+    }
+
     /// Makes the account with `email` a content owner of `artistIds`, or an admin.
     public func grant(role: Role, email: String, artistIds: [Int64]) async throws {
         try await writer.write { db in
@@ -70,21 +81,27 @@ extension SocialStore {
         }
     }
 
-    /// Spends a refresh token. A token presented twice revokes its whole family (RFC 6819 §5.2.2.3).
-    public func useRefreshToken(hash: String, now: Date) async throws -> RefreshTokenUse {
+    /// Spends a refresh token and stores its successor, in one transaction: a token presented again within `grace`
+    /// seconds of its first use (two tabs refreshing at once) gets a successor too; later, it revokes the whole
+    /// family, successors included (RFC 6819 §5.2.2.3).
+    public func rotateRefreshToken(hash: String, successorHash: String, expiresAt: Date, grace: TimeInterval, now: Date) async throws -> RefreshTokenUse {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM refreshToken WHERE tokenHash = ?", arguments: [hash]) else {
                 return .invalid
             }
             let familyId: String = row["familyId"]
+            let userId: Int64 = row["userId"]
             if row["revokedAt"] as Date? != nil { return .invalid }
-            if row["usedAt"] as Date? != nil {
+            if let usedAt = row["usedAt"] as Date?, now.timeIntervalSince(usedAt) > grace {
                 try db.execute(sql: "UPDATE refreshToken SET revokedAt = ? WHERE familyId = ?", arguments: [now, familyId])
                 return .reused
             }
             guard (row["expiresAt"] as Date) > now else { return .invalid }
-            try db.execute(sql: "UPDATE refreshToken SET usedAt = ? WHERE tokenHash = ?", arguments: [now, hash])
-            return .valid(userId: row["userId"], familyId: familyId)
+            try db.execute(sql: "UPDATE refreshToken SET usedAt = COALESCE(usedAt, ?) WHERE tokenHash = ?", arguments: [now, hash])
+            try db.execute(
+                sql: "INSERT INTO refreshToken (tokenHash, userId, familyId, expiresAt) VALUES (?, ?, ?, ?)",
+                arguments: [successorHash, userId, familyId, expiresAt])
+            return .valid(userId: userId, familyId: familyId)
         }
     }
 
@@ -165,6 +182,9 @@ extension SocialStore {
 
     // MARK: Follows
 
+    /// A user hears at most once in this many seconds that the same person followed them.
+    static let followNotificationInterval: TimeInterval = 24 * 3600
+
     /// `followerId` follows `followeeId` (again is fine); the followee is notified the first time.
     public func follow(_ followerId: Int64, _ followeeId: Int64, now: Date) async throws -> Outcome<Void> {
         guard followerId != followeeId else { throw SocialError.invalid(field: "userId", message: "you cannot follow yourself") }
@@ -174,6 +194,14 @@ extension SocialStore {
                 sql: "INSERT OR IGNORE INTO follow (followerId, followeeId, createdAt) VALUES (?, ?, ?)",
                 arguments: [followerId, followeeId, now])
             guard db.changesCount > 0 else { return Outcome(value: (), events: []) }
+            // Following again soon after unfollowing does not notify again.
+            let notifiedLately = try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS(SELECT 1 FROM notification WHERE userId = ? AND kind = ? AND actorId = ? AND createdAt > ?)
+                    """,
+                arguments: [followeeId, Notification.Kind.follow.rawValue, followerId, now.addingTimeInterval(-Self.followNotificationInterval)]) ?? false
+            guard !notifiedLately else { return Outcome(value: (), events: []) }
             let event = try Self.notify(
                 db, userId: followeeId, kind: .follow, actorId: followerId, subjectKind: "user", subjectId: String(followerId), now: now)
             return Outcome(value: (), events: [event])

@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 
 extension SocialStore {
+    /// Replies a top-level comment takes (its whole conversation), so that a page of comments stays bounded.
+    public static let maxReplies = 200
+
     /// Adds a comment (or forum post) on a subject the caller has checked exists and is visible. Notifies the author
     /// of the parent comment (a reply) and the owner of a commented playlist; pushes it to the subject's watchers
     /// and to the author's followers.
@@ -24,6 +27,10 @@ extension SocialStore {
                 }
                 rootId = (parent["rootId"] as Int64?) ?? parentId
                 parentAuthor = parent["authorId"]
+                let replies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comment WHERE rootId = ?", arguments: [rootId]) ?? 0
+                guard replies < Self.maxReplies else {
+                    throw SocialError.invalid(field: "parentId", message: "this conversation has \(Self.maxReplies) replies, the most it takes; start a new comment")
+                }
             }
             try db.execute(
                 sql: """
@@ -36,7 +43,8 @@ extension SocialStore {
                 id: id, subjectKind: subject, subjectId: subjectId, parentId: parentId, author: try Self.summary(db, authorId),
                 body: text, embeds: storedEmbeds, createdAt: now, editedAt: nil, deleted: false, replies: [])
 
-            var events = [try Self.storeEvent(db, subject: "\(subject.rawValue):\(subjectId)", type: "comment", payload: comment, now: now)]
+            var events = [try Self.storeEvent(
+                db, subject: "\(subject.rawValue):\(subjectId)", type: "comment", payload: comment, audience: .about(subject.rawValue, subjectId), now: now)]
             if let parentAuthor, parentAuthor != authorId {
                 events.append(try Self.notify(
                     db, userId: parentAuthor, kind: .reply, actorId: authorId, subjectKind: subject.rawValue, subjectId: subjectId,
@@ -108,7 +116,8 @@ extension SocialStore {
             try db.execute(sql: "UPDATE comment SET body = ?, editedAt = ? WHERE id = ?", arguments: [text, now, id])
             let comment = try Self.comment(db, id)
             let event = try Self.storeEvent(
-                db, subject: "\(comment.subjectKind.rawValue):\(comment.subjectId)", type: "comment-updated", payload: comment, now: now)
+                db, subject: "\(comment.subjectKind.rawValue):\(comment.subjectId)", type: "comment-updated", payload: comment,
+                audience: .about(comment.subjectKind.rawValue, comment.subjectId), now: now)
             return Outcome(value: comment, events: [event])
         }
     }
@@ -121,7 +130,8 @@ extension SocialStore {
             try db.execute(sql: "UPDATE comment SET body = '', embeds = '[]', deletedAt = ? WHERE id = ?", arguments: [now, id])
             let comment = try Self.comment(db, id)
             let event = try Self.storeEvent(
-                db, subject: "\(comment.subjectKind.rawValue):\(comment.subjectId)", type: "comment-updated", payload: comment, now: now)
+                db, subject: "\(comment.subjectKind.rawValue):\(comment.subjectId)", type: "comment-updated", payload: comment,
+                audience: .about(comment.subjectKind.rawValue, comment.subjectId), now: now)
             return Outcome(value: (), events: [event])
         }
     }

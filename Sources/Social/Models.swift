@@ -284,13 +284,17 @@ public struct LiveEvent: Codable, Sendable {
     public var type: String
     /// JSON text of the payload.
     public var data: String
+    /// Whether delivering it needs ``SocialStore/admits(_:viewer:)`` (it is about a playlist, someone's listening, or
+    /// is activity only followers see).
+    public var restricted: Bool
 
-    public init(id: Int64, userId: Int64?, subject: String?, type: String, data: String) {
+    public init(id: Int64, userId: Int64?, subject: String?, type: String, data: String, restricted: Bool = false) {
         self.id = id
         self.userId = userId
         self.subject = subject
         self.type = type
         self.data = data
+        self.restricted = restricted
     }
 }
 

@@ -58,13 +58,13 @@ extension SocialStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.* FROM activity a JOIN user u ON u.id = a.actorId
-                    WHERE a.actorId IN (SELECT followeeId FROM follow WHERE followerId = ?) AND a.id < ?
-                    AND (a.kind != 'listen' OR u.nowPlayingVisibility != 'nobody')
-                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = a.subjectId AND \(Self.visibleToViewer("p"))))
-                    ORDER BY a.id DESC LIMIT ?
+                    SELECT a.* FROM activity a
+                    WHERE a.actorId IN (SELECT followeeId FROM follow WHERE followerId = :viewer) AND a.id < :cursor
+                    AND (a.kind != 'listen' OR \(Self.listeningVisible("a.actorId", viewer: ":viewer")))
+                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = a.subjectId AND \(Self.visibleToViewer("p", viewer: ":viewer"))))
+                    ORDER BY a.id DESC LIMIT :limit
                     """,
-                arguments: [userId, page.cursor ?? Int64.max, userId, userId, page.limit + 1])
+                arguments: ["viewer": userId, "cursor": page.cursor ?? Int64.max, "limit": page.limit + 1])
             let actors = try Self.summaries(db, rows.map { $0["actorId"] as Int64 })
             return try page.page(rows, id: { $0["id"] }) { row in
                 guard let actor = actors[row["actorId"]] else { throw SocialError.notFound("user") }
@@ -76,17 +76,6 @@ extension SocialStore {
     }
 
     // MARK: Live events
-
-    /// The stored events after `afterId` for a user and the subjects they watch, oldest first.
-    public func events(for userId: Int64, watching subjects: [String], after afterId: Int64, limit: Int = 500) async throws -> [LiveEvent] {
-        try await writer.read { db in
-            let watched = subjects.isEmpty ? "" : " OR subject IN (\(databaseQuestionMarks(count: subjects.count)))"
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM event WHERE id > ? AND (userId = ?\(watched)) ORDER BY id LIMIT ?",
-                arguments: StatementArguments([afterId, userId]) + StatementArguments(subjects) + StatementArguments([limit])
-            ).map { LiveEvent(id: $0["id"], userId: $0["userId"], subject: $0["subject"], type: $0["type"], data: $0["data"]) }
-        }
-    }
 
     /// The id of the newest stored event (0 when none).
     public func latestEventId() async throws -> Int64 {

@@ -19,6 +19,8 @@ extension SocialStore {
     public static let listenThreshold: Double = 30
     /// Seconds a position may run ahead of the wall clock between two reports (network delay).
     static let reportSlack: Double = 1
+    /// Tracks a play queue holds.
+    public static let maxQueueLength = 1000
     /// A "now playing" older than this is no longer shown.
     public static let nowPlayingLifetime: TimeInterval = 120
 
@@ -32,7 +34,9 @@ extension SocialStore {
     public func writeQueue(
         of userId: Int64, expectedVersion: Int64, trackIds: [String], currentIndex: Int, positionSeconds: Double, device: String, now: Date
     ) async throws -> Outcome<QueueWrite> {
-        guard trackIds.count <= 1000 else { throw SocialError.invalid(field: "trackIds", message: "a queue holds at most 1000 tracks") }
+        guard trackIds.count <= Self.maxQueueLength else {
+            throw SocialError.invalid(field: "trackIds", message: "a queue holds at most \(Self.maxQueueLength) tracks")
+        }
         guard trackIds.isEmpty ? currentIndex == 0 : trackIds.indices.contains(currentIndex) else {
             throw SocialError.invalid(field: "currentIndex", message: "currentIndex must point into trackIds")
         }
@@ -91,7 +95,7 @@ extension SocialStore {
                 counted = row["counted"]
                 let advance = positionSeconds - (row["lastPosition"] as Double)
                 let elapsed = now.timeIntervalSince(row["lastReportAt"] as Date)
-                if advance > 0, advance <= elapsed + Self.reportSlack { played += advance }
+                if advance > 0, advance <= elapsed + Self.reportSlack { played += try Self.creditListening(db, userId, advance, now: now) }
             }
             try db.execute(
                 sql: """
@@ -125,11 +129,23 @@ extension SocialStore {
                 struct Change: Encodable { var user: UserSummary; var trackId: String?; var positionSeconds: Double }
                 let change = Change(user: try Self.summary(db, userId), trackId: isPlaying, positionSeconds: positionSeconds)
                 for follower in try Self.followerIds(db, of: userId) {
-                    events.append(try Self.storeEvent(db, userId: follower, type: "now-playing", payload: change, now: now))
+                    events.append(try Self.storeEvent(
+                        db, userId: follower, type: "now-playing", payload: change, audience: EventAudience(listener: userId), now: now))
                 }
             }
             return Outcome(value: countedNow, events: events)
         }
+    }
+
+    /// Credits up to `seconds` of listening that ended `now` to the account, but only the part after what it was
+    /// already credited for: however many sessions report at once, an account's counted listening never exceeds
+    /// the wall-clock time. Returns the seconds credited.
+    private static func creditListening(_ db: Database, _ userId: Int64, _ seconds: Double, now: Date) throws -> Double {
+        let creditedUntil = try Date.fetchOne(db, sql: "SELECT creditedUntil FROM listenClock WHERE userId = ?", arguments: [userId])
+        let credit = creditedUntil.map { min(seconds, max(0, now.timeIntervalSince($0))) } ?? seconds
+        guard credit > 0 else { return 0 }
+        try db.execute(sql: "INSERT OR REPLACE INTO listenClock (userId, creditedUntil) VALUES (?, ?)", arguments: [userId, now])
+        return credit
     }
 
     /// How many counted listens a track has.
@@ -143,15 +159,9 @@ extension SocialStore {
     }
 
     static func canSeeListening(_ db: Database, _ userId: Int64, _ viewer: Int64) throws -> Bool {
-        guard userId != viewer else { return true }
-        guard let setting = try String.fetchOne(db, sql: "SELECT nowPlayingVisibility FROM user WHERE id = ?", arguments: [userId]) else {
-            throw SocialError.notFound("user \(userId)")
-        }
-        switch ListeningVisibility(rawValue: setting) ?? .followers {
-        case .nobody: return false
-        case .everyone: return true
-        case .followers: return try follows(db, follower: viewer, followee: userId)
-        }
+        guard try userExists(db, userId) else { throw SocialError.notFound("user \(userId)") }
+        return try Bool.fetchOne(
+            db, sql: "SELECT \(listeningVisible(":user", viewer: ":viewer"))", arguments: ["user": userId, "viewer": viewer]) ?? false
     }
 
     /// A user's counted listens, newest first, if their privacy setting lets the viewer see them (else nil).

@@ -104,6 +104,7 @@ extension SocialStore {
             // A collaborator may leave; only the owner may remove others.
             if collaboratorId != userId { try Self.requireOwner(db, id, userId) }
             try db.execute(sql: "DELETE FROM playlistCollaborator WHERE playlistId = ? AND userId = ?", arguments: [id, collaboratorId])
+            guard db.changesCount > 0 else { throw SocialError.notFound("collaborator \(collaboratorId) of playlist \(id)") }
             return try Self.playlistChanged(db, id, by: userId, summary: "changed collaborators", now: now)
         }
     }
@@ -139,12 +140,12 @@ extension SocialStore {
             db, sql: "SELECT EXISTS(SELECT 1 FROM playlist p WHERE p.id = ? AND \(visibleToViewer("p")))", arguments: [id, viewer, viewer]) ?? false
     }
 
-    /// SQL that holds when the playlist aliased `alias` is public or the viewer owns or edits it; it takes the
-    /// viewer's id twice as arguments.
-    static func visibleToViewer(_ alias: String) -> String {
+    /// SQL that holds when the playlist aliased `alias` is public or the viewer owns or edits it; with the default
+    /// `viewer` it takes the viewer's id twice as arguments.
+    static func visibleToViewer(_ alias: String, viewer: String = "?") -> String {
         """
-        (\(alias).visibility = 'public' OR \(alias).ownerId = ?
-            OR EXISTS (SELECT 1 FROM playlistCollaborator c WHERE c.playlistId = \(alias).id AND c.userId = ?))
+        (\(alias).visibility = 'public' OR \(alias).ownerId = \(viewer)
+            OR EXISTS (SELECT 1 FROM playlistCollaborator c WHERE c.playlistId = \(alias).id AND c.userId = \(viewer)))
         """
     }
 
@@ -200,11 +201,11 @@ extension SocialStore {
         let playlist = try playlist(db, id, viewer: userId)
         var events: [LiveEvent] = []
         if playlist.visibility == .public {
-            events.append(try storeEvent(db, subject: "playlist:\(id)", type: "playlist", payload: playlist, now: now))
+            events.append(try storeEvent(db, subject: "playlist:\(id)", type: "playlist", payload: playlist, audience: .about("playlist", String(id)), now: now))
             events += try recordActivity(db, actorId: userId, kind: .playlist, subjectKind: "playlist", subjectId: String(id), summary: "\(text): \(playlist.name)", now: now)
         } else {
             for member in [playlist.owner.id] + playlist.collaborators.map(\.id) {
-                events.append(try storeEvent(db, userId: member, type: "playlist", payload: playlist, now: now))
+                events.append(try storeEvent(db, userId: member, type: "playlist", payload: playlist, audience: .about("playlist", String(id)), now: now))
             }
         }
         return Outcome(value: playlist, events: events)

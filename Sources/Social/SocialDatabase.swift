@@ -201,6 +201,24 @@ public struct SocialDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2: who may receive an event; counted listening per account") { db in
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN audiencePlaylist INTEGER;
+                ALTER TABLE event ADD COLUMN audienceListener INTEGER;
+                ALTER TABLE event ADD COLUMN audienceFollowee INTEGER;
+                CREATE TABLE listenClock (
+                    userId INTEGER PRIMARY KEY REFERENCES user(id) ON DELETE CASCADE,
+                    creditedUntil DATETIME NOT NULL
+                );
+                UPDATE event SET audienceFollowee = json_extract(data, '$.actor.id') WHERE type = 'activity';
+                UPDATE event SET audienceListener = json_extract(data, '$.actor.id') WHERE type = 'activity' AND json_extract(data, '$.kind') = 'listen';
+                UPDATE event SET audienceListener = json_extract(data, '$.user.id') WHERE type = 'now-playing';
+                UPDATE event SET audiencePlaylist = CAST(json_extract(data, '$.subjectId') AS INTEGER)
+                    WHERE type IN ('activity', 'notification') AND json_extract(data, '$.subjectKind') = 'playlist';
+                UPDATE event SET audiencePlaylist = CAST(substr(subject, 10) AS INTEGER) WHERE subject LIKE 'playlist:%';
+                UPDATE event SET audiencePlaylist = json_extract(data, '$.id') WHERE type = 'playlist';
+                """)
+        }
         return migrator
     }
 }

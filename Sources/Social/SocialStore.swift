@@ -28,15 +28,24 @@ public struct SocialStore: Sendable {
 // MARK: Helpers shared by the feature files
 
 extension SocialStore {
-    /// Checks a text field: trimmed length within bounds, and no control characters (newlines and tabs are
-    /// allowed only where `multiline`).
+    /// UTF-8 bytes a text may take per character of its limit. A character (grapheme cluster) can hold any number
+    /// of combining marks, so a limit in characters alone bounds nothing; four bytes per character fits every
+    /// script and most emoji.
+    static let bytesPerCharacter = 4
+
+    /// Checks a text field: trimmed length within bounds in characters and in UTF-8 bytes (`max` ×
+    /// ``bytesPerCharacter``), and no control characters (newlines and tabs are allowed only where `multiline`).
     static func checkedText(_ value: String, field: String, min: Int = 1, max: Int, multiline: Bool = false) throws -> String {
+        // Bytes first: counting characters of a huge text would cost as much as the text.
+        guard value.utf8.count <= max * bytesPerCharacter + 1024 else {
+            throw SocialError.invalid(field: field, message: "\(field) is longer than \(max) characters (\(max * bytesPerCharacter) bytes)")
+        }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.count >= min else {
             throw SocialError.invalid(field: field, message: min == 1 ? "\(field) must not be empty" : "\(field) needs at least \(min) characters")
         }
-        guard trimmed.count <= max else {
-            throw SocialError.invalid(field: field, message: "\(field) is longer than \(max) characters")
+        guard trimmed.count <= max, trimmed.utf8.count <= max * bytesPerCharacter else {
+            throw SocialError.invalid(field: field, message: "\(field) is longer than \(max) characters (\(max * bytesPerCharacter) bytes)")
         }
         let allowed: Set<Unicode.Scalar> = multiline ? ["\n", "\t", "\r"] : []
         if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowed.contains($0) }) {
@@ -80,13 +89,19 @@ extension SocialStore {
         try Int64.fetchAll(db, sql: "SELECT followerId FROM follow WHERE followeeId = ?", arguments: [userId])
     }
 
-    /// Stores a live event for one user or for the watchers of a subject.
-    static func storeEvent(_ db: Database, userId: Int64? = nil, subject: String? = nil, type: String, payload: some Encodable, now: Date) throws -> LiveEvent {
+    /// Stores a live event for one user or for the watchers of a subject, with who may still receive it.
+    static func storeEvent(
+        _ db: Database, userId: Int64? = nil, subject: String? = nil, type: String, payload: some Encodable, audience: EventAudience = .everyone,
+        now: Date
+    ) throws -> LiveEvent {
         let data = String(decoding: try jsonEncoder.encode(payload), as: UTF8.self)
         try db.execute(
-            sql: "INSERT INTO event (userId, subject, type, data, createdAt) VALUES (?, ?, ?, ?, ?)",
-            arguments: [userId, subject, type, data, now])
-        return LiveEvent(id: db.lastInsertedRowID, userId: userId, subject: subject, type: type, data: data)
+            sql: """
+                INSERT INTO event (userId, subject, type, data, createdAt, audiencePlaylist, audienceListener, audienceFollowee)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [userId, subject, type, data, now, audience.playlist, audience.listener, audience.followee])
+        return LiveEvent(id: db.lastInsertedRowID, userId: userId, subject: subject, type: type, data: data, restricted: audience.isRestricted)
     }
 
     /// Stores a notification and the live event that carries it to its recipient.
@@ -100,7 +115,7 @@ extension SocialStore {
         let notification = Notification(
             id: db.lastInsertedRowID, kind: kind, actor: try actorId.map { try summary(db, $0) }, subjectKind: subjectKind,
             subjectId: subjectId, commentId: commentId, createdAt: now, read: false)
-        return try storeEvent(db, userId: userId, type: "notification", payload: notification, now: now)
+        return try storeEvent(db, userId: userId, type: "notification", payload: notification, audience: .about(subjectKind, subjectId), now: now)
     }
 
     /// Records an activity for the feed and pushes it to the actor's followers.
@@ -113,7 +128,10 @@ extension SocialStore {
         let activity = Activity(
             id: db.lastInsertedRowID, actor: try summary(db, actorId), kind: kind, subjectKind: subjectKind, subjectId: subjectId,
             summary: text, createdAt: now)
-        return try followerIds(db, of: actorId).map { try storeEvent(db, userId: $0, type: "activity", payload: activity, now: now) }
+        var audience = EventAudience.about(subjectKind, subjectId)
+        audience.followee = actorId
+        if kind == .listen { audience.listener = actorId }
+        return try followerIds(db, of: actorId).map { try storeEvent(db, userId: $0, type: "activity", payload: activity, audience: audience, now: now) }
     }
 
     static func excerpt(_ text: String) -> String {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdBcrypt
 import Logging
 import MusikkServer
+import ServiceLifecycle
 import Social
 import WorkArea
 
@@ -76,6 +78,11 @@ struct Serve: AsyncParsableCommand {
         valueName: "url"))
     var mediaBaseURL: String?
 
+    @Option(name: .customLong("trusted-proxy"), help: ArgumentHelp(
+        "A reverse proxy's network (CIDR, e.g. 127.0.0.1/32 or 10.0.0.0/8) whose X-Forwarded-For names the client, for rate limits and the log; repeat for several.",
+        valueName: "cidr"))
+    var trustedProxies: [String] = []
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     func validate() throws {
@@ -91,6 +98,9 @@ struct Serve: AsyncParsableCommand {
         if environment["MUSIKK_PORT"] != nil, port == nil, environment["MUSIKK_PORT"].flatMap(Int.init) == nil {
             throw ValidationError("MUSIKK_PORT must be a number.")
         }
+        for network in trustedProxies where IPNetwork(network) == nil {
+            throw ValidationError("--trusted-proxy '\(network)' is not a network: write an address or address/prefix, like 10.0.0.0/8 or ::1/128.")
+        }
         if let base = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"] {
             guard let url = URL(string: base), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                 throw ValidationError("--media-base-url '\(base)' must be an absolute http or https URL.")
@@ -105,9 +115,16 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host ?? environment["MUSIKK_HOST"] ?? "127.0.0.1"
         configuration.port = port ?? environment["MUSIKK_PORT"].flatMap(Int.init) ?? 8080
         configuration.mediaBaseURL = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"]
+        configuration.trustedProxies = trustedProxies.compactMap(IPNetwork.init)
         let logger = Logger(label: "musikk-server")
         do {
-            try await buildApplication(configuration, logger: logger).runService()
+            let application = try await buildApplication(configuration, logger: logger)
+            // SIGTERM (systemd, docker stop) or SIGINT: stop accepting, end event streams, finish requests in flight;
+            // whatever still runs after 10 s is cancelled, so the process always exits.
+            var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = .seconds(10)
+            group.maximumCancellationDuration = .seconds(2)
+            try await ServiceGroup(configuration: group).run()
         } catch let error as ServerStartError {
             logger.critical("\(error.description)")
             throw ExitCode.failure
@@ -117,8 +134,57 @@ struct Serve: AsyncParsableCommand {
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Grant roles to accounts (works while the server runs; takes effect at the user's next token refresh).",
-        subcommands: [GrantOwner.self, GrantAdmin.self])
+        abstract: "Grant roles and reset passwords (works while the server runs; roles take effect at the user's next token refresh).",
+        subcommands: [GrantOwner.self, GrantAdmin.self, ResetPassword.self])
+
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password",
+            abstract: "Give an account a new password and sign all its sessions out (also ends a log-in lock-out).",
+            discussion: "Without --password-stdin a random password is generated and printed once; hand it to the user to change.")
+
+        @OptionGroup var data: DataOption
+
+        @Argument(help: "The account's email.")
+        var email: String
+
+        @Flag(help: "Read the new password from the first line of standard input.")
+        var passwordStdin = false
+
+        @Option(help: "bcrypt cost of the new hash.")
+        var cost: UInt8 = 12
+
+        func validate() throws {
+            guard (4...31).contains(cost) else { throw ValidationError("--cost must be from 4 to 31.") }
+        }
+
+        func run() async throws {
+            let password: String
+            if passwordStdin {
+                guard let line = readLine(strippingNewline: true) else { throw ValidationError("No password on standard input.") }
+                password = line
+            } else {
+                password = randomPassword()
+            }
+            guard password.count >= 8, password.utf8.count <= 72, !password.contains("\0") else {
+                throw ValidationError("The password must have 8 or more characters, at most 72 bytes, and no NUL.")
+            }
+            let store = try Admin.openStore(data)
+            do {
+                try await store.resetPassword(email: email.lowercased(), passwordHash: Bcrypt.hash(password, cost: cost), now: Date())
+            } catch SocialError.notFound(let message) {
+                FileHandle.standardError.write(Data("musikk-server: \(message)\n".utf8))
+                throw ExitCode.failure
+            }
+            print(passwordStdin ? "The password of \(email) was reset; its sessions are signed out." : "New password for \(email): \(password)")
+        }
+
+        private func randomPassword() -> String {
+            let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+            var generator = SystemRandomNumberGenerator()
+            return String((0..<16).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
+        }
+    }
 
     struct GrantOwner: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -154,13 +220,19 @@ struct Admin: AsyncParsableCommand {
         }
     }
 
-    static func grant(_ role: Role, email: String, artistIds: [Int64], data: DataOption) async throws {
+    /// The store in DATA, which must exist already.
+    static func openStore(_ data: DataOption) throws -> SocialStore {
         let path = data.url.appendingPathComponent("social.sqlite").path
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("\(path) does not exist; start musikk-server with --data \(data.url.path) once, and sign the user up, first.")
         }
+        return SocialStore(try SocialDatabase.open(atPath: path))
+    }
+
+    static func grant(_ role: Role, email: String, artistIds: [Int64], data: DataOption) async throws {
+        let store = try openStore(data)
         do {
-            try await SocialStore(SocialDatabase.open(atPath: path)).grant(role: role, email: email.lowercased(), artistIds: artistIds)
+            try await store.grant(role: role, email: email.lowercased(), artistIds: artistIds)
         } catch SocialError.notFound(let message) {
             FileHandle.standardError.write(Data("musikk-server: \(message); the user must sign up first\n".utf8))
             throw ExitCode.failure

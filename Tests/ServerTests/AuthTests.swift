@@ -28,12 +28,17 @@ struct AuthTests {
         #expect(hash?.contains("correct horse") == false)
     }
 
-    @Test("sign-up refuses a taken email, a short password, one over bcrypt's 72 bytes, a bad email and a control character in the name")
+    @Test("sign-up refuses a taken email (answered as a bad one), a short password, one over bcrypt's 72 bytes or with NUL, a bad email and a control character or too many bytes in the name")
     func signUpValidation() async throws {
         try await ServerUnderTest().withRouter { api in
             _ = try await api.signUp("Ann")
+            // 64 characters, each a letter with 30 combining marks: 64 graphemes, but 3,904 bytes.
+            let heavyName = String(repeating: "a" + String(repeating: "\u{0301}", count: 30), count: 64)
             let cases: [([String: Any], HTTPResponse.Status, String)] = [
-                (["email": "ann@example.org", "password": "long enough", "displayName": "Ann 2"], .conflict, "conflict"),
+                (["email": "ann@example.org", "password": "long enough", "displayName": "Ann 2"], .unprocessableContent, "invalid_email"),
+                (["email": "bob@example.org", "password": "\u{0}abcdefgh", "displayName": "Bob"], .unprocessableContent, "invalid_password"),
+                (["email": "bob\u{0}@example.org", "password": "long enough", "displayName": "Bob"], .unprocessableContent, "invalid_email"),
+                (["email": "bob@example.org", "password": "long enough", "displayName": heavyName], .unprocessableContent, "invalid_displayName"),
                 (["email": "bob@example.org", "password": "short", "displayName": "Bob"], .unprocessableContent, "invalid_password"),
                 (["email": "bob@example.org", "password": String(repeating: "é", count: 40), "displayName": "Bob"], .unprocessableContent, "invalid_password"),
                 (["email": "bob at example", "password": "long enough", "displayName": "Bob"], .unprocessableContent, "invalid_email"),
@@ -45,6 +50,14 @@ struct AuthTests {
                 #expect(response.status == status, "\(body)")
                 #expect(api.errorCode(response) == code, "\(body)")
             }
+            // A taken email and a malformed one get the very same answer.
+            let taken = try await api.call(.post, "/api/auth/signup", json: ["email": "ann@example.org", "password": "long enough", "displayName": "X"])
+            let malformed = try await api.call(.post, "/api/auth/signup", json: ["email": "ann at example", "password": "long enough", "displayName": "X"])
+            #expect(taken.status == malformed.status && taken.body == malformed.body, "\(String(buffer: taken.body)) vs \(String(buffer: malformed.body))")
+            // A body over the limit is 413, not a server error.
+            let huge = try await api.call(.post, "/api/auth/signup", json: ["email": "c@example.org", "password": "long enough", "displayName": String(repeating: "x", count: 300_000)])
+            #expect(huge.status == .contentTooLarge)
+            #expect(api.errorCode(huge) == "body_too_large")
             let notJSON = try await api.call(.post, "/api/auth/signup", body: ByteBuffer(string: "{nope"))
             #expect(notJSON.status == .badRequest)
             #expect(api.errorCode(notJSON) == "invalid_json")
@@ -97,11 +110,13 @@ struct AuthTests {
         }
     }
 
-    @Test("a refresh token used twice revokes its whole family, including the token issued in its place")
+    @Test("a refresh token used again after the reuse grace revokes its whole family, including the token issued in its place")
     func refreshReuse() async throws {
-        try await ServerUnderTest().withRouter { api in
+        let server = try ServerUnderTest()
+        try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let next = try API.session(try await api.object(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken]))
+            server.clock.advance(server.configuration.refreshTokenReuseGrace + 1)
             let replay = try await api.call(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken])
             #expect(replay.status == .unauthorized)
             #expect(api.errorCode(replay) == "refresh_token_reused")
@@ -128,7 +143,7 @@ struct AuthTests {
 
     @Test("failed log-ins are limited per account (then 429 with Retry-After) and attempts per client address")
     func rateLimits() async throws {
-        let server = try ServerUnderTest { $0.loginAttemptsPerAddress = 12 }
+        let server = try ServerUnderTest { $0.loginAttemptsPerAddress = 10 }
         try await server.withRouter { api in
             _ = try await api.signUp("Ann")
             for _ in 0..<5 {
@@ -141,7 +156,7 @@ struct AuthTests {
             // Other accounts are not locked by Ann's failures...
             _ = try await api.signUp("Bob")
             _ = try await api.object(.post, "/api/auth/login", json: ["email": "bob@example.org", "password": "correct horse battery"])
-            // ...but the address has now used its 12 attempts (2 sign-ups, 7 log-ins, and these).
+            // ...but the address has now used its 10 attempts (7 log-ins, and these; sign-ups have their own budget).
             var statuses: [HTTPResponse.Status] = []
             for _ in 0..<4 {
                 statuses.append(try await api.call(.post, "/api/auth/login", json: ["email": "bob@example.org", "password": "correct horse battery"]).status)

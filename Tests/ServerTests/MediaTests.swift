@@ -122,7 +122,7 @@ struct MediaTests {
         let files = (FileManager.default.enumerator(atPath: media.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".mp4") }
         let largest = try #require(try files.max { try Data(contentsOf: media.appendingPathComponent($0)).count < Data(contentsOf: media.appendingPathComponent($1)).count })
         let file = try Data(contentsOf: media.appendingPathComponent(largest))
-        let chunk = MediaFileReader().chunkLength
+        let chunk = MediaFileReader(root: "/").chunkLength
         try #require(file.count > chunk, "the fixtures need a media file longer than \(chunk) bytes; the largest has \(file.count)")
         let track = try #require(try PublishedFixtures.trackIds().first)
         try await ServerUnderTest().withLiveServer { api in

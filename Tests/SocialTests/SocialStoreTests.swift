@@ -38,9 +38,10 @@ struct SocialStoreTests {
         #expect(try await store.playCount(of: "t") == 1)
 
         // A track shorter than 30 s counts when played to its end.
-        _ = try await store.reportProgress(of: ann, session: "c", trackId: "short", trackDuration: 10, positionSeconds: 0, state: .playing, now: start)
+        _ = try await store.reportProgress(
+            of: ann, session: "c", trackId: "short", trackDuration: 10, positionSeconds: 0, state: .playing, now: start.addingTimeInterval(200))
         let end = try await store.reportProgress(
-            of: ann, session: "c", trackId: "short", trackDuration: 10, positionSeconds: 9.8, state: .stopped, now: start.addingTimeInterval(10))
+            of: ann, session: "c", trackId: "short", trackDuration: 10, positionSeconds: 9.8, state: .stopped, now: start.addingTimeInterval(210))
         #expect(end.value)
     }
 
