@@ -37,4 +37,73 @@ struct CommandLineTests {
         let noArtist = try Command.run(binary, ["admin", "grant-owner", "a@example.org"])
         #expect(noArtist.status == 2)
     }
+
+    @Test("SIGTERM with event streams open: the streams end, the process exits 0 within 10 s; the access log has no secrets")
+    func gracefulStop() async throws {
+        let port = try NginxServer.freePort()
+        let data = try Repository.temporaryDirectory("server-stop").appendingPathComponent("data")
+        let log = data.deletingLastPathComponent().appendingPathComponent("server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--publication", try PublishedFixtures.get().path, "--data", data.path, "--port", String(port)]
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let base = "http://127.0.0.1:\(port)"
+        var up = false
+        for _ in 0..<300 where !up {
+            try await Task.sleep(for: .milliseconds(100))
+            up = (try? Command.run("/usr/bin/curl", ["-sf", "\(base)/health"]))?.status == 0
+        }
+        #expect(up)
+        let password = "correct horse battery staple"
+        let signUp = try Command.run("/usr/bin/curl", [
+            "-sf", "-H", "Content-Type: application/json", "-d",
+            #"{"email":"ann@example.org","password":"\#(password)","displayName":"Ann"}"#, "\(base)/api/auth/signup"])
+        let tokens = try JSONSerialization.jsonObject(with: signUp.standardOutput) as? [String: Any] ?? [:]
+        let access = try #require(tokens["accessToken"] as? String)
+        let streams = try (0..<3).map { _ in try CurlEventStream(url: "\(base)/api/events?access_token=\(access)") }
+        defer { streams.forEach { $0.stop() } }
+        for stream in streams { #expect(await stream.waitUntilConnected()) }
+
+        let stopping = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning, ContinuousClock.now - stopping < .seconds(15) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning, "still running 15 s after SIGTERM")
+        #expect(ContinuousClock.now - stopping < .seconds(11))
+        #expect(process.terminationStatus == 0)
+
+        let text = try String(contentsOf: log, encoding: .utf8)
+        #expect(text.contains("path=/api/auth/signup") && text.contains("status=201"), "\(text)")
+        #expect(text.contains("path=/api/events"))
+        for secret in [access, password, tokens["refreshToken"] as? String ?? "?"] { #expect(!text.contains(secret)) }
+    }
+
+    @Test("admin reset-password sets a new password, ends a lock-out at once and signs the account's sessions out")
+    func resetPassword() async throws {
+        let server = try ServerUnderTest()
+        let data = server.configuration.dataDirectory.path
+        let binary = binary
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            for _ in 0..<6 { _ = try await api.call(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "wrong password"]) }
+            let locked = try await api.call(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "correct horse battery"])
+            #expect(locked.status == .tooManyRequests)
+            #expect(String(buffer: locked.body).contains("admin reset-password"))
+            // While the server runs:
+            let reset = try await Command.runInBackground("/bin/sh", [
+                "-c", "printf 'brand new secret\\n' | \"$0\" admin reset-password ANN@example.org --password-stdin --cost 4 --data \"$1\"", binary, data])
+            #expect(reset.status == 0, "\(reset.standardError)")
+            _ = try await api.object(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "brand new secret"])
+            #expect(api.errorCode(try await api.call(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken])) == "invalid_refresh_token")
+            let generated = try await Command.runInBackground(binary, ["admin", "reset-password", "ann@example.org", "--cost", "4", "--data", data])
+            let newPassword = try #require(generated.text.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(newPassword.count == 16)
+            _ = try await api.object(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": newPassword])
+        }
+        let unknown = try Command.run(binary, ["admin", "reset-password", "nobody@example.org", "--data", data])
+        #expect(unknown.status == 1 && unknown.standardError.contains("nobody@example.org"))
+    }
 }

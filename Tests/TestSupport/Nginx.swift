@@ -78,7 +78,7 @@ public final class NginxServer: @unchecked Sendable {
     }
 
     /// A port nothing listens on now (the kernel's pick for port 0).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw SetupError(description: "socket() failed") }
         defer { close(socket) }

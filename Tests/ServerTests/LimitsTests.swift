@@ -1,0 +1,254 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import MusikkServer
+import NIOCore
+import Testing
+import TestSupport
+
+/// Resource limits and the smaller defects of issue 16: every abuse meets a bound, over real sockets where it matters.
+@Suite("Limits: hashing, connections, streams, writes, proxies, files", .serialized)
+struct LimitsTests {
+    @Test("a flood of sign-ups from 40 addresses gets 503 quickly while another address still logs in")
+    func bcryptFlood() async throws {
+        let server = try ServerUnderTest {
+            $0.bcryptCost = 10
+            $0.trustedProxies = [IPNetwork("127.0.0.1/32"), IPNetwork("::1/128")].compactMap { $0 }
+            $0.clock = { Date() }
+        }
+        try await server.withLiveServer { api in
+            _ = try await api.signUp("Ann")
+            // Python's threads and http.client, so that all 41 requests are really in flight at once.
+            let script = """
+                import http.client, json, sys, threading, time
+                port = int(sys.argv[1])
+                results = {}
+                def call(key, path, body, address):
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json", "X-Forwarded-For": address})
+                    response = connection.getresponse()
+                    response.read()
+                    results[key] = [response.status, response.getheader("Retry-After")]
+                threads = [threading.Thread(target=call, args=(str(i), "/api/auth/signup",
+                    {"email": "flood%d@example.org" % i, "password": "long enough", "displayName": "F"}, "198.51.100.%d" % (i + 1)))
+                    for i in range(40)]
+                for t in threads: t.start()
+                time.sleep(0.05)
+                login = threading.Thread(target=call, args=("login", "/api/auth/login",
+                    {"email": "ann@example.org", "password": "correct horse battery"}, "203.0.113.7"))
+                login.start()
+                for t in threads + [login]: t.join()
+                print(json.dumps(results))
+                """
+            let result = try await Command.runInBackground("/usr/bin/python3", ["-c", script, String(try #require(api.port))])
+            #expect(result.status == 0, "\(result.standardError)")
+            let outcome = try #require(try JSONSerialization.jsonObject(with: result.standardOutput) as? [String: [Any]])
+            #expect(outcome["login"]?.first as? Int == 200, "the real user's log-in did not go through: \(outcome)")
+            let flood = outcome.filter { $0.key != "login" }.values
+            #expect(flood.count == 40 && flood.allSatisfy { [201, 503].contains($0.first as? Int ?? 0) }, "\(flood)")
+            let refused = flood.filter { $0.first as? Int == 503 }
+            #expect(refused.count >= 40 - 16 - ProcessInfo.processInfo.activeProcessorCount - 1, "\(refused.count) refused")
+            #expect(refused.allSatisfy { $0.last is String })
+        }
+    }
+
+    @Test("silent and slow (slowloris) connections are closed after the idle timeout")
+    func slowClients() async throws {
+        let server = try ServerUnderTest { $0.idleTimeout = .seconds(1) }
+        try await server.withLiveServer { api in
+            let port = try #require(api.port)
+            // Python's sockets, not ours: 20 silent, 20 sending a header line every 300 ms and never finishing.
+            let script = """
+                import socket, sys, time
+                port = int(sys.argv[1])
+                silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+                slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+                for s in slow: s.sendall(b"GET /health HTTP/1.1\\r\\nHost: x\\r\\n")
+                deadline = time.time() + 4
+                while time.time() < deadline:
+                    for s in slow:
+                        try: s.sendall(b"X-Slow: 1\\r\\n")
+                        except OSError: pass
+                    time.sleep(0.3)
+                def closed(s):
+                    s.settimeout(0.5)
+                    try:
+                        return s.recv(1) == b""
+                    except (ConnectionResetError, BrokenPipeError): return True
+                    except socket.timeout: return False
+                print(sum(closed(s) for s in silent), sum(closed(s) for s in slow))
+                fresh = socket.create_connection(("127.0.0.1", port))
+                fresh.sendall(b"GET /health HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                print(fresh.recv(100).split(b"\\r\\n")[0].decode())
+                """
+            let result = try await Command.runInBackground("/usr/bin/python3", ["-c", script, String(port)])
+            #expect(result.status == 0, "\(result.standardError)")
+            // Then a new client is served at once.
+            #expect(result.text == "20 20\nHTTP/1.1 200 OK\n", "closed (silent, slow), then /health: \(result.text)")
+        }
+    }
+
+    @Test("one user holds at most the configured number of event streams; a closed one frees its place")
+    func streamCap() async throws {
+        let server = try ServerUnderTest { $0.eventStreamsPerUser = 3; $0.clock = { Date() } }
+        try await server.withLiveServer { api in
+            let base = "http://127.0.0.1:\(try #require(api.port))"
+            let ann = try await api.signUp("Ann")
+            let bob = try await api.signUp("Bob")
+            var streams: [CurlEventStream] = []
+            defer { streams.forEach { $0.stop() } }
+            for _ in 0..<3 {
+                let stream = try CurlEventStream(url: "\(base)/api/events?access_token=\(ann.accessToken)")
+                #expect(await stream.waitUntilConnected())
+                streams.append(stream)
+            }
+            let refused = try await api.call(.get, "/api/events", as: ann)
+            #expect(refused.status == .tooManyRequests)
+            #expect(api.errorCode(refused) == "too_many_streams")
+            // Another user is not affected.
+            let bobs = try CurlEventStream(url: "\(base)/api/events?access_token=\(bob.accessToken)")
+            defer { bobs.stop() }
+            #expect(await bobs.waitUntilConnected())
+            // A closed stream is noticed at the next keep-alive and frees its place.
+            streams.removeFirst().stop()
+            var reopened: CurlEventStream?
+            for _ in 0..<50 where reopened == nil {
+                try await Task.sleep(for: .milliseconds(200))
+                let attempt = try CurlEventStream(url: "\(base)/api/events?access_token=\(ann.accessToken)")
+                if await attempt.waitUntilConnected(timeout: 1) { reopened = attempt } else { attempt.stop() }
+            }
+            #expect(reopened != nil)
+            reopened?.stop()
+        }
+    }
+
+    @Test("writes are rate limited per user (posts more strictly), and following again does not notify again")
+    func writeLimits() async throws {
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        let server = try ServerUnderTest { $0.writesPerMinute = 30; $0.postsPerMinute = 5 }
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let bob = try await api.signUp("Bob")
+            for index in 0..<5 {
+                _ = try await api.object(.post, "/api/tracks/\(track)/comments", as: ann, json: ["body": "comment \(index)"], expect: .created)
+            }
+            let sixth = try await api.call(.post, "/api/tracks/\(track)/comments", as: ann, json: ["body": "one too many"])
+            #expect(sixth.status == .tooManyRequests)
+            #expect(Int(sixth.headers[.retryAfter] ?? "") ?? 0 > 0)
+            // Follow and unfollow until the write budget (30 a minute; 6 used) runs out: Bob hears of it once.
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<13 {
+                statuses.append(try await api.call(.put, "/api/users/\(bob.userId)/follow", as: ann).status)
+                statuses.append(try await api.call(.delete, "/api/users/\(bob.userId)/follow", as: ann).status)
+            }
+            #expect(statuses.prefix(24).allSatisfy { $0 == .noContent } && statuses.suffix(2).allSatisfy { $0 == .tooManyRequests }, "\(statuses)")
+            let notifications = try await api.items("/api/notifications", as: bob)
+            #expect(notifications.filter { $0["kind"] as? String == "follow" }.count == 1)
+            // Reading is not limited; a minute later writing works again.
+            #expect(try await api.call(.get, "/api/me", as: ann).status == .ok)
+            server.clock.advance(61)
+            _ = try await api.object(.post, "/api/tracks/\(track)/comments", as: ann, json: ["body": "later"], expect: .created)
+        }
+    }
+
+    @Test("X-Forwarded-For counts only from a --trusted-proxy, and then names the client for rate limits")
+    func trustedProxy() async throws {
+        #expect(ClientAddressMiddleware.client(peer: "127.0.0.1", forwardedFor: ["203.0.113.1"], trusting: []) == "127.0.0.1")
+        let proxies = ["127.0.0.1/32", "10.0.0.0/8"].compactMap(IPNetwork.init)
+        #expect(ClientAddressMiddleware.client(peer: "127.0.0.1", forwardedFor: ["198.51.100.9, 203.0.113.1, 10.1.2.3"], trusting: proxies) == "203.0.113.1")
+        #expect(ClientAddressMiddleware.client(peer: "::ffff:127.0.0.1", forwardedFor: ["203.0.113.1"], trusting: proxies) == "203.0.113.1")
+        #expect(ClientAddressMiddleware.client(peer: "192.0.2.1", forwardedFor: ["203.0.113.1"], trusting: proxies) == "192.0.2.1")
+        #expect(ClientAddressMiddleware.client(peer: "127.0.0.1", forwardedFor: ["not an address"], trusting: proxies) == "127.0.0.1")
+        #expect(IPNetwork("10.0.0.0/33") == nil && IPNetwork("fd00::/8")?.contains("fd12::1") == true && IPNetwork("fd00::/8")?.contains("fe80::1") == false)
+
+        for trusted in [false, true] {
+            let server = try ServerUnderTest {
+                $0.loginAttemptsPerAddress = 2
+                $0.clock = { Date() }
+                if trusted { $0.trustedProxies = ["127.0.0.1/32", "::1/128"].compactMap(IPNetwork.init) }
+            }
+            try await server.withLiveServer { api in
+                var statuses: [HTTPResponse.Status] = []
+                for address in ["203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.2"] {
+                    statuses.append(try await api.call(
+                        .post, "/api/auth/login", json: ["email": "x@example.org", "password": "whatever you like"],
+                        headers: [.xForwardedFor: address]).status)
+                }
+                // Behind a trusted proxy each client has its own budget; otherwise the header is the client's word.
+                #expect(statuses == (trusted ? [.unauthorized, .unauthorized, .unauthorized, .unauthorized]
+                                             : [.unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests]), "trusted: \(trusted)")
+            }
+        }
+    }
+
+    @Test("leaving a playlist one is not a member of is 404 and records nothing")
+    func leaveAsNonMember() async throws {
+        try await ServerUnderTest().withRouter { api in
+            let owner = try await api.signUp("Owner")
+            let stranger = try await api.signUp("Stranger")
+            let watcher = try await api.signUp("Watcher")
+            try await api.call(.put, "/api/users/\(stranger.userId)/follow", as: watcher)
+            let playlist = try await api.object(.post, "/api/playlists", as: owner, json: ["name": "Mine", "visibility": "public"], expect: .created)
+            let id = try #require(playlist["id"] as? Int)
+            let leave = try await api.call(.delete, "/api/playlists/\(id)/collaborators/\(stranger.userId)", as: stranger)
+            #expect(leave.status == .notFound)
+            #expect(try await api.items("/api/feed", as: watcher).isEmpty)
+            // The owner removing someone who is not a collaborator is 404 too.
+            #expect(try await api.call(.delete, "/api/playlists/\(id)/collaborators/\(stranger.userId)", as: owner).status == .notFound)
+        }
+    }
+
+    @Test("the data directory, the database and avatars are private even when the directory existed with open modes")
+    func privateFiles() async throws {
+        let server = try ServerUnderTest()
+        let data = server.configuration.dataDirectory
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 32)
+            #expect(try await api.call(.put, "/api/me/avatar", as: ann, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: png)).status == .ok)
+        }
+        // An operator (or an older version) loosened everything; the next start tightens it again.
+        let database = data.appendingPathComponent("social.sqlite").path
+        let avatar = data.appendingPathComponent("avatars").appendingPathComponent("1").path
+        for (path, mode) in [(data.path, 0o755), (database, 0o644), (avatar, 0o644)] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        }
+        let health = try await server.withRouter { api in try await api.call(.get, "/health").status }
+        #expect(health == .ok)
+        func mode(_ path: String) throws -> Int {
+            ((try FileManager.default.attributesOfItem(atPath: path))[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        }
+        #expect(try mode(data.path) == 0o700)
+        for path in [database, avatar] + ["-wal", "-shm"].map { database + $0 }.filter(FileManager.default.fileExists(atPath:)) {
+            #expect(try mode(path) == 0o600, "\(path)")
+        }
+    }
+
+    @Test("a symbolic link in the publication is served only if it stays inside the publication")
+    func symlinks() async throws {
+        let original = try PublishedFixtures.get()
+        let copy = try Repository.temporaryDirectory("symlinked-publication").appendingPathComponent("out")
+        try FileManager.default.copyItem(at: original, to: copy)
+        let media = copy.appendingPathComponent("media")
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        // The published file a link inside the publication points at, relative to media/.
+        let inside = try #require((try PublishedFixtures.trackDocument(track)["streams"] as? [String: Any])?["progressive"] as? String)
+            .components(separatedBy: "media/").dropFirst().joined(separator: "media/")
+        try FileManager.default.createSymbolicLink(atPath: media.appendingPathComponent("outside.json").path, withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(atPath: media.appendingPathComponent("up.json").path, withDestinationPath: "../../../../../../etc/hostname")
+        try FileManager.default.createSymbolicLink(atPath: media.appendingPathComponent("inside.json").path, withDestinationPath: inside)
+        let server = try ServerUnderTest { $0.publication = copy }
+        try await server.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let progressive = try #require((try await api.object(.get, "/api/tracks/\(track)/playback", as: ann))["progressive"] as? String)
+            let prefix = progressive.components(separatedBy: "/media/")[0]
+            #expect(try await api.call(.get, "\(prefix)/media/outside.json").status == .notFound)
+            #expect(try await api.call(.get, "\(prefix)/media/up.json").status == .notFound)
+            let followed = try await api.call(.get, "\(prefix)/media/inside.json")
+            #expect(followed.status == .ok)
+            #expect(Data(followed.body.readableBytesView) == (try Data(contentsOf: media.appendingPathComponent(inside))))
+        }
+    }
+}
