@@ -145,8 +145,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The fuzz harness for reading masters: a libFuzzer target built by scripts/fuzz-decode, a replayer otherwise.
-        .executableTarget(name: "musikk-fuzz-decode", dependencies: ["MediaIO"]),
+        // The fuzz harnesses: libFuzzer targets built by scripts/fuzz-decode and scripts/fuzz-server, replayers otherwise.
+        .target(name: "FuzzingDriver"),
+        .executableTarget(name: "musikk-fuzz-decode", dependencies: ["MediaIO", "FuzzingDriver"]),
+        .executableTarget(name: "musikk-fuzz-server", dependencies: ["MusikkServer", "FuzzingDriver"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "TestSupport"]),

@@ -39,16 +39,20 @@ enum ByteRange: Equatable {
             guard count > 0, size > 0 else { return .some(nil) }
             return .some(max(0, size - count)...(size - 1))
         }
-        guard isDigits(first) else { return nil }
-        guard let start = Int(first) else { return .some(nil) }
-        var end = Int.max
-        if !last.isEmpty {
-            guard isDigits(last) else { return nil }
-            end = Int(last) ?? Int.max
-            guard end >= start else { return nil }
-        }
+        // The syntax, and first <= last, are checked on the digits: a number too long for Int is still a number.
+        guard isDigits(first), last.isEmpty || isDigits(last) else { return nil }
+        if !last.isEmpty, compareDecimal(first, last) > 0 { return nil }
+        guard let start = Int(first) else { return .some(nil) }  // beyond any file
+        let end = last.isEmpty ? Int.max : Int(last) ?? Int.max
         guard start < size else { return .some(nil) }
         return .some(start...min(end, size - 1))
+    }
+
+    /// -1, 0 or 1 as the decimal number `a` is less than, equal to or greater than `b`, whatever their lengths.
+    private static func compareDecimal(_ a: Substring, _ b: Substring) -> Int {
+        let x = a.drop { $0 == "0" }, y = b.drop { $0 == "0" }
+        if x.count != y.count { return x.count < y.count ? -1 : 1 }
+        return x == y ? 0 : (x < y ? -1 : 1)
     }
 }
 

@@ -26,10 +26,7 @@ struct MediaController: Sendable {
             throw APIError(.forbidden, "media_link_expired", "this media link expired or is not genuine; ask /api/tracks/{id}/playback for a new one")
         }
         let parts = context.parameters.getCatchAll().map(String.init)
-        guard let folder = parts.first, Self.servedFolders.contains(folder),
-              parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") })
-        else { throw APIError.notFound("file") }
-        let path = parts.joined(separator: "/")
+        guard let (folder, path) = Self.servedPath(parts) else { throw APIError.notFound("file") }
         let (rangeHeader, validator, isHead) = (request.headers[.range], request.headers[.ifRange], request.method == .head)
         let opened = try await reader.open(path: path) { metadata in
             let range = Self.range(metadata, header: rangeHeader, ifRange: validator)
@@ -39,7 +36,7 @@ struct MediaController: Sendable {
             case .unsatisfiable: return (range, nil)
             }
         }
-        guard let (opening, range) = opened else { throw APIError.notFound("file \(parts.joined(separator: "/"))") }
+        guard let (opening, range) = opened else { throw APIError.notFound("file \(path)") }
         let size = opening.metadata.size
         var headers: HTTPFields = [
             .acceptRanges: "bytes",
@@ -61,6 +58,15 @@ struct MediaController: Sendable {
                 .rangeNotSatisfiable, "range_not_satisfiable", "the requested range lies beyond the file's \(size) bytes",
                 headers: [.contentRange: "bytes */\(size)", .acceptRanges: "bytes"])
         }
+    }
+
+    /// The top-level folder and relative path of a signed link's path segments, or nil when they name nothing
+    /// the server serves (another folder, empty, `.` or `..` segments, NUL).
+    static func servedPath(_ parts: [String]) -> (folder: String, path: String)? {
+        guard let folder = parts.first, servedFolders.contains(folder),
+              parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") })
+        else { return nil }
+        return (folder, parts.joined(separator: "/"))
     }
 
     /// The strong validator of a file's version.
