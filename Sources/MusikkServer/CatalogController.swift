@@ -140,14 +140,17 @@ struct CatalogController: Sendable {
     /// `q` (required), `kinds` (comma-separated: track, release, artist, user), `likedByFollowing=true`, `limit`.
     @Sendable func search(_ request: Request, context: ServerRequestContext) async throws -> JSON<[SearchHit]> {
         let user = try context.requireUser()
-        guard let query = request.uri.queryParameters["q"].map(String.init), !query.isEmpty, query.count <= 200 else {
+        guard let query = request.uri.queryParameters["q"].map(String.init), !query.isEmpty, query.utf8.count <= 800, query.count <= 200 else {
             throw APIError.badRequest("give the words to search for in q (at most 200 characters)")
         }
         let kinds = try Set((request.uri.queryParameters["kinds"].map(String.init) ?? "").split(separator: ",").map { text in
             guard let kind = SearchHit.Kind(rawValue: String(text)) else { throw APIError.badRequest("kinds are track, release, artist and user") }
             return kind
         })
-        let limit = Int(request.uri.queryParameters["limit"] ?? "") ?? 20
+        let limit = try request.uri.queryParameters["limit"].map { text in
+            guard let value = Int(text), (1...100).contains(value) else { throw APIError.badRequest("limit must be a number from 1 to 100") }
+            return value
+        } ?? 20
         let followedOnly = request.uri.queryParameters["likedByFollowing"] == "true"
         return JSON(try await services.store.search(query, kinds: kinds, likedByFollowersOf: followedOnly ? user.id : nil, limit: limit))
     }

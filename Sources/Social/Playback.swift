@@ -82,7 +82,8 @@ extension SocialStore {
     ) async throws -> Outcome<Bool> {
         let sessionId = try Self.checkedText(sessionId, field: "sessionId", max: 64)
         guard positionSeconds.isFinite, positionSeconds >= 0, positionSeconds <= trackDuration + 1 else {
-            throw SocialError.invalid(field: "positionSeconds", message: "positionSeconds must lie within the track (0 to \(Int(trackDuration.rounded(.up))) s)")
+            throw SocialError.invalid(
+                field: "positionSeconds", message: "positionSeconds must lie within the track (0 to \(trackDuration.rounded(.up).formatted(.number.grouping(.never))) s)")
         }
         return try await writer.write { db in
             var events: [LiveEvent] = []

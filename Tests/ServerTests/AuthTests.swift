@@ -30,7 +30,7 @@ struct AuthTests {
 
     @Test("sign-up refuses a taken email (answered as a bad one), a short password, one over bcrypt's 72 bytes or with NUL, a bad email and a control character or too many bytes in the name")
     func signUpValidation() async throws {
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest { $0.signUpsPerAddress = 100 }.withRouter { api in
             _ = try await api.signUp("Ann")
             // 64 characters, each a letter with 30 combining marks: 64 graphemes, but 3,904 bytes.
             let heavyName = String(repeating: "a" + String(repeating: "\u{0301}", count: 30), count: 64)
@@ -53,7 +53,8 @@ struct AuthTests {
             // A taken email and a malformed one get the very same answer.
             let taken = try await api.call(.post, "/api/auth/signup", json: ["email": "ann@example.org", "password": "long enough", "displayName": "X"])
             let malformed = try await api.call(.post, "/api/auth/signup", json: ["email": "ann at example", "password": "long enough", "displayName": "X"])
-            #expect(taken.status == malformed.status && taken.body == malformed.body, "\(String(buffer: taken.body)) vs \(String(buffer: malformed.body))")
+            #expect(taken.status == .unprocessableContent && taken.status == malformed.status && taken.body == malformed.body,
+                    "\(String(buffer: taken.body)) vs \(String(buffer: malformed.body))")
             // A body over the limit is 413, not a server error.
             let huge = try await api.call(.post, "/api/auth/signup", json: ["email": "c@example.org", "password": "long enough", "displayName": String(repeating: "x", count: 300_000)])
             #expect(huge.status == .contentTooLarge)
@@ -183,5 +184,19 @@ struct AuthTests {
         // A secrets file others can read stops the server from starting.
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         await #expect(throws: (any Error).self) { try await server.withRouter { _ in } }
+    }
+
+    @Test("sign-ups are limited per client address (429 with Retry-After), apart from the log-in budget")
+    func signUpLimit() async throws {
+        let server = try ServerUnderTest { $0.signUpsPerAddress = 3 }
+        try await server.withRouter { api in
+            for name in ["A", "B", "C"] { _ = try await api.signUp(name) }
+            let fourth = try await api.call(.post, "/api/auth/signup", json: ["email": "d@example.org", "password": "long enough", "displayName": "D"])
+            #expect(fourth.status == .tooManyRequests)
+            #expect(Int(fourth.headers[.retryAfter] ?? "") ?? 0 > 0)
+            _ = try await api.object(.post, "/api/auth/login", json: ["email": "a@example.org", "password": "correct horse battery"])
+            server.clock.advance(3601)
+            _ = try await api.signUp("D")
+        }
     }
 }

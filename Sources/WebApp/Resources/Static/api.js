@@ -18,7 +18,10 @@ const friendlyByCode = {
   listening_private: "They keep what they listen to to themselves.",
   not_found: "We couldn't find that. It may have been removed.",
   forbidden: "That isn't yours to change.",
-  invalid_email: "That doesn't look like an email address.",
+  invalid_email: "That email can't be used to sign up. Check it, or log in if you already have an account.",
+  busy: "Musikk is busy right now. Try again in a few seconds.",
+  body_too_large: "That is too long to send.",
+  too_many_streams: "Musikk is open in too many tabs. Close one to get live updates here.",
   queue_version_conflict: "Your queue changed on another device.",
   media_link_expired: "The link to this track expired. Press play again.",
 };
