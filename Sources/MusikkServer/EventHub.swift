@@ -30,7 +30,7 @@ final class EventHub: Sendable {
     /// A stream of the events for this user and subjects, from now on, until `cancel` is called.
     func subscribe(userId: Int64, subjects: Set<String>) throws(Refusal) -> (id: UUID, events: AsyncStream<LiveEvent>) {
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: LiveEvent.self, bufferingPolicy: .bufferingNewest(1000))
+        let (stream, continuation) = AsyncStream.makeStream(of: LiveEvent.self, bufferingPolicy: .bufferingOldest(Self.buffered))
         let refusal = subscribers.withLock { all -> Refusal? in
             guard all.count < maximum else { return .serverAtLimit }
             guard all.values.lazy.filter({ $0.userId == userId }).count < maximumPerUser else { return .userAtLimit }
@@ -54,13 +54,17 @@ final class EventHub: Sendable {
         for subscriber in current { subscriber.continuation.finish() }
     }
 
+    /// Events a stream holds for a client that reads slowly. A stream that would need more is ended instead: its
+    /// client reconnects with `Last-Event-ID` and gets the rest from the stored log, a bounded batch at a time.
+    static let buffered = 64
+
     func publish(_ events: [LiveEvent]) {
         guard !events.isEmpty else { return }
-        let current = subscribers.withLock { Array($0.values) }
+        let current = subscribers.withLock { $0 }
         for event in events {
-            for subscriber in current {
+            for (id, subscriber) in current {
                 let wanted = event.userId.map { $0 == subscriber.userId } ?? event.subject.map { subscriber.subjects.contains($0) } ?? false
-                if wanted { subscriber.continuation.yield(event) }
+                if wanted, case .dropped = subscriber.continuation.yield(event) { cancel(id) }
             }
         }
     }

@@ -6,7 +6,8 @@ import Social
 
 /// `GET /api/events`: the user's Server-Sent Events stream. Each event has an `id:`; a client that reconnects
 /// with `Last-Event-ID` (or `?lastEventId=`) first gets what it missed from the stored log. `watch=track:ID`
-/// (repeatable, up to 20) adds the comments on the subjects a page shows.
+/// (repeatable, up to 20) adds the comments on the subjects a page shows. Every event, live or replayed, is sent
+/// only if the store still admits it for this user (``SocialStore/admits(_:viewer:)``).
 struct EventsController: Sendable {
     let services: Services
     static let maxWatched = 20

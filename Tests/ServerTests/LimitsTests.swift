@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 @testable import MusikkServer
 import NIOCore
+import Social
 import Testing
 import TestSupport
 
@@ -121,6 +122,17 @@ struct LimitsTests {
             #expect(reopened != nil)
             reopened?.stop()
         }
+    }
+
+    @Test("a stream whose client reads too slowly holds a bounded number of events, then ends so the client replays the rest")
+    func slowStreamReader() async throws {
+        let hub = EventHub()
+        let (_, events) = try hub.subscribe(userId: 1, subjects: [])
+        hub.publish((1...Int64(EventHub.buffered * 3)).map { LiveEvent(id: $0, userId: 1, subject: nil, type: "t", data: "{}") })
+        #expect(hub.connectionCount == 0)
+        var received: [Int64] = []
+        for await event in events { received.append(event.id) }
+        #expect(received == Array(1...Int64(EventHub.buffered)))
     }
 
     @Test("writes are rate limited per user (posts more strictly), and following again does not notify again")
