@@ -36,6 +36,7 @@ actor RateLimiter {
         events[key] = nil
     }
 
+    /// How many keys are remembered.
     var keyCount: Int { events.count }
 
     /// Makes room for a key: drops keys idle for an hour or more; if none is, the tenth idle longest.

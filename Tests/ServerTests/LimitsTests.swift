@@ -135,6 +135,16 @@ struct LimitsTests {
         #expect(received == Array(1...Int64(EventHub.buffered)))
     }
 
+    @Test("the rate limiter's memory stays bounded whatever keys arrive, forgetting the idlest first")
+    func limiterMemory() async {
+        let limiter = RateLimiter(maximumKeys: 100)
+        let start = Date(timeIntervalSince1970: 1_900_000_000)
+        for index in 0..<1000 { await limiter.record("address:\(index)", now: start.addingTimeInterval(Double(index))) }
+        #expect(await limiter.keyCount <= 100)
+        // The most recent key is still counted.
+        #expect(await limiter.retryAfter("address:999", limit: 1, window: 60, now: start.addingTimeInterval(1000)) != nil)
+    }
+
     @Test("writes are rate limited per user (posts more strictly), and following again does not notify again")
     func writeLimits() async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
