@@ -10,6 +10,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 WAIT = 20
@@ -33,6 +34,12 @@ def wait(driver, condition, what, seconds=WAIT):
     except Exception:
         errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
         raise AssertionError(f"{what} (url {driver.current_url}; browser console: {errors[-5:]})")
+
+
+def assert_clean_console(driver, where):
+    """No console error, and no Content Security Policy violation (Chromium reports them as errors), since the last look."""
+    errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, f"console errors on {where}: {errors[:5]}"
 
 
 def find(driver, selector, what=None):
@@ -75,6 +82,7 @@ def main():
         check = "signed-in class on body"
         assert "signed-in" in desktop.find_element(By.TAG_NAME, "body").get_attribute("class"), check
         shot(desktop, shots, "home-desktop.png")
+        assert_clean_console(desktop, "the home page (desktop)")
 
         phone.get(base + "/login")
         find(phone, "input[name=email]").send_keys("ann@example.org")
@@ -82,6 +90,7 @@ def main():
         click(phone, find(phone, "form button[type=submit]"))
         find(phone, ".grid .card", "home page on the phone after log-in")
         shot(phone, shots, "home-phone.png")
+        assert_clean_console(phone, "the home page (phone)")
 
         # Search as you type, open the track, play it: currentTime advances.
         search = find(desktop, "#search-input")
@@ -127,6 +136,8 @@ def main():
         wait(desktop, lambda d: "Agreed, from my phone" in d.find_element(By.CSS_SELECTOR, ".comments").text, "the reply did not appear live on the desktop")
         shot(desktop, shots, "track-desktop.png")
         shot(phone, shots, "track-phone.png")
+        assert_clean_console(desktop, "the track page (desktop)")
+        assert_clean_console(phone, "the track page (phone)")
 
         # The queue follows the listener: added on the desktop, seen on the phone; removed on the phone, gone on the desktop.
         click(phone, phone.find_element(By.ID, "queue-toggle"))
@@ -156,11 +167,35 @@ def main():
         click(desktop, embed.find_element(By.CSS_SELECTOR, ".embed-play"))
         wait(desktop, lambda d: audio(d, "a.currentTime") > 0.3, "the embedded track did not play")
         shot(desktop, shots, "forum-thread-desktop.png")
+        assert_clean_console(desktop, "the forum pages")
+
+        # The owner of a playlist with a track opens it: header, the track, and editing (issue 17: a script error
+        # left the owner with a toast and nothing else).
+        desktop.get(base + "/playlists")
+        find(desktop, "input[name=name]").send_keys("Mix for Ann")
+        click(desktop, find(desktop, "form button[type=submit]"))
+        wait(desktop, lambda d: "/playlists/" in d.current_url and d.find_elements(By.CSS_SELECTOR, ".hero-text h1"), "the new playlist's page")
+        playlist_url = desktop.current_url
+        desktop.get(track_url)
+        picker = find(desktop, "select[aria-label='Add to a playlist']")
+        wait(desktop, lambda d: len(picker.find_elements(By.TAG_NAME, "option")) > 1, "the playlist in the track page's picker")
+        Select(picker).select_by_visible_text("Mix for Ann")
+        wait(desktop, lambda d: any("Added to the playlist" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".toast")), "no confirmation of the added track")
+        desktop.get(playlist_url)
+        wait(desktop, lambda d: d.find_elements(By.CSS_SELECTOR, ".track-list .track-row"), "the owner does not see the playlist's track")
+        assert find(desktop, ".hero-text h1").text == "Mix for Ann", "the owner does not see the playlist's name"
+        find(desktop, "details.edit summary", "the owner's edit controls")
+        find(desktop, "button[aria-label^='Move']", "the owner's reorder controls")
+        toasts = [e.text for e in desktop.find_elements(By.CSS_SELECTOR, ".toast") if e.text.strip()]
+        assert not toasts, f"the owner's playlist page showed {toasts}"
+        assert_clean_console(desktop, "the owner's playlist page")
+        shot(desktop, shots, "playlist-owner-desktop.png")
 
         # Profile page and notifications (the phone sees its own profile).
         phone.get(base + "/me")
         find(phone, "select[name=nowPlayingVisibility]")
         shot(phone, shots, "profile-phone.png")
+        assert_clean_console(phone, "the profile page (phone)")
 
         # The network fails: the page stays and says so in plain words.
         desktop.get(base + "/playlists")

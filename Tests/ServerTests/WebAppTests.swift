@@ -28,7 +28,7 @@ struct WebAppTests {
         }
     }
 
-    @Test("in headless Chromium: sign up, search and play, seek on the waveform, live comments and queue across two browsers, a forum embed that plays, a friendly failure; screenshots into docs/screenshots")
+    @Test("in headless Chromium: sign up, search and play, seek on the waveform, live comments and queue across two browsers, a forum embed that plays, the owner's playlist, no console error, a friendly failure")
     func inChromium() async throws {
         let track = try PublishedFixtures.longestTrack()
         let title = try #require(try PublishedFixtures.trackDocument(track)["title"] as? String)
@@ -37,10 +37,17 @@ struct WebAppTests {
             let port = try #require(api.port)
             let result = try await Command.runInBackground("/usr/bin/python3", [
                 Repository.root.appendingPathComponent("Tests/Browser/web_app.py").path, "--base", "http://127.0.0.1:\(port)",
-                "--track-title", title, "--screenshots", Repository.root.appendingPathComponent("docs/screenshots").path,
+                "--track-title", title, "--screenshots", try Self.screenshots().path,
             ])
             #expect(result.status == 0, "\(result.text)\n\(result.standardError.suffix(3000))")
             #expect(result.text.contains("all browser checks passed"))
         }
+    }
+
+    /// Where the journey's screenshots go: a temporary folder, or `docs/screenshots` when scripts/screenshots asks
+    /// (`MUSIKK_SCREENSHOTS`), so that a test run never rewrites tracked files.
+    static func screenshots() throws -> URL {
+        if let directory = ProcessInfo.processInfo.environment["MUSIKK_SCREENSHOTS"] { return URL(fileURLWithPath: directory) }
+        return try Repository.temporaryDirectory("screenshots")
     }
 }

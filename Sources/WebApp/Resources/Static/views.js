@@ -172,7 +172,7 @@ export const views = {
             h("span", { class: "muted small" }, artistNames(track?.artists), ` · added by ${entry.addedBy.displayName}`)),
           canEdit ? h("div", { class: "row-actions" },
             h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} up`, disabled: index === 0, onclick: () => reorder(index, -1) }, "↑"),
-            h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} down`, disabled: index === rows.length - 1, onclick: () => reorder(index, 1) }, "↓"),
+            h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} down`, disabled: index === playlist.entries.length - 1, onclick: () => reorder(index, 1) }, "↓"),
             h("button", { type: "button", class: "quiet", "aria-label": `Remove ${title}`, onclick: async () => {
               if ((await attempt(() => api("DELETE", `/api/playlists/${id}/tracks/${entry.id}`))) !== undefined) render(await api("GET", `/api/playlists/${id}`));
             } }, "✕")) : null);
