@@ -199,7 +199,10 @@ def main():
 
         # The network fails: the page stays and says so in plain words.
         desktop.get(base + "/playlists")
-        find(desktop, "input[name=name]")
+        click(desktop, find(desktop, "a[href='" + playlist_url.replace(base, "") + "']", "the playlist in the list"))
+        wait(desktop, lambda d: d.find_elements(By.CSS_SELECTOR, ".track-list .track-row"), "the playlist page, reached by a link")
+        desktop.execute_script("history.back()")
+        find(desktop, "input[name=name]", "the playlists page again")
         desktop.execute_cdp_cmd("Network.enable", {})
         desktop.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
         find(desktop, "input[name=name]").send_keys("Road trip")
@@ -208,6 +211,16 @@ def main():
                        "no message when the network failed")
         assert "reach Musikk" in message, f"unfriendly failure message: {message!r}"
         assert "Your playlists" in desktop.find_element(By.TAG_NAME, "h1").text, "the page did not stay rendered"
+        # Pages seen before, reached again while offline, say that Musikk can't be reached: never "not found", never
+        # an empty list; and the same failure makes one toast, not a stack.
+        for move, where in [("history.forward()", "the playlist"), ("history.back()", "the playlists list")]:
+            desktop.execute_script(move)
+            heading = wait(desktop, lambda d: "reach Musikk" in d.find_element(By.TAG_NAME, "h1").text and d.find_element(By.TAG_NAME, "h1").text,
+                           f"going to {where} offline did not say Musikk can't be reached")
+            body = desktop.find_element(By.ID, "main").text
+            assert "not found" not in body.lower() and "No playlists yet" not in body, f"offline {where} read as absent: {body!r}"
+        toasts = [e.text for e in desktop.find_elements(By.CSS_SELECTOR, ".toast") if "reach Musikk" in e.text]
+        assert len(toasts) <= 1, f"{len(toasts)} identical toasts"
         desktop.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
         shot(desktop, shots, "network-failure-desktop.png")
         print("all browser checks passed")

@@ -37,7 +37,13 @@ async function show(url) {
     current = { stop: result.stop ?? null };
     if (session.current) watch(result.watch ?? []);
   } catch (error) {
-    toast(error?.message ?? "This page couldn't load. Please try again.", "error");
+    // The page could not be fetched: say so in its place, with a way to try again.
+    const message = error?.message ?? "This page couldn't load. Please try again.";
+    current.stop?.();
+    current = { stop: null };
+    fill(main, h("h1", {}, error?.status ? "This page couldn't load" : "Can't reach Musikk right now"), h("p", {}, message),
+      h("button", { type: "button", onclick: () => show(location.href) }, "Try again"));
+    toast(message, "error");
   } finally {
     main.removeAttribute("aria-busy");
   }

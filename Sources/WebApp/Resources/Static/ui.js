@@ -32,12 +32,21 @@ export function fill(element, ...children) {
 }
 
 /** Shows a short message; `kind` "error" keeps it longer. */
+/** Shows a message for a few seconds. The same message already showing is not repeated; it stays longer instead. */
 export function toast(message, kind = "info") {
   const region = document.getElementById("toasts");
+  const lifetime = kind === "error" ? 9000 : 4000;
+  const showing = [...region.children].find((item) => item.dataset.message === message);
+  if (showing) {
+    clearTimeout(Number(showing.dataset.timer));
+    showing.dataset.timer = String(setTimeout(() => showing.remove(), lifetime));
+    return;
+  }
   const item = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, message,
     h("button", { type: "button", class: "quiet", "aria-label": "Dismiss", onclick: () => item.remove() }, "✕"));
+  item.dataset.message = message;
+  item.dataset.timer = String(setTimeout(() => item.remove(), lifetime));
   region.append(item);
-  setTimeout(() => item.remove(), kind === "error" ? 9000 : 4000);
 }
 
 /** Runs `action`, showing its failure as a toast instead of breaking the page. Resolves to its result or undefined. */

@@ -7,8 +7,17 @@ import { artistNames, attempt, fill, formatDate, h, pageOf, toast, userLink } fr
 
 const page = (title, ...children) => [h("h1", {}, title), ...children];
 
+/**
+ * What a page shows, or null when it does not exist (404). Any other failure (no network, a server error) is thrown
+ * to the router, which says so: a page that could not be fetched is never shown as absent or empty.
+ */
 async function load(path) {
-  return attempt(() => api("GET", path));
+  try {
+    return await api("GET", path);
+  } catch (error) {
+    if (error?.status === 404) return null;
+    throw error;
+  }
 }
 
 function form(fields, submitLabel, onSubmit) {
@@ -66,7 +75,10 @@ export const views = {
       ? items.map((item) => h("li", {}, userLink(item.user), " ", h("a", { href: `/tracks/${item.trackId}`, "data-link": true, class: "muted" }, "is listening")))
       : h("li", { class: "muted" }, "None of the people you follow is listening right now."));
     showFriends(friends ?? []);
-    const stop = on("now-playing", async () => showFriends((await load("/api/now-playing")) ?? []));
+    const stop = on("now-playing", async () => {
+      const friends = await attempt(() => load("/api/now-playing"));
+      if (friends !== undefined) showFriends(friends ?? []);
+    });
     fill(main, h("h1", { class: "visually-hidden" }, "Home"),
       h("section", { "aria-labelledby": "releases-heading" }, h("h2", { id: "releases-heading" }, "Releases"),
         h("div", { class: "grid" }, (releases?.items ?? []).map(releaseCard))),
@@ -283,7 +295,8 @@ export const views = {
     if (profile.avatarUrl) authorizedObjectURL(profile.avatarUrl).then((url) => url && avatar.replaceWith(h("img", { class: "avatar large", src: url, alt: "" })));
     const people = h("div", {});
     const show = async (which) => {
-      const answer = await load(`/api/users/${id}/${which}?limit=100`);
+      const answer = await attempt(() => load(`/api/users/${id}/${which}?limit=100`));
+      if (answer === undefined) return;
       fill(people, h("h2", {}, which === "followers" ? "Followers" : "Following"), peopleList(answer?.items ?? [], "Nobody yet."));
     };
     let following = profile.followedByYou;
@@ -347,7 +360,7 @@ export const views = {
       more.hidden = !cursor;
       if (!list.children.length) list.append(h("li", { class: "muted" }, "Follow people to see what they're up to."));
     };
-    more.addEventListener("click", next);
+    more.addEventListener("click", () => attempt(next));
     fill(main, page("Feed", list, more));
     await next();
     return { stop: on("activity", (item) => list.prepend(row(item))) };
