@@ -17,7 +17,7 @@ final class EventHub: Sendable {
     /// Streams the server holds at once.
     let maximum: Int
 
-    init(maximumPerUser: Int = 8, maximum: Int = 10_000) {
+    init(maximumPerUser: Int = 16, maximum: Int = 10_000) {
         self.maximumPerUser = maximumPerUser
         self.maximum = maximum
     }

@@ -37,7 +37,7 @@ public struct ServerConfiguration: Sendable {
     /// A connection that sends no complete request for this long is closed (slow or silent clients).
     public var idleTimeout: Duration = .seconds(30)
     /// Event streams one user may hold open at once.
-    public var eventStreamsPerUser: Int = 8
+    public var eventStreamsPerUser: Int = 16
     /// Whether every request is logged (structured, at info level; no tokens, passwords or query strings).
     public var accessLog: Bool = true
     /// How often the publication is checked for a new `publish.json`.

@@ -189,6 +189,8 @@ public struct Playlist: Codable, Sendable {
     public var collaborators: [UserSummary]
     public var entries: [PlaylistEntry]
     public var likeCount: Int
+    /// Whether the user it was read for likes it.
+    public var likedByYou: Bool
     public var createdAt: Date
     public var updatedAt: Date
 }

@@ -164,6 +164,9 @@ extension SocialStore {
                 users[entry["addedBy"]].map { PlaylistEntry(id: entry["id"], trackId: entry["trackId"], addedBy: $0, addedAt: entry["addedAt"]) }
             },
             likeCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"like\" WHERE subjectKind = 'playlist' AND subjectId = ?", arguments: [String(id)]) ?? 0,
+            likedByYou: try Bool.fetchOne(
+                db, sql: "SELECT EXISTS(SELECT 1 FROM \"like\" WHERE subjectKind = 'playlist' AND subjectId = ? AND userId = ?)",
+                arguments: [String(id), viewer]) ?? false,
             createdAt: row["createdAt"], updatedAt: row["updatedAt"])
     }
 

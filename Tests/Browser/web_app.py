@@ -37,9 +37,13 @@ def wait(driver, condition, what, seconds=WAIT):
 
 
 def assert_clean_console(driver, where):
-    """No console error, and no Content Security Policy violation (Chromium reports them as errors), since the last look."""
+    """No console error and no Content Security Policy violation (Chromium reports them as errors) since the last look,
+    and no element id used twice on the page (a comment shown twice shares its id)."""
     errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, f"console errors on {where}: {errors[:5]}"
+    repeated = driver.execute_script("const ids = [...document.querySelectorAll('[id]')].map((e) => e.id); "
+                                     "return [...new Set(ids.filter((id, index) => ids.indexOf(id) !== index))];")
+    assert not repeated, f"ids used twice on {where}: {repeated}"
 
 
 def find(driver, selector, what=None):
@@ -188,8 +192,28 @@ def main():
         find(desktop, "button[aria-label^='Move']", "the owner's reorder controls")
         toasts = [e.text for e in desktop.find_elements(By.CSS_SELECTOR, ".toast") if e.text.strip()]
         assert not toasts, f"the owner's playlist page showed {toasts}"
+        # A like is remembered on the next visit, and liking is not counted twice.
+        click(desktop, find(desktop, ".hero-text button.like"))
+        wait(desktop, lambda d: d.find_element(By.CSS_SELECTOR, ".hero-text button.like").get_attribute("aria-pressed") == "true", "the like did not take")
+        desktop.get(playlist_url)
+        like = find(desktop, ".hero-text button.like")
+        wait(desktop, lambda d: like.get_attribute("aria-pressed") == "true" and "1" in like.text, f"the like was forgotten on revisit: {like.text!r}")
         assert_clean_console(desktop, "the owner's playlist page")
         shot(desktop, shots, "playlist-owner-desktop.png")
+
+        # Another listener's profile: the follower count is singular when it is one, and follows the Follow button.
+        bob = desktop.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch('/api/auth/signup', {method: 'POST', headers: {'Content-Type': 'application/json'},
+              body: JSON.stringify({email: 'bob@example.org', password: 'another long password', displayName: 'Bob Visitor'})})
+              .then((r) => r.json()).then((tokens) => done(tokens.userId));""")
+        desktop.get(f"{base}/users/{bob}")
+        counter = wait(desktop, lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, ".hero .actions button") if "follower" in b.text), None),
+                       "the follower count")
+        assert counter.text == "0 followers", counter.text
+        click(desktop, find(desktop, ".hero .actions button.primary", "the Follow button"))
+        wait(desktop, lambda d: counter.text == "1 follower", f"the follower count after Follow: {counter.text!r}")
+        assert_clean_console(desktop, "another listener's profile")
 
         # Profile page and notifications (the phone sees its own profile).
         phone.get(base + "/me")

@@ -169,7 +169,12 @@ export function commentsSection(kind, id, { title = "Comments", postLabel = "Add
   const load = async () => {
     const page = await attempt(() => api("GET", `${section.path}?limit=30${cursor ? `&cursor=${cursor}` : ""}`));
     if (!page) return;
-    for (const comment of page.items) list.append(commentView(comment, section));
+    for (const comment of page.items) {
+      // One that arrived live first is replaced by the loaded one, whose embeds are resolved for this viewer.
+      const view = commentView(comment, section);
+      const shown = document.getElementById(`comment-${comment.id}`);
+      if (shown) shown.replaceWith(view); else list.append(view);
+    }
     cursor = page.nextCursor;
     more.hidden = !cursor;
     empty.hidden = list.children.length > 0;

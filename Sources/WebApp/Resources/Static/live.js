@@ -67,3 +67,7 @@ export function connect() {
 }
 
 window.addEventListener("musikk:session", () => (session.current ? connect() : disconnect()));
+// A page left for another stays alive in the back/forward cache, and with it its stream: one of the browser's six
+// connections to the server each time. Close it on the way out; reopen it if the page comes back.
+window.addEventListener("pagehide", () => disconnect());
+window.addEventListener("pageshow", (event) => { if (event.persisted && session.current) connect(); });

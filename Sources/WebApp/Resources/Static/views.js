@@ -212,7 +212,7 @@ export const views = {
           playlist.collaborators.length ? [" with ", playlist.collaborators.map((user, index) => [index ? ", " : "", userLink(user)])] : ""),
         h("div", { class: "actions" },
           h("button", { type: "button", class: "primary", disabled: !ids.length, onclick: () => app.player.play(ids[0], ids) }, "▶ Play"),
-          likeButton("playlist", id, false, playlist.likeCount),
+          likeButton("playlist", id, playlist.likedByYou, playlist.likeCount),
           h("button", { type: "button", onclick: async () => {
             try {
               await navigator.clipboard.writeText(location.href);
@@ -237,7 +237,12 @@ export const views = {
     const playlist = await load(`/api/playlists/${encodeURIComponent(id)}`);
     if (!playlist) return fill(main, page("Playlist not found"));
     await render(playlist);
-    const stop = on("playlist", (updated) => { if (String(updated.id) === String(id)) render(updated); });
+    // A change pushed live is fetched again, so that what is shown is this viewer's (their like, their rights).
+    const stop = on("playlist", async (updated) => {
+      if (String(updated.id) !== String(id)) return;
+      const current = await attempt(() => api("GET", `/api/playlists/${id}`));
+      if (current) render(current);
+    });
     return { watch: [`playlist:${id}`], stop: () => { stop(); comments.stop(); } };
   },
 
@@ -300,10 +305,16 @@ export const views = {
       fill(people, h("h2", {}, which === "followers" ? "Followers" : "Following"), peopleList(answer?.items ?? [], "Nobody yet."));
     };
     let following = profile.followedByYou;
+    let followers = profile.followerCount;
+    const followerButton = h("button", { type: "button", class: "quiet", onclick: () => show("followers") });
+    const countFollowers = () => fill(followerButton, followers === 1 ? "1 follower" : `${followers} followers`);
+    countFollowers();
     const follow = h("button", { type: "button", class: "primary", "aria-pressed": String(following) }, following ? "Following" : "Follow");
     follow.addEventListener("click", async () => {
       if ((await attempt(() => api(following ? "DELETE" : "PUT", `/api/users/${id}/follow`))) === undefined) return;
       following = !following;
+      followers += following ? 1 : -1;
+      countFollowers();
       follow.textContent = following ? "Following" : "Follow";
       follow.setAttribute("aria-pressed", String(following));
     });
@@ -312,7 +323,7 @@ export const views = {
       h("p", { class: "kind" }, profile.role === "owner" ? "Artist account" : "Listener"), h("h1", {}, profile.displayName),
       profile.bio ? h("p", {}, profile.bio) : null,
       h("p", { class: "actions" },
-        h("button", { type: "button", class: "quiet", onclick: () => show("followers") }, `${profile.followerCount} followers`),
+        followerButton,
         h("button", { type: "button", class: "quiet", onclick: () => show("following") }, `${profile.followingCount} following`),
         isMe ? h("a", { href: "/me", "data-link": true, class: "button" }, "Edit profile") : follow),
       listening?.nowPlaying ? h("p", {}, "Listening to ", h("a", { href: `/tracks/${listening.nowPlaying.trackId}`, "data-link": true }, "this track")) : null)),
