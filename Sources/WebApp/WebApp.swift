@@ -64,20 +64,24 @@ public struct WebApp: Sendable {
         ].joined(separator: "; ")
     }
 
-    /// Adds the page routes and `/app/FILE`.
+    /// Adds the page routes and `/app/FILE`, for GET and HEAD (monitors and link checkers ask with HEAD).
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         for page in Self.pages {
             router.get(RouterPath(page)) { _, _ in shell() }
+            router.head(RouterPath(page)) { _, _ in Self.headOnly(shell()) }
         }
-        router.get("/app/:file") { request, context in
-            guard let name = context.parameters.get("file"), let asset = assets[name] else { throw HTTPError(.notFound) }
-            if request.headers[.ifNoneMatch] == asset.etag {
-                return Response(status: .notModified, headers: [.eTag: asset.etag, .cacheControl: "no-cache"])
-            }
-            return Response(
-                status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
-                body: .init(byteBuffer: asset.bytes))
+        router.get("/app/:file") { request, context in try asset(request, context) }
+        router.head("/app/:file") { request, context in Self.headOnly(try asset(request, context)) }
+    }
+
+    private func asset(_ request: Request, _ context: some RequestContext) throws -> Response {
+        guard let name = context.parameters.get("file"), let asset = assets[name] else { throw HTTPError(.notFound) }
+        if request.headers[.ifNoneMatch] == asset.etag {
+            return Response(status: .notModified, headers: [.eTag: asset.etag, .cacheControl: "no-cache"])
         }
+        return Response(
+            status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: asset.bytes))
     }
 
     /// The shell every page URL gets; the scripts read the URL and render the page.
@@ -86,6 +90,13 @@ public struct WebApp: Sendable {
             status: .ok,
             headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: contentSecurityPolicy, .cacheControl: "no-cache"],
             body: .init(byteBuffer: shellPage))
+    }
+
+    /// A GET response as HEAD answers it: the same status and headers, the body's length, no body.
+    static func headOnly(_ response: Response) -> Response {
+        var headers = response.headers
+        if let length = response.body.contentLength { headers[.contentLength] = String(length) }
+        return Response(status: response.status, headers: headers, body: .init())
     }
 
     static func contentType(of name: String) -> String {

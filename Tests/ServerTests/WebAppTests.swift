@@ -19,6 +19,14 @@ struct WebAppTests {
                 let html = String(buffer: page.body)
                 #expect(html.contains(#"<script type="module" src="/app/app.js"></script>"#) && html.contains(#"id="waveform""#))
             }
+            // HEAD answers as GET does, without the body.
+            for path in ["/", "/playlists/1", "/app/app.js"] {
+                let get = try await api.call(.get, path)
+                let head = try await api.call(.head, path)
+                #expect(head.status == .ok && head.body.readableBytes == 0, "HEAD \(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType] && head.headers[.contentLength] == String(get.body.readableBytes), "HEAD \(path)")
+            }
+            #expect(try await api.call(.head, "/app/nope.js").status == .notFound)
             let script = try await api.call(.get, "/app/app.js")
             #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
             let etag = try #require(script.headers[.eTag])
