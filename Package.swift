@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "WaveformTests", dependencies: ["Waveform", "SignalCheck", "TestSupport"]),
         .testTarget(
             name: "CatalogTests",
-            dependencies: ["Catalog", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Catalog", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "IngestTests",

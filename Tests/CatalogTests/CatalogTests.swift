@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 @Suite("Catalog")
 struct CatalogTests {
@@ -64,7 +65,7 @@ struct CatalogTests {
     @Test("duplicate candidates among 100,000 tracks come from the key index, not a scan of every fingerprint")
     func candidatesFromIndexAtScale() throws {
         let catalog = try CatalogDatabase(DatabaseQueue())
-        var generator = SplitMix(seed: 42)
+        var generator = SeededRandom(state: 42)
         let trackCount = 100_000
         let keysPerTrack = 12
         var keysOfTarget: [Int64] = []
@@ -107,18 +108,5 @@ struct CatalogTests {
         }
         #expect(plan.contains { $0.contains("SEARCH fingerprintKey USING PRIMARY KEY (key=?)") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN fingerprintKey") }, "\(plan)")
-    }
-}
-
-/// A small deterministic random generator (SplitMix64), so the test's catalog is the same every run.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
