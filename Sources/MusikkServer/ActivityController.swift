@@ -17,8 +17,10 @@ struct ActivityController: Sendable {
 
     func addRoutes(to group: RouterGroup<ServerRequestContext>) {
         group.get("notifications") { request, context in
-            JSON(try await services.store.notifications(
-                for: try context.requireUser().id, unreadOnly: request.uri.queryParameters["unread"] == "true", page: try request.pageRequest()))
+            let user = try context.requireUser()
+            let page = try await services.store.notifications(
+                for: user.id, unreadOnly: request.uri.queryParameters["unread"] == "true", page: try request.pageRequest())
+            return JSON(await services.titled(page, viewer: user.id))
         }
         group.get("notifications/unread-count") { _, context in
             JSON(UnreadCount(unread: try await services.store.unreadCount(for: try context.requireUser().id)))
@@ -31,7 +33,8 @@ struct ActivityController: Sendable {
             return JSON(UnreadCount(unread: outcome.value))
         }
         group.get("feed") { request, context in
-            JSON(try await services.store.feed(for: try context.requireUser().id, page: try request.pageRequest()))
+            let user = try context.requireUser()
+            return JSON(await services.titled(try await services.store.feed(for: user.id, page: try request.pageRequest()), viewer: user.id))
         }
     }
 }

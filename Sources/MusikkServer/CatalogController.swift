@@ -101,9 +101,13 @@ struct CatalogController: Sendable {
                 trackId: track.id, hls: sign(track.streams.hls), hlsOpus: track.streams.hlsOpus.map(sign), dash: sign(track.streams.dash),
                 progressive: sign(track.streams.progressive), expiresAt: Date(timeIntervalSince1970: Double(expires))))
         }
+        // `sort=newest`: the most recently added first (catalog ids grow as masters are ingested).
         group.get("releases") { request, _ in
-            try cachedPage("releases", request) { snapshot, expires, page in
-                try Self.page(snapshot.releaseOrder, page) { snapshot.releases[$0].map { releaseSummary($0, expires: expires) } }
+            let sort = request.uri.queryParameters["sort"]
+            guard sort == nil || sort == "newest" else { throw APIError.badRequest("sort is either absent or `newest`") }
+            return try cachedPage(sort == nil ? "releases" : "releases-newest", request) { snapshot, expires, page in
+                let order = sort == nil ? snapshot.releaseOrder : snapshot.releaseOrder.sorted(by: >)
+                return try Self.page(order, page) { snapshot.releases[$0].map { releaseSummary($0, expires: expires) } }
             }
         }
         group.get("releases/:releaseId") { request, context in

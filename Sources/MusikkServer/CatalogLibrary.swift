@@ -83,6 +83,11 @@ struct PublicationError: Error, CustomStringConvertible {
     }
 }
 
+/// The artist ids of the publication at `root`, for admin commands that must not name an artist it lacks.
+public func publishedArtistIds(in root: URL) throws -> Set<Int64> {
+    Set(try CatalogLibrary(publication: root).snapshot.artistOrder)
+}
+
 /// Holds the current catalog snapshot; reading is lock-free for callers (a copy of the value).
 final class CatalogLibrary: Sendable {
     let root: URL

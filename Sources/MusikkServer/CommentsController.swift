@@ -87,15 +87,19 @@ struct CommentsController: Sendable {
         }
     }
 
-    /// `GET …/comments?from=following` gives only comments by people the viewer follows (flat, newest first).
+    /// `GET …/comments?from=following` gives only comments by people the viewer follows (flat, newest first);
+    /// `order=oldest` reads a conversation from its start (forum threads).
     private func list(_ subject: CommentSubject, _ request: Request, _ context: ServerRequestContext) async throws -> EncodedJSON {
         let user = try context.requireUser()
         let subjectId = context.parameters.get("\(subject.rawValue)Id") ?? ""
         try await services.checkSubject(subject, subjectId, viewer: user.id)
         let from = request.uri.queryParameters["from"]
         guard from == nil || from == "following" else { throw APIError.badRequest("from is either absent or `following`") }
+        let order = request.uri.queryParameters["order"]
+        guard order == nil || order == "newest" || order == "oldest" else { throw APIError.badRequest("order is `newest` (the default) or `oldest`") }
         let page = try await services.store.comments(
-            on: subject, id: subjectId, page: try request.pageRequest(), onlyFollowedBy: from == "following" ? user.id : nil)
+            on: subject, id: subjectId, page: try request.pageRequest(), onlyFollowedBy: from == "following" ? user.id : nil,
+            oldestFirst: order == "oldest")
         return try await boundedPage(page, viewer: user.id)
     }
 

@@ -33,6 +33,61 @@ struct Services: Sendable {
         hub.publish(events)
     }
 
+    /// The name of a subject as `viewer` may see it (a track's or release's title, a playlist's or thread's name), or
+    /// nil when it is gone or hidden from them: notifications, the feed and now-playing name what they are about.
+    func title(of kind: String, _ id: String, viewer: Int64) async -> String? {
+        let snapshot = library.snapshot
+        switch kind {
+        case "track": return snapshot.tracks[id]?.title
+        case "release": return canonicalID(id).flatMap { snapshot.releases[$0]?.title }
+        case "artist": return canonicalID(id).flatMap { snapshot.artists[$0]?.name }
+        case "playlist":
+            guard let playlistId = canonicalID(id) else { return nil }
+            return try? await store.playlist(playlistId, viewer: viewer).name
+        case "thread":
+            guard let threadId = canonicalID(id) else { return nil }
+            return try? await store.thread(threadId).title
+        default: return nil
+        }
+    }
+
+    /// Notifications with their subjects named for the recipient.
+    func titled(_ page: Page<Social.Notification>, viewer: Int64) async -> Page<Social.Notification> {
+        var page = page
+        var known: [String: String?] = [:]
+        for index in page.items.indices {
+            let item = page.items[index]
+            page.items[index].subjectTitle = await known.cached("\(item.subjectKind):\(item.subjectId)") {
+                await title(of: item.subjectKind, item.subjectId, viewer: viewer)
+            }
+        }
+        return page
+    }
+
+    /// Feed entries with their subjects (and the tracks a playlist change was about) named for the reader.
+    func titled(_ page: Page<Activity>, viewer: Int64) async -> Page<Activity> {
+        var page = page
+        var known: [String: String?] = [:]
+        for index in page.items.indices {
+            let item = page.items[index]
+            page.items[index].subjectTitle = await known.cached("\(item.subjectKind):\(item.subjectId)") {
+                await title(of: item.subjectKind, item.subjectId, viewer: viewer)
+            }
+            if let itemId = item.itemId { page.items[index].itemTitle = library.snapshot.tracks[itemId]?.title }
+        }
+        return page
+    }
+
+    /// What friends play, with each track's title.
+    func titled(_ playing: [NowPlaying]) -> [NowPlaying] {
+        let snapshot = library.snapshot
+        return playing.map { item in
+            var item = item
+            item.trackTitle = snapshot.tracks[item.trackId]?.title
+            return item
+        }
+    }
+
     /// A track of the catalog, or 404.
     func track(_ id: String) throws -> CatalogSnapshot.Track {
         guard let track = library.snapshot.tracks[id] else { throw APIError.notFound("track \(id)") }
@@ -110,5 +165,15 @@ struct Services: Sendable {
         for reply in comment.replies { replies.append(try await resolved(reply, viewer: viewer)) }
         comment.replies = replies
         return comment
+    }
+}
+
+extension Dictionary where Value == String? {
+    /// The value for `key`, computed once per request by `make`.
+    fileprivate mutating func cached(_ key: Key, _ make: () async -> String?) async -> String? {
+        if let known = self[key] { return known }
+        let value = await make()
+        self[key] = .some(value)
+        return value
     }
 }

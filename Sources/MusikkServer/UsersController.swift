@@ -25,7 +25,7 @@ struct UsersController: Sendable {
         group.patch("me", use: updateMe)
         group.put("me/avatar", use: putAvatar)
         group.get("now-playing") { _, context in
-            JSON(try await services.store.friendsNowPlaying(viewer: try context.requireUser().id, now: services.now))
+            JSON(services.titled(try await services.store.friendsNowPlaying(viewer: try context.requireUser().id, now: services.now)))
         }
         group.get("users/:userId") { request, context in
             JSON(try await services.store.profile(of: try request.id("userId", context: context, what: "user"), viewer: try context.requireUser().id))
@@ -69,7 +69,8 @@ struct UsersController: Sendable {
         }
         group.get("users/:userId/now-playing") { request, context in
             let userId = try request.id("userId", context: context, what: "user")
-            return JSON(NowPlayingAnswer(nowPlaying: try await services.store.nowPlaying(of: userId, viewer: try context.requireUser().id, now: services.now)))
+            let playing = try await services.store.nowPlaying(of: userId, viewer: try context.requireUser().id, now: services.now)
+            return JSON(NowPlayingAnswer(nowPlaying: playing.flatMap { services.titled([$0]).first }))
         }
     }
 

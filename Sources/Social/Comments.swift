@@ -63,9 +63,12 @@ extension SocialStore {
         }
     }
 
-    /// The comments on a subject: a page of top-level comments, newest first, each with all its replies nested
-    /// oldest first. With `onlyFollowedBy`, a flat page of the comments written by people that user follows.
-    public func comments(on subject: CommentSubject, id subjectId: String, page: PageRequest, onlyFollowedBy: Int64? = nil) async throws -> Page<Comment> {
+    /// The comments on a subject: a page of top-level comments, newest first (oldest first with `oldestFirst`), each
+    /// with all its replies nested oldest first. With `onlyFollowedBy`, a flat page of the comments written by people
+    /// that user follows.
+    public func comments(
+        on subject: CommentSubject, id subjectId: String, page: PageRequest, onlyFollowedBy: Int64? = nil, oldestFirst: Bool = false
+    ) async throws -> Page<Comment> {
         try await writer.read { db in
             if let follower = onlyFollowedBy {
                 let rows = try Row.fetchAll(
@@ -78,10 +81,12 @@ extension SocialStore {
                 let authors = try Self.summaries(db, rows.map { $0["authorId"] as Int64 })
                 return try page.page(rows, id: { $0["id"] }) { try Self.comment(from: $0, authors: authors) }
             }
+            let after: Int64 = page.cursor ?? (oldestFirst ? 0 : Int64.max)
             let roots = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM comment WHERE subjectKind = ? AND subjectId = ? AND rootId IS NULL AND id < ? ORDER BY id DESC LIMIT ?",
-                arguments: [subject.rawValue, subjectId, page.cursor ?? Int64.max, page.limit + 1])
+                sql: "SELECT * FROM comment WHERE subjectKind = ? AND subjectId = ? AND rootId IS NULL AND "
+                    + (oldestFirst ? "id > ? ORDER BY id LIMIT ?" : "id < ? ORDER BY id DESC LIMIT ?"),
+                arguments: [subject.rawValue, subjectId, after, page.limit + 1])
             let rootIds = roots.prefix(page.limit).map { $0["id"] as Int64 }
             let replies = rootIds.isEmpty ? [] : try Row.fetchAll(
                 db, sql: "SELECT * FROM comment WHERE rootId IN (\(databaseQuestionMarks(count: rootIds.count))) ORDER BY id",

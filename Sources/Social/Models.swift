@@ -231,6 +231,8 @@ public struct Notification: Codable, Sendable {
     public var commentId: Int64?
     public var createdAt: Date
     public var read: Bool
+    /// The subject's name as the reader sees it (a playlist's, a release's); filled in by the server, nil when gone.
+    public var subjectTitle: String?
 }
 
 /// One entry of the feed: something a followed user did.
@@ -247,6 +249,11 @@ public struct Activity: Codable, Sendable {
     /// A short description ("created", "added a track", the comment's first words).
     public var summary: String
     public var createdAt: Date
+    /// The track a playlist change added or removed.
+    public var itemId: String?
+    /// The subject's and the item's names as the reader sees them; filled in by the server, nil when gone.
+    public var subjectTitle: String?
+    public var itemTitle: String?
 }
 
 /// A user's play queue, shared by all their devices.
@@ -267,6 +274,8 @@ public struct NowPlaying: Codable, Sendable {
     public var trackId: String
     public var positionSeconds: Double
     public var updatedAt: Date
+    /// The track's title; filled in by the server from the catalog.
+    public var trackTitle: String?
 }
 
 /// One counted listen.

@@ -70,7 +70,7 @@ extension SocialStore {
                 guard let actor = actors[row["actorId"]] else { throw SocialError.notFound("user") }
                 return Activity(
                     id: row["id"], actor: actor, kind: Activity.Kind(rawValue: row["kind"]) ?? .comment, subjectKind: row["subjectKind"],
-                    subjectId: row["subjectId"], summary: row["summary"], createdAt: row["createdAt"])
+                    subjectId: row["subjectId"], summary: row["summary"], createdAt: row["createdAt"], itemId: row["itemId"])
             }
         }
     }

@@ -61,7 +61,7 @@ extension SocialStore {
             var order = ids
             order.insert(db.lastInsertedRowID, at: index)
             try Self.writeOrder(db, order)
-            return try Self.playlistChanged(db, id, by: userId, summary: "added a track", now: now)
+            return try Self.playlistChanged(db, id, by: userId, summary: "added a track", itemId: trackId, now: now)
         }
     }
 
@@ -69,10 +69,11 @@ extension SocialStore {
     public func removeEntry(_ entryId: Int64, from id: Int64, by userId: Int64, now: Date) async throws -> Outcome<Playlist> {
         try await writer.write { db in
             try Self.requireEditor(db, id, userId)
+            let trackId = try String.fetchOne(db, sql: "SELECT trackId FROM playlistEntry WHERE id = ? AND playlistId = ?", arguments: [entryId, id])
+            guard let trackId else { throw SocialError.notFound("entry \(entryId) of playlist \(id)") }
             try db.execute(sql: "DELETE FROM playlistEntry WHERE id = ? AND playlistId = ?", arguments: [entryId, id])
-            guard db.changesCount > 0 else { throw SocialError.notFound("entry \(entryId) of playlist \(id)") }
             try Self.writeOrder(db, Self.entryIds(db, id))
-            return try Self.playlistChanged(db, id, by: userId, summary: "removed a track", now: now)
+            return try Self.playlistChanged(db, id, by: userId, summary: "removed a track", itemId: trackId, now: now)
         }
     }
 
@@ -199,13 +200,15 @@ extension SocialStore {
     }
 
     /// Stamps the change, tells viewers of the playlist, and (for public playlists) the owner's followers.
-    private static func playlistChanged(_ db: Database, _ id: Int64, by userId: Int64, summary text: String, now: Date) throws -> Outcome<Playlist> {
+    private static func playlistChanged(
+        _ db: Database, _ id: Int64, by userId: Int64, summary text: String, itemId: String? = nil, now: Date
+    ) throws -> Outcome<Playlist> {
         try db.execute(sql: "UPDATE playlist SET updatedAt = ? WHERE id = ?", arguments: [now, id])
         let playlist = try playlist(db, id, viewer: userId)
         var events: [LiveEvent] = []
         if playlist.visibility == .public {
             events.append(try storeEvent(db, subject: "playlist:\(id)", type: "playlist", payload: playlist, audience: .about("playlist", String(id)), now: now))
-            events += try recordActivity(db, actorId: userId, kind: .playlist, subjectKind: "playlist", subjectId: String(id), summary: "\(text): \(playlist.name)", now: now)
+            events += try recordActivity(db, actorId: userId, kind: .playlist, subjectKind: "playlist", subjectId: String(id), summary: "\(text): \(playlist.name)", itemId: itemId, now: now)
         } else {
             for member in [playlist.owner.id] + playlist.collaborators.map(\.id) {
                 events.append(try storeEvent(db, userId: member, type: "playlist", payload: playlist, audience: .about("playlist", String(id)), now: now))

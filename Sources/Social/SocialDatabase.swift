@@ -219,6 +219,9 @@ public struct SocialDatabase: Sendable {
                 UPDATE event SET audiencePlaylist = json_extract(data, '$.id') WHERE type = 'playlist';
                 """)
         }
+        migrator.registerMigration("v3: the track a playlist change was about") { db in
+            try db.execute(sql: "ALTER TABLE activity ADD COLUMN itemId TEXT")
+        }
         return migrator
     }
 }

@@ -120,14 +120,15 @@ extension SocialStore {
 
     /// Records an activity for the feed and pushes it to the actor's followers.
     static func recordActivity(
-        _ db: Database, actorId: Int64, kind: Activity.Kind, subjectKind: String, subjectId: String, summary text: String, now: Date
+        _ db: Database, actorId: Int64, kind: Activity.Kind, subjectKind: String, subjectId: String, summary text: String,
+        itemId: String? = nil, now: Date
     ) throws -> [LiveEvent] {
         try db.execute(
-            sql: "INSERT INTO activity (actorId, kind, subjectKind, subjectId, summary, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [actorId, kind.rawValue, subjectKind, subjectId, text, now])
+            sql: "INSERT INTO activity (actorId, kind, subjectKind, subjectId, summary, itemId, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [actorId, kind.rawValue, subjectKind, subjectId, text, itemId, now])
         let activity = Activity(
             id: db.lastInsertedRowID, actor: try summary(db, actorId), kind: kind, subjectKind: subjectKind, subjectId: subjectId,
-            summary: text, createdAt: now)
+            summary: text, createdAt: now, itemId: itemId)
         var audience = EventAudience.about(subjectKind, subjectId)
         audience.followee = actorId
         if kind == .listen { audience.listener = actorId }

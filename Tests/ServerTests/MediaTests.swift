@@ -253,6 +253,7 @@ struct PlaybackTests {
     @Test("now playing and listening history obey the privacy setting on every endpoint")
     func nowPlayingPrivacy() async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
+        let title = try #require((try PublishedFixtures.trackDocument(track))["title"] as? String)
         try await ServerUnderTest().withRouter { api in
             let ann = try await api.signUp("Ann")
             let follower = try await api.signUp("Bob")
@@ -263,7 +264,11 @@ struct PlaybackTests {
             func sees(_ viewer: Session) async throws -> Bool {
                 let answer = try await api.object(.get, "/api/users/\(ann.userId)/now-playing", as: viewer)
                 let single = (answer["nowPlaying"] as? [String: Any])?["trackId"] as? String == track
-                let friends = try await api.array(.get, "/api/now-playing", as: viewer).contains { ($0["user"] as? [String: Any])?["id"] as? Int == Int(ann.userId) }
+                let playing = try await api.array(.get, "/api/now-playing", as: viewer).filter { ($0["user"] as? [String: Any])?["id"] as? Int == Int(ann.userId) }
+                let friends = !playing.isEmpty
+                // Both name the track, so friends see what is playing, not "a track".
+                if single { #expect((answer["nowPlaying"] as? [String: Any])?["trackTitle"] as? String == title) }
+                #expect(playing.allSatisfy { $0["trackTitle"] as? String == title })
                 let history = try await api.call(.get, "/api/users/\(ann.userId)/listens", as: viewer).status == .ok
                 #expect(single == history, "now-playing and history disagree")
                 if viewer.userId != follower.userId { #expect(!friends) }

@@ -144,6 +144,18 @@ struct SocialFeatureTests {
             _ = try await api.object(.post, "/api/threads/\(threadId)/comments", as: bob, json: ["body": "Nice"], expect: .created)
 
             let posts = try await api.items("/api/threads/\(threadId)/comments", as: bob)
+            // A thread reads from its first post with `order=oldest`, page after page (the web app's thread view).
+            for _ in 0..<3 { _ = try await api.object(.post, "/api/threads/\(threadId)/comments", as: bob, json: ["body": "more"], expect: .created) }
+            var oldestFirst: [Int] = []
+            var cursor: String? = ""
+            while let next = cursor {
+                let page = try await api.object(.get, "/api/threads/\(threadId)/comments?order=oldest&limit=2\(next.isEmpty ? "" : "&cursor=\(next)")", as: bob)
+                oldestFirst += (page["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+                cursor = page["nextCursor"] as? String
+            }
+            let newestFirst = try await api.items("/api/threads/\(threadId)/comments?limit=50", as: bob).compactMap { $0["id"] as? Int }
+            #expect(oldestFirst.count == 5 && oldestFirst == newestFirst.reversed(), "\(oldestFirst) vs \(newestFirst)")
+            #expect(try await api.call(.get, "/api/threads/\(threadId)/comments?order=sideways", as: bob).status == .badRequest)
             let first = try #require(posts.last)
             let embed = try #require((first["embeds"] as? [[String: Any]])?.first)
             let item = try #require(embed["item"] as? [String: Any])
@@ -254,6 +266,9 @@ struct SocialFeatureTests {
 
             let list = try await api.items("/api/notifications", as: ann)
             #expect(list.map { $0["kind"] as? String } == ["playlist-comment", "reply", "follow"])
+            // Each names what it is about, as the reader sees it: the playlist's name, the track's title.
+            let trackTitle = try #require((try PublishedFixtures.trackDocument(track))["title"] as? String)
+            #expect(list.map { $0["subjectTitle"] as? String } == ["Mine", trackTitle, nil])
             #expect(list.allSatisfy { ($0["actor"] as? [String: Any])?["id"] as? Int == Int(bob.userId) })
             #expect((try await api.object(.get, "/api/notifications/unread-count", as: ann))["unread"] as? Int == 3)
             #expect(try await api.items("/api/notifications", as: bob).isEmpty)
@@ -285,6 +300,11 @@ struct SocialFeatureTests {
             let page = try await api.object(.get, "/api/feed?limit=3", as: ann)
             let items = page["items"] as? [[String: Any]] ?? []
             #expect(items.map { $0["kind"] as? String } == ["playlist", "playlist", "like"])
+            // The entry for the added track names it and the playlist; the like names the liked track.
+            let titles = try tracks.prefix(2).map { try #require((try PublishedFixtures.trackDocument($0))["title"] as? String) }
+            #expect(items.first?["itemId"] as? String == tracks[0] && items.first?["itemTitle"] as? String == titles[0])
+            #expect(items.first?["subjectTitle"] as? String == "Bob's")
+            #expect(items.last?["subjectTitle"] as? String == titles[1])
             let rest = try await api.items("/api/feed?cursor=\(page["nextCursor"] as? String ?? "")", as: ann)
             #expect(rest.map { $0["kind"] as? String } == ["comment"])
             #expect(rest.first?["summary"] as? String == "first")
@@ -337,6 +357,11 @@ struct SocialFeatureTests {
             let artist = try #require(try await api.items("/api/artists", as: ann).first)
             #expect((try await api.object(.get, "/api/artists/\(artist["id"] as? Int ?? 0)", as: ann))["name"] as? String == artist["name"] as? String)
             #expect(try await api.call(.get, "/api/releases/999", as: ann).status == .notFound)
+            // Recently added: catalog ids grow as releases are ingested, so the newest has the highest.
+            let newest = try await api.items("/api/releases?sort=newest&limit=100", as: ann).compactMap { $0["id"] as? Int }
+            let listed = try await api.items("/api/releases?limit=100", as: ann).compactMap { $0["id"] as? Int }
+            #expect(newest == listed.sorted(by: >) && newest.count > 1)
+            #expect(try await api.call(.get, "/api/releases?sort=oldest", as: ann).status == .badRequest)
             #expect(try await api.call(.get, "/api/tracks/nope", as: ann).status == .notFound)
         }
     }
