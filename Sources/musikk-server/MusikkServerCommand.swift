@@ -198,11 +198,32 @@ struct Admin: AsyncParsableCommand {
         @Option(name: .customLong("artist"), help: "An artist id from the catalog (api/artists/ID.json); repeat for several.")
         var artistIds: [Int64] = []
 
+        @Option(help: ArgumentHelp("The OUT directory musikk-publish wrote, whose artists these are (default: $MUSIKK_PUBLICATION).", valueName: "dir"))
+        var publication: String?
+
         func validate() throws {
             guard !artistIds.isEmpty else { throw ValidationError("Name at least one --artist ID.") }
+            guard publication ?? ProcessInfo.processInfo.environment["MUSIKK_PUBLICATION"] != nil else {
+                throw ValidationError("Give the publication the artists are in with --publication OUT (or MUSIKK_PUBLICATION).")
+            }
         }
 
         func run() async throws {
+            let root = URL(fileURLWithPath: publication ?? ProcessInfo.processInfo.environment["MUSIKK_PUBLICATION"] ?? "")
+            let known: Set<Int64>
+            do {
+                known = try publishedArtistIds(in: root)
+            } catch {
+                FileHandle.standardError.write(Data("musikk-server: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            let unknown = artistIds.filter { !known.contains($0) }
+            guard unknown.isEmpty else {
+                let list = unknown.map(String.init).joined(separator: ", ")
+                FileHandle.standardError.write(Data(
+                    "musikk-server: no artist \(list) in the publication at \(root.path); its artists are listed from api/artists/page-1.json\n".utf8))
+                throw ExitCode.failure
+            }
             try await Admin.grant(.owner, email: email, artistIds: artistIds, data: data)
         }
     }

@@ -6,13 +6,20 @@ import TestSupport
 struct CommandLineTests {
     let binary = Repository.executable("musikk-server").path
 
-    @Test("admin grant-owner makes a signed-up user the content owner of artists; unknown emails fail with a reason")
+    @Test("admin grant-owner makes a signed-up user the content owner of artists of the publication; unknown emails and artists fail with a reason")
     func grantOwner() async throws {
         let server = try ServerUnderTest()
         let userId = try await server.withRouter { api in try await api.signUp("Label").userId }
         let data = server.configuration.dataDirectory.path
-        let granted = try Command.run(binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "3", "--data", data])
+        let publication = try PublishedFixtures.get().path
+        let granted = try Command.run(
+            binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "3", "--data", data, "--publication", publication])
         #expect(granted.status == 0, "\(granted.standardError)")
+        // An artist the publication does not have is refused, naming it (issue 17: `--artist 99` was accepted).
+        let missing = try Command.run(
+            binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "99", "--data", data, "--publication", publication])
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("no artist 99"), "\(missing.standardError)")
         try await server.withRouter { api in
             let viewer = try await api.signUp("Fan")
             let profile = try await api.object(.get, "/api/users/\(userId)", as: viewer)

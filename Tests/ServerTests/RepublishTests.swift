@@ -34,7 +34,8 @@ struct RepublishTests {
             let artist = try #require((releases.first?["artist"] as? [String: Any])?["id"] as? Int)
             let grant = try Command.run(
                 Repository.executable("musikk-server").path,
-                ["admin", "grant-owner", "olga@example.org", "--artist", String(artist), "--data", server.configuration.dataDirectory.path])
+                ["admin", "grant-owner", "olga@example.org", "--artist", String(artist), "--data", server.configuration.dataDirectory.path,
+                 "--publication", root.appendingPathComponent("out").path])
             try #require(grant.status == 0, "\(grant.standardError)")
             #expect(try await api.call(.put, "/api/users/\(olga.userId)/follow", as: ann).status == .noContent)
             #expect(try await api.items("/api/tracks", as: ann).count == 3)  // this page is now cached
