@@ -128,7 +128,13 @@ struct CatalogWatcher: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await watch() }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await keepStreamsAlive() }
+                await watch()
+                group.cancelAll()
+            }
+        }
         // Open event streams would hold the shutdown up; end them.
         services.hub.finishAll()
     }
@@ -141,7 +147,6 @@ struct CatalogWatcher: Service {
                 } catch {
                     return
                 }
-                services.hub.heartbeat()
                 do {
                     if let snapshot = try services.library.reloadIfChanged() {
                         try await Self.index(snapshot, services: services)
@@ -155,6 +160,12 @@ struct CatalogWatcher: Service {
                     logger.error("cannot reload the publication; still serving the previous one", metadata: ["error": "\(error)"])
                 }
             }
+    }
+
+    private func keepStreamsAlive() async {
+        while (try? await Task.sleep(for: services.configuration.eventKeepAliveInterval)) != nil {
+            services.hub.heartbeat()
+        }
     }
 
     /// Puts the catalog in the search index and notifies followers of content owners about new releases.

@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     public var eventStreamsPerUser: Int = 16
     /// Whether every request is logged (structured, at info level; no tokens, passwords or query strings).
     public var accessLog: Bool = true
+    /// How often every event stream gets a keep-alive. A stream learns that its client went away (a closed tab, a
+    /// reload) only when a write fails, so this bounds how long a gone client holds one of its user's streams.
+    public var eventKeepAliveInterval: Duration = .seconds(3)
     /// How often the publication is checked for a new `publish.json`.
     public var catalogCheckInterval: Duration = .seconds(10)
     /// The clock; tests move it forward.

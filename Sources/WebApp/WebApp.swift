@@ -19,10 +19,29 @@ public struct WebApp: Sendable {
         public var description: String
     }
 
-    /// The page URLs the app handles; each is rendered by the same shell.
+    /// One page of the app: its URL, the script view that renders it, and who may open it.
+    struct Page: Encodable, Sendable {
+        enum Access: String, Encodable, Sendable {
+            /// Signed-in listeners; others are sent to log in.
+            case member
+            /// Signed-out visitors only (log in, sign up); the signed-in are sent home.
+            case guest
+        }
+
+        var path: String
+        var view: String
+        var access: Access = .member
+    }
+
+    /// The page URLs the app handles, the one table of them: the server answers each with the shell, and the shell
+    /// carries the table to the scripts, which pick the view from it and link to items through it.
     static let pages = [
-        "/", "/login", "/signup", "/search", "/tracks/:id", "/releases/:id", "/artists/:id", "/playlists", "/playlists/:id",
-        "/forums", "/forums/:id", "/threads/:id", "/users/:id", "/me", "/feed", "/notifications",
+        Page(path: "/", view: "home"), Page(path: "/login", view: "login", access: .guest),
+        Page(path: "/signup", view: "signup", access: .guest), Page(path: "/search", view: "search"),
+        Page(path: "/tracks/:id", view: "track"), Page(path: "/releases/:id", view: "release"), Page(path: "/artists/:id", view: "artist"),
+        Page(path: "/playlists", view: "playlists"), Page(path: "/playlists/:id", view: "playlist"), Page(path: "/forums", view: "forums"),
+        Page(path: "/forums/:id", view: "forum"), Page(path: "/threads/:id", view: "thread"), Page(path: "/users/:id", view: "user"),
+        Page(path: "/me", view: "me"), Page(path: "/feed", view: "feed"), Page(path: "/notifications", view: "notifications"),
     ]
 
     let assets: [String: Asset]
@@ -41,7 +60,13 @@ public struct WebApp: Sendable {
         } catch {
             throw LoadError(description: "cannot load the web app's templates in \(templateDirectory.path): \(error)")
         }
-        guard let html = templates.render(["appName": "Musikk"], withTemplate: "shell") else {
+        let pageTable: String
+        do {
+            pageTable = String(decoding: try JSONEncoder().encode(Self.pages), as: UTF8.self)
+        } catch {
+            throw LoadError(description: "cannot encode the web app's page table: \(error)")
+        }
+        guard let html = templates.render(["appName": "Musikk", "pages": pageTable], withTemplate: "shell") else {
             throw LoadError(description: "the web app's shell template is missing from \(templateDirectory.path); reinstall musikk-server")
         }
         shellPage = ByteBuffer(string: html)
@@ -67,8 +92,8 @@ public struct WebApp: Sendable {
     /// Adds the page routes and `/app/FILE`, for GET and HEAD (monitors and link checkers ask with HEAD).
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         for page in Self.pages {
-            router.get(RouterPath(page)) { _, _ in shell() }
-            router.head(RouterPath(page)) { _, _ in Self.headOnly(shell()) }
+            router.get(RouterPath(page.path)) { _, _ in shell() }
+            router.head(RouterPath(page.path)) { _, _ in Self.headOnly(shell()) }
         }
         router.get("/app/:file") { request, context in try asset(request, context) }
         router.head("/app/:file") { request, context in Self.headOnly(try asset(request, context)) }

@@ -75,6 +75,7 @@ struct ServerUnderTest {
         configuration.bcryptCost = 4
         configuration.clock = { clock.now() }
         configuration.catalogCheckInterval = .milliseconds(200)
+        configuration.eventKeepAliveInterval = .milliseconds(200)
         configuration.accessLog = false
         adjust(&configuration)
         self.configuration = configuration

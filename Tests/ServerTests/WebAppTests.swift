@@ -27,6 +27,17 @@ struct WebAppTests {
                 #expect(head.headers[.contentType] == get.headers[.contentType] && head.headers[.contentLength] == String(get.body.readableBytes), "HEAD \(path)")
             }
             #expect(try await api.call(.head, "/app/nope.js").status == .notFound)
+            // The shell carries the server's page table, the scripts' only one; every page in it is served.
+            let shell = String(buffer: try await api.call(.get, "/").body)
+            let start = try #require(shell.range(of: #"<script type="application/json" id="page-table">"#))
+            let end = try #require(shell.range(of: "</script>", range: start.upperBound..<shell.endIndex))
+            let table = try #require(try JSONSerialization.jsonObject(with: Data(shell[start.upperBound..<end.lowerBound].utf8)) as? [[String: String]])
+            #expect(table.count >= 16 && Set(table.compactMap { $0["view"] }).count == table.count)
+            for page in table {
+                let path = try #require(page["path"]).replacingOccurrences(of: ":id", with: "1")
+                #expect(try await api.call(.get, path).status == .ok, "\(path)")
+            }
+            #expect(try await api.call(.get, "/nowhere").status == .notFound)
             let script = try await api.call(.get, "/app/app.js")
             #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
             let etag = try #require(script.headers[.eTag])
@@ -36,7 +47,7 @@ struct WebAppTests {
         }
     }
 
-    @Test("in headless Chromium: sign up, search and play, seek on the waveform, live comments and queue across two browsers, a forum embed that plays, the owner's playlist, no console error, a friendly failure")
+    @Test("in headless Chromium, as two listeners on a desktop and a phone: every flow of the app, axe-core on every page at both widths in both themes, no console error")
     func inChromium() async throws {
         let track = try PublishedFixtures.longestTrack()
         let title = try #require(try PublishedFixtures.trackDocument(track)["title"] as? String)

@@ -1,62 +1,74 @@
-// Starts the app: routes page URLs to views without reloading (so the music keeps playing), keeps the header's
-// search, badge and sign-in state current, and wires the keyboard.
+// Starts the app: renders each page URL with its view (from the server's page table) without reloading, so the
+// music keeps playing; keeps the header's search, badge and sign-in state current; wires the keyboard.
 import { api, session } from "./api.js";
+import { refreshBadge, showBadge } from "./badge.js";
 import { connect, on, watch } from "./live.js";
-import { Player } from "./player.js";
-import { app } from "./components.js";
-import { attempt, fill, h, pageOf, toast } from "./ui.js";
-import { views } from "./views.js";
+import { accountPages } from "./pages-account.js";
+import { catalogPages } from "./pages-catalog.js";
+import { forumPages } from "./pages-forums.js";
+import { peoplePages } from "./pages-people.js";
+import { playlistPages } from "./pages-playlists.js";
+import { player } from "./player.js";
+import { navigate, pageOf, routeOf, startRouter } from "./router.js";
+import { attempt, fill, h, notificationText, toast } from "./ui.js";
 
-const routes = [
-  [/^\/$/, "home"], [/^\/login$/, "login", { guest: true }], [/^\/signup$/, "signup", { guest: true }], [/^\/search$/, "search"],
-  [/^\/tracks\/([^/]+)$/, "track"], [/^\/releases\/(\d+)$/, "release"], [/^\/artists\/(\d+)$/, "artist"],
-  [/^\/playlists$/, "playlists"], [/^\/playlists\/(\d+)$/, "playlist"], [/^\/forums$/, "forums"], [/^\/forums\/(\d+)$/, "forum"],
-  [/^\/threads\/(\d+)$/, "thread"], [/^\/users\/(\d+)$/, "user"], [/^\/me$/, "me"], [/^\/feed$/, "feed"], [/^\/notifications$/, "notifications"],
-];
-
+const views = { ...accountPages, ...catalogPages, ...playlistPages, ...forumPages, ...peoplePages };
 const main = document.getElementById("main");
+const progressBar = document.getElementById("progress-bar");
+const searchInput = document.getElementById("search-input");
 let current = { stop: null };
+let shown = 0;
 
+/**
+ * Renders `url`. The view fills a page of its own, put on screen when it is ready, so that a slower earlier
+ * navigation never replaces a later one; meanwhile a progress bar shows, and after a moment a placeholder.
+ */
 async function show(url) {
   const { pathname, searchParams } = new URL(url, location.origin);
+  const generation = ++shown;
   current.stop?.();
   current = { stop: null };
-  const match = routes.map(([pattern, name, options]) => [pattern.exec(pathname), name, options ?? {}]).find(([found]) => found);
-  if (!match) {
+  searchInput.value = pathname === "/search" ? (searchParams.get("q") ?? "") : "";
+  closeSearch();
+  const route = routeOf(pathname);
+  if (!route) {
     fill(main, h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "/", "data-link": true }, "Go home")));
     return;
   }
-  const [found, name, options] = match;
-  if (!options.guest && !session.current) return navigate("/login", { replace: true });
-  if (options.guest && session.current) return navigate("/", { replace: true });
-  if (found[1]) searchParams.set("id", decodeURIComponent(found[1]));
+  if (route.access === "member" && !session.current) return navigate("/login", { replace: true });
+  if (route.access === "guest" && session.current) return navigate("/", { replace: true });
+  if (route.id !== null) searchParams.set("id", route.id);
+  document.body.dataset.page = route.view;
   main.setAttribute("aria-busy", "true");
-  document.body.dataset.page = name;
+  const slow = setTimeout(() => { progressBar.hidden = false; }, 150);
+  const placeholder = setTimeout(() => fill(main, h("div", { class: "skeleton", "aria-hidden": "true" }, h("div"), h("div"), h("div")),
+    h("p", { class: "visually-hidden" }, "Loading…")), 600);
+  const pageElement = h("div", { class: "page" });
+  let result = {};
   try {
-    const result = (await views[name](main, searchParams)) ?? {};
-    current = { stop: result.stop ?? null };
-    if (session.current) watch(result.watch ?? []);
+    result = (await views[route.view](pageElement, searchParams)) ?? {};
   } catch (error) {
     // The page could not be fetched: say so in its place, with a way to try again.
     const message = error?.message ?? "This page couldn't load. Please try again.";
-    current.stop?.();
-    current = { stop: null };
-    fill(main, h("h1", {}, error?.status ? "This page couldn't load" : "Can't reach Musikk right now"), h("p", {}, message),
+    fill(pageElement, h("h1", {}, error?.status ? "This page couldn't load" : "Can't reach Musikk right now"), h("p", {}, message),
       h("button", { type: "button", onclick: () => show(location.href) }, "Try again"));
-    toast(message, "error");
+    if (generation === shown) toast(message, "error");
   } finally {
-    main.removeAttribute("aria-busy");
+    clearTimeout(slow);
+    clearTimeout(placeholder);
   }
-  if (!document.title.includes("·") || !app.player?.current) document.title = `${main.querySelector("h1")?.textContent ?? "Musikk"} · Musikk`;
+  if (generation !== shown) {
+    result.stop?.();
+    return;
+  }
+  progressBar.hidden = true;
+  fill(main, pageElement);
+  main.removeAttribute("aria-busy");
+  current = { stop: result.stop ?? null };
+  if (session.current) watch(result.watch ?? []);
+  player.markPlaying();
+  if (!player.current) document.title = `${main.querySelector("h1")?.textContent ?? "Musikk"} · Musikk`;
 }
-
-export function navigate(path, { replace = false } = {}) {
-  history[replace ? "replaceState" : "pushState"]({}, "", path);
-  window.scrollTo(0, 0);
-  return show(path);
-}
-
-app.navigate = navigate;
 
 function signedInChanged() {
   const signedIn = Boolean(session.current);
@@ -66,133 +78,152 @@ function signedInChanged() {
   if (signedIn) refreshBadge();
 }
 
-async function refreshBadge() {
-  const answer = await api("GET", "/api/notifications/unread-count").catch(() => null);
-  if (answer) showBadge(answer.unread);
-}
+const searchList = document.getElementById("search-results");
 
-function showBadge(count) {
-  const badge = document.getElementById("unread-badge");
-  badge.hidden = !count;
-  badge.textContent = count > 99 ? "99+" : String(count);
-  document.querySelector(".bell").setAttribute("aria-label", count ? `Notifications, ${count} unread` : "Notifications");
+function closeSearch() {
+  searchList.hidden = true;
+  searchInput.setAttribute("aria-expanded", "false");
 }
-
-app.refreshBadge = refreshBadge;
 
 function setUpSearch() {
-  const input = document.getElementById("search-input");
-  const list = document.getElementById("search-results");
   let timer;
   let latest = 0;
-  const close = () => {
-    list.hidden = true;
-    input.setAttribute("aria-expanded", "false");
-  };
-  input.addEventListener("input", () => {
+  searchInput.addEventListener("input", () => {
     clearTimeout(timer);
-    const q = input.value.trim();
-    if (!q || !session.current) return close();
+    const q = searchInput.value.trim();
+    if (!q || !session.current) return closeSearch();
     timer = setTimeout(async () => {
       const asked = ++latest;
       const hits = await attempt(() => api("GET", `/api/search?q=${encodeURIComponent(q)}&limit=8`));
       if (asked !== latest || !hits) return;
-      fill(list, hits.length ? hits.map((hit) => h("li", { role: "option" },
+      fill(searchList, hits.length ? hits.map((hit) => h("li", { role: "option" },
         h("a", { href: pageOf(hit.kind, hit.id), "data-link": true, class: "search-hit", dataset: { kind: hit.kind } },
-          h("span", { class: "kind" }, hit.kind), h("span", {}, hit.name), h("span", { class: "muted small" }, hit.context))))
+          h("span", { class: "kind" }, hit.kind), h("span", { class: "truncate" }, hit.name), h("span", { class: "muted small truncate" }, hit.context))))
         : h("li", { class: "muted" }, "No matches"));
-      list.hidden = false;
-      input.setAttribute("aria-expanded", "true");
+      searchList.hidden = false;
+      searchInput.setAttribute("aria-expanded", "true");
     }, 150);
   });
-  input.addEventListener("keydown", (event) => {
+  searchInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter") {
-      close();
-      navigate(`/search?q=${encodeURIComponent(input.value.trim())}`);
+      closeSearch();
+      navigate(`/search?q=${encodeURIComponent(searchInput.value.trim())}`);
     } else if (event.key === "Escape") {
-      close();
-    } else if (event.key === "ArrowDown") {
+      closeSearch();
+    } else if (event.key === "ArrowDown" && !searchList.hidden) {
       event.preventDefault();
-      list.querySelector("a")?.focus();
+      searchList.querySelector("a")?.focus();
     }
   });
-  list.addEventListener("click", close);
-  document.addEventListener("click", (event) => { if (!event.target.closest(".search")) close(); });
+  // ↑ and ↓ move between the hits and stop at the ends; ↑ from the first goes back to the box.
+  searchList.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp" && event.key !== "Escape") return;
+    event.preventDefault();
+    event.stopPropagation();
+    const links = [...searchList.querySelectorAll("a")];
+    const index = links.indexOf(document.activeElement);
+    if (event.key === "Escape") {
+      closeSearch();
+      searchInput.focus();
+    } else if (event.key === "ArrowDown") {
+      links[Math.min(index + 1, links.length - 1)]?.focus();
+    } else if (index <= 0) {
+      searchInput.focus();
+    } else {
+      links[index - 1].focus();
+    }
+  });
+  searchList.addEventListener("click", closeSearch);
+  document.addEventListener("click", (event) => { if (!event.target.closest(".search")) closeSearch(); });
 }
 
+/**
+ * Space plays and pauses, ← → seek, Shift+← → skip, M mutes, / searches. ↑ ↓ are left to lists and to scrolling;
+ * they change the volume only on the player bar, or anywhere with Shift.
+ */
 function setUpKeyboard() {
   document.addEventListener("keydown", (event) => {
     const typing = event.target.closest("input, textarea, select, [contenteditable]");
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
-    const player = app.player;
     if (event.key === " " && !event.target.closest("button, a")) {
       event.preventDefault();
       player.toggle();
-    } else if (event.key === "ArrowRight" && !event.shiftKey) {
-      player.seekBy(5);
-    } else if (event.key === "ArrowLeft" && !event.shiftKey) {
-      player.seekBy(-5);
-    } else if (event.key === "ArrowRight" && event.shiftKey) {
-      player.skip(1);
-    } else if (event.key === "ArrowLeft" && event.shiftKey) {
-      player.skip(-1);
-    } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+    } else if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+      const forward = event.key === "ArrowRight";
+      if (event.shiftKey) player.skip(forward ? 1 : -1); else player.seekBy(forward ? 5 : -5);
+    } else if ((event.key === "ArrowUp" || event.key === "ArrowDown") && (event.shiftKey || event.target.closest(".player"))) {
       const volume = document.getElementById("volume");
       event.preventDefault();
       volume.value = String(Math.min(1, Math.max(0, Number(volume.value) + (event.key === "ArrowUp" ? 0.05 : -0.05))));
       volume.dispatchEvent(new Event("input"));
+    } else if (event.key === "m" || event.key === "M") {
+      player.setMuted(!player.audio.muted);
     } else if (event.key === "/") {
       event.preventDefault();
-      document.getElementById("search-input").focus();
+      searchInput.focus();
     }
   });
 }
 
 function setUpQueuePanel() {
   const panel = document.getElementById("queue-panel");
-  const toggle = document.getElementById("queue-toggle");
+  const toggles = document.querySelectorAll(".queue-toggle");
   const setOpen = (open) => {
     panel.hidden = !open;
-    toggle.setAttribute("aria-expanded", String(open));
+    for (const toggle of toggles) toggle.setAttribute("aria-expanded", String(open));
     document.body.classList.toggle("queue-open", open);
+    if (open) panel.querySelector("h2").scrollIntoView({ block: "nearest" });
   };
-  toggle.addEventListener("click", () => setOpen(panel.hidden));
+  for (const toggle of toggles) toggle.addEventListener("click", () => setOpen(panel.hidden));
   document.getElementById("queue-close").addEventListener("click", () => setOpen(false));
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !panel.hidden && document.body.classList.contains("compact")) setOpen(false); });
 }
 
-document.addEventListener("click", (event) => {
-  const link = event.target.closest("a[data-link]");
-  if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || link.target) return;
-  event.preventDefault();
-  navigate(link.getAttribute("href"));
-});
-window.addEventListener("popstate", () => show(location.href));
-window.addEventListener("musikk:signed-out", () => navigate("/login"));
-window.addEventListener("musikk:session", signedInChanged);
-window.addEventListener("offline", () => toast("You're offline. What's on screen stays; we'll catch up when you're back.", "error"));
-document.getElementById("logout-button").addEventListener("click", async () => {
+/** On a phone the player is a one-line mini-player; its arrow opens the whole player, and closes it again. */
+function setUpMiniPlayer() {
+  const bar = document.getElementById("player");
+  const expand = document.getElementById("expand-button");
+  expand.addEventListener("click", () => {
+    const expanded = !bar.classList.contains("expanded");
+    bar.classList.toggle("expanded", expanded);
+    expand.setAttribute("aria-expanded", String(expanded));
+    expand.setAttribute("aria-label", expanded ? "Show the mini-player" : "Show the whole player");
+  });
+  const phone = matchMedia("(max-width: 640px)");
+  const compact = () => document.body.classList.toggle("compact", phone.matches);
+  phone.addEventListener("change", compact);
+  compact();
+}
+
+async function logOut() {
   const refreshToken = session.current?.refreshToken;
-  app.player.audio.pause();
+  player.audio.pause();
   await api("POST", "/api/auth/logout", { refreshToken }).catch(() => null);
   session.clear();
   navigate("/login");
-});
+}
+
+document.addEventListener("click", (event) => { if (event.target.closest("[data-logout]")) logOut(); });
+window.addEventListener("musikk:signed-out", () => navigate("/login"));
+window.addEventListener("musikk:session", signedInChanged);
+window.addEventListener("offline", () => toast("You're offline. What's on screen stays; we'll catch up when you're back.", "error"));
 
 on("unread", (data) => showBadge(data.unread));
-on("notification", (notification) => {
+on("notification", async (notification) => {
   refreshBadge();
-  const what = { reply: "replied to your comment", follow: "followed you", "playlist-comment": "commented on your playlist", release: "has a new release" }[notification.kind];
-  if (what) toast(`${notification.actor?.displayName ?? "Someone"} ${what}.`);
+  // The live event does not carry the subject's name for this reader; the list does.
+  const named = (await api("GET", "/api/notifications?limit=10").catch(() => null))?.items?.find((item) => item.id === notification.id) ?? notification;
+  toast(`${named.actor?.displayName ?? "Someone"} ${notificationText(named)}.`);
 });
 
-app.player = new Player();
 setUpSearch();
 setUpKeyboard();
 setUpQueuePanel();
+setUpMiniPlayer();
 signedInChanged();
 if (session.current) {
   connect();
-  app.player.load();
+  player.load();
 }
-window.addEventListener("musikk:session", () => { if (session.current && !app.player.queue.version) app.player.load(); });
-show(location.href);
+window.addEventListener("musikk:session", () => { if (session.current && !player.queue.version) player.load(); });
+startRouter(show);

@@ -1,22 +1,41 @@
 // Pieces several pages share: track rows, cards, like buttons, comment threads with live replies, embeds.
 import { api, session } from "./api.js";
 import { on } from "./live.js";
-import { artistNames, attempt, fill, formatDate, formatTime, h, pageOf, userLink } from "./ui.js";
+import { player } from "./player.js";
+import { pageOf } from "./router.js";
+import { artistNames, attempt, fill, formatTime, h, timeAgo, userLink } from "./ui.js";
 
-export const app = { player: null, navigate: null, me: null };
-
-export function trackRow(track, context = null) {
-  return h("li", { class: "track-row", dataset: { trackId: track.id } },
-    h("button", { type: "button", class: "play-small", "aria-label": `Play ${track.title}`, onclick: () => app.player.play(track.id, context) }, "▶"),
+/**
+ * A track in a list: its number (the release's track number, or its place in the list), title and artists, its
+ * length, play and queue buttons. The row of the track playing now is marked (see Player.markPlaying).
+ */
+export function trackRow(track, { context = null, number = null } = {}) {
+  const artists = artistNames(track.artists);
+  const playing = player.current?.id === track.id;
+  return h("li", { class: playing ? "track-row playing" : "track-row", dataset: { trackId: track.id }, "aria-current": playing ? "true" : null },
+    number === null ? null : h("span", { class: "number muted small", "aria-hidden": "true" }, String(number)),
+    h("button", { type: "button", class: "play-small", "aria-label": `Play ${track.title}`, onclick: () => player.play(track.id, context) }, "▶"),
+    track.cover ? cover(track.cover, "", "thumb") : null,
     h("div", { class: "track-text" },
-      h("a", { href: `/tracks/${track.id}`, "data-link": true, class: "title" }, track.title),
-      h("span", { class: "muted small" }, artistNames(track.artists), track.release ? [" · ", track.release.title] : "")),
+      h("a", { href: pageOf("track", track.id), "data-link": true, class: "title", title: track.title }, track.title),
+      h("span", { class: "muted small truncate", title: artists }, artists, track.release ? [" · ", track.release.title] : "")),
     h("span", { class: "muted small time" }, formatTime(track.durationSeconds)),
-    h("button", { type: "button", class: "quiet", "aria-label": `Add ${track.title} to the queue`, onclick: () => app.player.enqueue(track.id) }, "+ Queue"));
+    h("button", { type: "button", class: "quiet", "aria-label": `Add ${track.title} to the queue`, onclick: () => player.enqueue(track.id) }, "+ Queue"));
 }
 
-export function trackList(tracks, { context = null, label = "Tracks" } = {}) {
-  return h("ol", { class: "track-list", "aria-label": label }, tracks.map((track) => trackRow(track, context)));
+/** A list of tracks; `numbers` "release" shows the release's track numbers, "position" their place in the list. */
+export function trackList(tracks, { context = null, label = "Tracks", numbers = null } = {}) {
+  return h("ol", { class: "track-list", "aria-label": label }, tracks.map((track, index) => trackRow(track, {
+    context, number: numbers === "release" ? (track.trackNumber ?? index + 1) : numbers === "position" ? index + 1 : null,
+  })));
+}
+
+/** How long a list of tracks plays, as "3 tracks · 12 min". */
+export function listLength(tracks) {
+  const seconds = tracks.reduce((sum, track) => sum + (Number.isFinite(track?.durationSeconds) ? track.durationSeconds : 0), 0);
+  const minutes = Math.round(seconds / 60);
+  const length = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : minutes ? `${minutes} min` : `${Math.round(seconds)} s`;
+  return `${tracks.length} ${tracks.length === 1 ? "track" : "tracks"} · ${length}`;
 }
 
 export function cover(url, alt, size = "") {
@@ -24,10 +43,10 @@ export function cover(url, alt, size = "") {
 }
 
 export function releaseCard(release) {
-  return h("a", { class: "card", href: `/releases/${release.id}`, "data-link": true },
+  return h("a", { class: "card", href: pageOf("release", release.id), "data-link": true, title: `${release.title} · ${release.artist?.name ?? ""}` },
     cover(release.cover, `Cover of ${release.title}`),
-    h("span", { class: "title" }, release.title),
-    h("span", { class: "muted small" }, release.artist?.name ?? ""));
+    h("span", { class: "title truncate" }, release.title),
+    h("span", { class: "muted small truncate" }, release.artist?.name ?? ""));
 }
 
 /** A like toggle for a track, release or playlist. */
@@ -54,10 +73,10 @@ export function embedCard(embed) {
   return h("div", { class: "embed", dataset: { kind: embed.kind, id: embed.id } },
     cover(item?.cover, "", "small"),
     h("div", { class: "track-text" },
-      h("a", { href: pageOf(embed.kind, embed.id), "data-link": true, class: "title" }, title),
+      h("a", { href: pageOf(embed.kind, embed.id), "data-link": true, class: "title", title }, title),
       h("span", { class: "muted small" }, item?.subtitle ?? embed.kind)),
     trackIds.length
-      ? h("button", { type: "button", class: "play-small embed-play", "aria-label": `Play ${title}`, onclick: () => app.player.play(trackIds[0], trackIds) }, "▶")
+      ? h("button", { type: "button", class: "play-small embed-play", "aria-label": `Play ${title}`, onclick: () => player.play(trackIds[0], trackIds) }, "▶")
       : null);
 }
 
@@ -99,7 +118,7 @@ function commentView(comment, section) {
   const replies = h("ol", { class: "replies" }, (comment.replies ?? []).map((reply) => commentView(reply, section)));
   const actions = h("div", { class: "comment-actions" });
   const element = h("li", { class: "comment", id: `comment-${comment.id}`, dataset: { commentId: comment.id } },
-    h("div", { class: "comment-head" }, userLink(comment.author), h("time", { class: "muted small", datetime: comment.createdAt }, formatDate(comment.createdAt)),
+    h("div", { class: "comment-head" }, userLink(comment.author), timeAgo(comment.createdAt),
       comment.editedAt ? h("span", { class: "muted small" }, "(edited)") : null),
     body,
     h("div", { class: "embeds" }, (comment.embeds ?? []).map(embedCard)),
@@ -150,8 +169,11 @@ function composer(section, { parentId = null, label = "Add a comment", withEmbed
   return form;
 }
 
-/** The comments on a subject, newest replies appearing live (the page watches the subject's events). */
-export function commentsSection(kind, id, { title = "Comments", postLabel = "Add a comment", withEmbeds = false } = {}) {
+/**
+ * The comments on a subject, new ones appearing live (the page watches the subject's events). Comments read newest
+ * first with the composer on top; a forum thread (`oldestFirst`) reads from its first post, the composer at the end.
+ */
+export function commentsSection(kind, id, { title = "Comments", postLabel = "Add a comment", withEmbeds = false, oldestFirst = false } = {}) {
   const list = h("ol", { class: "comments", "aria-live": "polite" });
   const section = {
     path: `/api/${kind}s/${encodeURIComponent(id)}/comments`,
@@ -159,21 +181,30 @@ export function commentsSection(kind, id, { title = "Comments", postLabel = "Add
       if (document.getElementById(`comment-${comment.id}`)) return;
       const parent = comment.parentId ? document.getElementById(`comment-${comment.parentId}`)?.querySelector(":scope > .replies") : null;
       if (comment.parentId && !parent) return;
-      (parent ?? list)[parent ? "append" : "prepend"](commentView(comment, section));
+      if (parent) parent.append(commentView(comment, section)); else place(commentView(comment, section), comment.id);
       empty.hidden = true;
     },
   };
-  const empty = h("p", { class: "muted" }, "No comments yet. Start the conversation.");
-  const more = h("button", { type: "button", class: "quiet", hidden: true }, "Older comments");
+  // Top-level comments stay in order (by id) however they arrive: loaded pages and live ones interleave.
+  const place = (view, commentId) => {
+    const later = [...list.children].find((shown) => oldestFirst
+      ? Number(shown.dataset.commentId) > commentId : Number(shown.dataset.commentId) < commentId);
+    list.insertBefore(view, later ?? null);
+  };
+  const empty = h("p", { class: "muted" }, oldestFirst ? "No posts yet. Write the first." : "No comments yet. Start the conversation.");
+  const more = h("button", { type: "button", class: "quiet", hidden: true }, oldestFirst ? "Later posts" : "Older comments");
   let cursor = null;
   const load = async () => {
-    const page = await attempt(() => api("GET", `${section.path}?limit=30${cursor ? `&cursor=${cursor}` : ""}`));
+    const query = new URLSearchParams({ limit: "30" });
+    if (cursor) query.set("cursor", cursor);
+    if (oldestFirst) query.set("order", "oldest");
+    const page = await attempt(() => api("GET", `${section.path}?${query}`));
     if (!page) return;
     for (const comment of page.items) {
       // One that arrived live first is replaced by the loaded one, whose embeds are resolved for this viewer.
       const view = commentView(comment, section);
       const shown = document.getElementById(`comment-${comment.id}`);
-      if (shown) shown.replaceWith(view); else list.append(view);
+      if (shown) shown.replaceWith(view); else place(view, comment.id);
     }
     cursor = page.nextCursor;
     more.hidden = !cursor;
@@ -187,8 +218,9 @@ export function commentsSection(kind, id, { title = "Comments", postLabel = "Add
       if (element) element.querySelector(":scope > .comment-body").textContent = comment.deleted ? "This comment was deleted." : comment.body;
     }),
   ];
+  const composerForm = composer(section, { label: postLabel, withEmbeds });
   const element = h("section", { class: "comments-section", "aria-label": title }, h("h2", {}, title),
-    composer(section, { label: postLabel, withEmbeds }), list, empty, more);
+    oldestFirst ? [list, empty, more, composerForm] : [composerForm, list, empty, more]);
   load();
   return { element, stop: () => stop.forEach((off) => off()) };
 }

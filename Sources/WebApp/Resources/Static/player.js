@@ -3,35 +3,58 @@
 // device's queue, and the change is applied again on top of it.
 import { api, session, FriendlyError } from "./api.js";
 import { on } from "./live.js";
-import { attempt, fill, formatTime, h, toast, artistNames } from "./ui.js";
+import { pageOf } from "./router.js";
+import { attempt, fill, formatTime, h, sortable, toast, artistNames } from "./ui.js";
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
 const REPORT_EVERY_SECONDS = 10;
+const REPEAT_MODES = ["off", "all", "one"];
 
 export class Player {
   constructor() {
     this.audio = document.getElementById("audio");
     this.queue = { version: 0, trackIds: [], currentIndex: 0, positionSeconds: 0, device: "" };
-    this.device = Player.deviceName();
+    this.device = Player.device();
     this.tracks = new Map();
     this.current = null;  // { id, summary, sessionId, peaks }
     this.lastReport = 0;
     this.elements = Object.fromEntries(
       ["player-cover", "player-title", "player-artist", "play-button", "prev-button", "next-button", "current-time", "duration",
-        "waveform", "volume", "queue-list", "queue-empty", "queue-device", "queue-clear"].map((id) => [id, document.getElementById(id)]));
+        "waveform", "volume", "queue-list", "queue-empty", "queue-device", "queue-clear", "queue-shuffle", "repeat-button", "mute-button",
+        "device-name"].map((id) => [id, document.getElementById(id)]));
+    this.repeat = REPEAT_MODES.includes(localStorage.getItem("musikk.repeat")) ? localStorage.getItem("musikk.repeat") : "off";
     this.bindControls();
     on("queue", (queue) => this.receive(queue));
   }
 
-  /** A name for this browser, kept across reloads, so that it can tell its own queue writes from others'. */
-  static deviceName() {
-    let name = sessionStorage.getItem("musikk.device");
-    if (!name) {
-      const browser = /Mobile/.test(navigator.userAgent) ? "phone" : "browser";
-      name = `${browser}-${Math.random().toString(36).slice(2, 8)}`;
-      sessionStorage.setItem("musikk.device", name);
+  /**
+   * What this browser tab writes as the queue's device: the name the listener knows it by ("Chromium on Linux",
+   * renamable, kept in this browser) and, after a "#", a tag of this tab, so that two tabs tell their writes apart.
+   */
+  static device() {
+    let tab = sessionStorage.getItem("musikk.tab");
+    if (!tab) {
+      tab = Math.random().toString(36).slice(2, 8);
+      sessionStorage.setItem("musikk.tab", tab);
     }
-    return name;
+    return `${Player.deviceName()}#${tab}`;
+  }
+
+  /** The name of this browser as the listener sees it in "Updated from …". */
+  static deviceName() {
+    const saved = localStorage.getItem("musikk.deviceName")?.trim();
+    if (saved) return saved;
+    const agent = navigator.userAgent;
+    const browser = [[/Edg\//, "Edge"], [/OPR\//, "Opera"], [/Firefox\//, "Firefox"], [/Chromium\//, "Chromium"], [/Chrome\//, "Chrome"],
+      [/Safari\//, "Safari"]].find(([pattern]) => pattern.test(agent))?.[1] ?? "Browser";
+    const system = [[/Android/, "Android"], [/iPhone|iPad/, "iOS"], [/Mac OS X/, "macOS"], [/Windows/, "Windows"], [/CrOS/, "ChromeOS"],
+      [/Linux/, "Linux"]].find(([pattern]) => pattern.test(agent))?.[1];
+    return system ? `${browser} on ${system}` : browser;
+  }
+
+  /** The name part of a queue's `device` (without this tab's tag). */
+  static label(device) {
+    return String(device ?? "").replace(/#[^#]*$/, "") || "another device";
   }
 
   bindControls() {
@@ -41,7 +64,22 @@ export class Player {
     elements.volume.addEventListener("input", () => {
       audio.volume = Number(elements.volume.value);
       localStorage.setItem("musikk.volume", elements.volume.value);
+      if (audio.muted && audio.volume > 0) this.setMuted(false);
     });
+    this.setMuted(localStorage.getItem("musikk.muted") === "true");
+    elements["mute-button"].addEventListener("click", () => this.setMuted(!audio.muted));
+    elements["repeat-button"].addEventListener("click", () => this.setRepeat(REPEAT_MODES[(REPEAT_MODES.indexOf(this.repeat) + 1) % REPEAT_MODES.length]));
+    this.setRepeat(this.repeat);
+    elements["queue-shuffle"].addEventListener("click", () => this.shuffle());
+    elements["device-name"].value = Player.deviceName();
+    elements["device-name"].addEventListener("change", () => {
+      const name = elements["device-name"].value.trim().replace(/#/g, "").slice(0, 40);
+      if (name) localStorage.setItem("musikk.deviceName", name); else localStorage.removeItem("musikk.deviceName");
+      elements["device-name"].value = Player.deviceName();
+      this.device = Player.device();
+      toast(`This browser is now called “${Player.deviceName()}”.`);
+    });
+    sortable(elements["queue-list"], (from, to) => this.moveTo(from, to));
     elements["play-button"].addEventListener("click", () => this.toggle());
     elements["next-button"].addEventListener("click", () => this.skip(1));
     elements["prev-button"].addEventListener("click", () => this.skip(-1));
@@ -52,7 +90,15 @@ export class Player {
     audio.addEventListener("pause", () => this.stateChanged());
     audio.addEventListener("ended", () => {
       this.report("stopped");
-      if (this.queue.currentIndex + 1 < this.queue.trackIds.length) this.skip(1);
+      if (this.repeat === "one") {
+        this.audio.currentTime = 0;
+        this.current.sessionId = crypto.randomUUID();
+        this.audio.play().catch(() => {});
+      } else if (this.queue.currentIndex + 1 < this.queue.trackIds.length) {
+        this.skip(1);
+      } else if (this.repeat === "all" && this.queue.trackIds.length) {
+        this.jump(0);
+      }
     });
     audio.addEventListener("error", () => {
       if (this.current) toast("This track can't be played right now. Try again in a moment.", "error");
@@ -84,6 +130,36 @@ export class Player {
       const id = queue.trackIds[queue.currentIndex];
       if (id && !this.current) await this.open(id, { autoplay: false, position: queue.positionSeconds });
     }
+  }
+
+  setMuted(muted) {
+    this.audio.muted = muted;
+    localStorage.setItem("musikk.muted", String(muted));
+    const button = this.elements["mute-button"];
+    button.setAttribute("aria-pressed", String(muted));
+    button.classList.toggle("on", muted);
+  }
+
+  setRepeat(mode) {
+    this.repeat = mode;
+    localStorage.setItem("musikk.repeat", mode);
+    const button = this.elements["repeat-button"];
+    button.setAttribute("aria-label", { off: "Repeat: off", all: "Repeat: the whole queue", one: "Repeat: this track" }[mode]);
+    button.dataset.mode = mode;
+    button.classList.toggle("on", mode !== "off");
+  }
+
+  /** Shuffles what comes after the current track (on every device, as the queue is shared). */
+  shuffle() {
+    return this.change((queue) => {
+      const head = queue.trackIds.slice(0, queue.currentIndex + 1);
+      const rest = queue.trackIds.slice(queue.currentIndex + 1);
+      for (let index = rest.length - 1; index > 0; index--) {
+        const other = Math.floor(Math.random() * (index + 1));
+        [rest[index], rest[other]] = [rest[other], rest[index]];
+      }
+      return { ...queue, trackIds: [...head, ...rest] };
+    });
   }
 
   toggle() {
@@ -158,7 +234,7 @@ export class Player {
     this.queue = queue;
     await this.renderQueue();
     if (queue.device !== this.device) {
-      document.getElementById("queue-device").textContent = `Updated from ${queue.device}.`;
+      this.elements["queue-device"].textContent = `Updated from ${Player.label(queue.device)}.`;
       const playingNow = queue.trackIds[queue.currentIndex];
       if (this.current && playingNow && playingNow !== playingBefore && !this.audio.paused) this.open(playingNow, { autoplay: true });
     }
@@ -187,8 +263,8 @@ export class Player {
         // keep the id; the row still works
       }
       const isCurrent = index === currentIndex;
-      return h("li", { class: isCurrent ? "current" : "", "aria-current": isCurrent ? "true" : null, dataset: { trackId: id } },
-        h("button", { type: "button", class: "queue-title", onclick: () => this.jump(index), "aria-label": `Play ${title}` },
+      return h("li", { class: isCurrent ? "current" : "", "aria-current": isCurrent ? "true" : null, dataset: { trackId: id }, draggable: "true" },
+        h("button", { type: "button", class: "queue-title", onclick: () => this.jump(index), "aria-label": `Play ${title}`, title: `${title} · ${artists}` },
           h("span", {}, title), h("span", { class: "muted small" }, artists)),
         h("div", { class: "row-actions" },
           h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} up`, disabled: index === 0, onclick: () => this.move(index, -1) }, "↑"),
@@ -213,6 +289,24 @@ export class Player {
       if (currentIndex === index) currentIndex = target; else if (currentIndex === target) currentIndex = index;
       return { ...queue, trackIds, currentIndex };
     });
+  }
+
+  /** Moves the track at `from` to `to` (a drag in the queue panel). */
+  moveTo(from, to) {
+    return this.change((queue) => {
+      if (from < 0 || from >= queue.trackIds.length || to < 0 || to >= queue.trackIds.length) return queue;
+      const trackIds = [...queue.trackIds];
+      const [moved] = trackIds.splice(from, 1);
+      trackIds.splice(to, 0, moved);
+      return { ...queue, trackIds, currentIndex: queue.currentIndex === from ? to : Player.shifted(queue.currentIndex, from, to) };
+    });
+  }
+
+  /** Where the item at `index` ends up when another moves from `from` to `to`. */
+  static shifted(index, from, to) {
+    if (from < index && to >= index) return index - 1;
+    if (from > index && to <= index) return index + 1;
+    return index;
   }
 
   remove(index) {
@@ -242,13 +336,16 @@ export class Player {
     if (position > 0) this.audio.currentTime = position;
     const { elements } = this;
     elements["player-title"].textContent = track.title;
-    elements["player-title"].setAttribute("href", `/tracks/${track.id}`);
+    elements["player-title"].setAttribute("href", pageOf("track", track.id));
+    elements["player-title"].title = track.title;
     elements["player-artist"].textContent = artistNames(track.artists);
+    elements["player-artist"].title = artistNames(track.artists);
     elements["player-cover"].hidden = !track.cover;
     if (track.cover) elements["player-cover"].src = track.cover;
     document.title = `${track.title} · Musikk`;
     this.loadPeaks(detail);
     this.renderQueue();
+    this.markPlaying();
     if (autoplay) {
       try {
         await this.audio.play();
@@ -308,6 +405,15 @@ export class Player {
     }
   }
 
+  /** Marks the rows of the track playing now, in whatever lists the page shows. */
+  markPlaying() {
+    for (const row of document.querySelectorAll(".track-row[data-track-id]")) {
+      const playing = row.dataset.trackId === this.current?.id;
+      row.classList.toggle("playing", playing);
+      if (playing) row.setAttribute("aria-current", "true"); else row.removeAttribute("aria-current");
+    }
+  }
+
   progress() {
     const { audio, elements } = this;
     elements["current-time"].textContent = formatTime(audio.currentTime);
@@ -337,3 +443,6 @@ export class Player {
     }).catch(() => { /* a missed report only delays a listen */ });
   }
 }
+
+/** The one player of the page. */
+export const player = new Player();

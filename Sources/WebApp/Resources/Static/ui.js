@@ -31,7 +31,6 @@ export function fill(element, ...children) {
   return element;
 }
 
-/** Shows a short message; `kind` "error" keeps it longer. */
 /** Shows a message for a few seconds. The same message already showing is not repeated; it stays longer instead. */
 export function toast(message, kind = "info") {
   const region = document.getElementById("toasts");
@@ -65,9 +64,35 @@ export function formatTime(seconds) {
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
 }
 
-export function formatDate(text) {
+/** A timestamp as people say it ("2 min ago", "yesterday"), the exact date and time on hover. */
+export function timeAgo(text) {
   const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  if (Number.isNaN(date.getTime())) return h("time", {}, "");
+  const exact = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const seconds = Math.max(0, (Date.now() - date.getTime()) / 1000);
+  const units = [[60, "second"], [60, "minute"], [24, "hour"], [7, "day"], [4.35, "week"], [12, "month"], [Infinity, "year"]];
+  let amount = seconds;
+  let said = "just now";
+  for (const [size, unit] of units) {
+    if (amount < size) {
+      if (unit !== "second") said = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" }).format(-Math.floor(amount), unit);
+      break;
+    }
+    amount /= size;
+  }
+  return h("time", { class: "muted small", datetime: date.toISOString(), title: exact }, said);
+}
+
+/** What a notification says after its actor's name, naming the playlist, release or comment it is about. */
+export function notificationText(notification) {
+  const title = notification.subjectTitle ? `“${notification.subjectTitle}”` : null;
+  switch (notification.kind) {
+    case "reply": return title ? `replied to your comment on ${title}` : "replied to your comment";
+    case "follow": return "followed you";
+    case "playlist-comment": return title ? `commented on your playlist ${title}` : "commented on your playlist";
+    case "release": return title ? `has a new release: ${title}` : "has a new release";
+    default: return notification.kind;
+  }
 }
 
 /** A round badge with a person's initials (avatars need the token, so lists show initials). */
@@ -76,16 +101,47 @@ export function initials(user) {
   return h("span", { class: "avatar", "aria-hidden": "true" }, letters.toUpperCase() || "?");
 }
 
+/** A person's name linking to their profile; a long name ends in an ellipsis, whole on hover. */
 export function userLink(user) {
-  return h("a", { href: `/users/${user.id}`, "data-link": true, class: "user" }, initials(user), user.displayName);
+  return h("a", { href: `/users/${user.id}`, "data-link": true, class: "user", title: user.displayName },
+    initials(user), h("span", { class: "truncate" }, user.displayName));
 }
 
 export function artistNames(artists = []) {
   return artists.map((artist) => artist.name).join(", ");
 }
 
-/** The page of a catalog item, a person, a playlist or a forum thread (`kind` as the API names it). */
-export function pageOf(kind, id) {
-  const folder = { track: "tracks", release: "releases", artist: "artists", user: "users", playlist: "playlists", thread: "threads" }[kind];
-  return folder ? `/${folder}/${encodeURIComponent(id)}` : "/";
+/**
+ * Lets the rows of `list` be dragged to a new place; `onMove(from, to)` applies the move. The rows' ↑ and ↓ buttons
+ * are the keyboard's way to do the same.
+ */
+export function sortable(list, onMove) {
+  let from = null;
+  list.addEventListener("dragstart", (event) => {
+    const row = event.target.closest?.("li[draggable]");
+    if (!row) return;
+    from = [...list.children].indexOf(row);
+    row.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", String(from));
+  });
+  list.addEventListener("dragover", (event) => {
+    if (from === null) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+  });
+  list.addEventListener("drop", (event) => {
+    const row = event.target.closest?.("li[draggable]");
+    if (from === null || !row) return;
+    event.preventDefault();
+    const to = [...list.children].indexOf(row);
+    const moved = from;
+    from = null;
+    if (to >= 0 && to !== moved) onMove(moved, to);
+  });
+  list.addEventListener("dragend", () => {
+    from = null;
+    for (const row of list.querySelectorAll(".dragging")) row.classList.remove("dragging");
+  });
+  return list;
 }
