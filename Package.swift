@@ -89,7 +89,10 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         // The static publication for a CDN: content-addressed media, manifests, JSON catalog, headers, atomic switch.
-        .target(name: "Publish", dependencies: ["Catalog", "Manifest", "Segmenter", "WorkArea", "CLinux"]),
+        .target(
+            name: "Publish",
+            dependencies: ["Catalog", "Manifest", "MediaIO", "Segmenter", "WorkArea", "CLinux", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens) in SQLite.
         .target(name: "Social", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The browser app musikk-server serves: Mustache-rendered shell, plain JavaScript modules and CSS.
@@ -129,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "musikk-publish",
             dependencies: [
-                "Publish", "WorkArea",
+                "MediaIO", "Publish", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -15,6 +15,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     case unterminated(path: String, decodedSeconds: Double, mark: String)
     /// An encoder or resampler could not be set up or failed.
     case encoding(detail: String)
+    /// A cover image could not be read or made smaller.
+    case image(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "the file was probably cut short in transfer, copy it again"
         case let .encoding(detail):
             return "encoder failure: \(detail); check the FFmpeg installation (scripts/setup)"
+        case let .image(path, reason):
+            return "\(path): cover art that cannot be resized (\(reason)); replace it with a PNG or JPEG image and ingest again"
         }
     }
 }

@@ -61,6 +61,12 @@ struct TrackSummary: Encodable {
     var dash: String
 }
 
+/// A smaller copy of a cover, fitting in `side` × `side` pixels (JPEG).
+struct Thumbnail: Encodable {
+    var side: Int
+    var url: String
+}
+
 /// A release as lists show it.
 struct ReleaseSummary: Encodable {
     var id: Int64
@@ -68,6 +74,7 @@ struct ReleaseSummary: Encodable {
     var artist: ArtistLink
     var date: String?
     var cover: String?
+    var coverThumbnails: [Thumbnail]?
     var trackCount: Int
     var url: String
 }
@@ -105,6 +112,7 @@ struct ReleaseDocument: Encodable {
     struct Cover: Encodable {
         var url: String
         var mimeType: String?
+        var thumbnails: [Thumbnail]?
     }
 }
 
@@ -121,6 +129,7 @@ struct TrackDocument: Encodable {
     var date: String?
     var duration: Double
     var cover: String?
+    var coverThumbnails: [Thumbnail]?
     var streams: Streams
     var renditions: [RenditionEntry]
     var loudness: Loudness?

@@ -24,6 +24,8 @@ struct OutputArea {
     var previous: URL { sibling("musikk-previous") }
     /// The lock that keeps two publishes apart.
     var lock: URL { sibling("musikk-publish.lock") }
+    /// Resized covers kept between publishes (see ``CoverThumbnails``).
+    var thumbnails: URL { sibling("musikk-thumbnails") }
 
     /// Deletes what a killed publish left: a half-built staging folder, or the replaced publication it had not yet
     /// deleted. OUT_DIR itself is always whole. Returns how many were removed.

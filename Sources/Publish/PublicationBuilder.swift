@@ -33,6 +33,16 @@ struct Publication: Sendable {
     var media: [MediaItem]
     var generated: [GeneratedFile]
     var trackCount: Int
+    /// The thumbnail cache's folders this publication uses (the others can go).
+    var thumbnailFolders: Set<String>
+    /// Covers that could not be resized; they are published without thumbnails.
+    var warnings: [String]
+}
+
+/// A release's cover in the publication: the original and its thumbnails (paths from the root).
+struct PublishedCover {
+    var path: String
+    var thumbnails: [(side: Int, path: String)]
 }
 
 /// Turns the catalog's contents into a publication: content-addressed media, manifests that point at them, and
@@ -42,6 +52,7 @@ struct PublicationBuilder {
     let work: WorkLayout
     /// Prefix of every URL in the JSON (empty: relative to the publication root).
     let baseURL: String
+    let thumbnails: CoverThumbnails
     static let pageSize = 100
     /// Hex digits of the digest in a media name: 128 bits, plenty against collisions, short enough to read.
     static let digestLength = 32
@@ -54,7 +65,9 @@ struct PublicationBuilder {
         var generated: [GeneratedFile] = []
         let releases = Dictionary(uniqueKeysWithValues: contents.releases.compactMap { r in r.id.map { ($0, r) } })
         let artists = artistsByID
-        var covers: [Int64: String] = [:]
+        var covers: [Int64: PublishedCover] = [:]
+        var thumbnailFolders: Set<String> = []
+        var warnings: [String] = []
         let listedReleases = Set(contents.tracks.compactMap(\.releaseId))
         for release in contents.releases {
             guard let id = release.id, listedReleases.contains(id), let coverPath = release.coverArtPath else { continue }
@@ -64,7 +77,18 @@ struct PublicationBuilder {
                 name: "cover." + (source.pathExtension.isEmpty ? "jpg" : source.pathExtension.lowercased())
             )
             media[item.files[0].path] = item
-            covers[id] = item.files[0].path
+            var cover = PublishedCover(path: item.files[0].path, thumbnails: [])
+            do {
+                for (side, file) in try thumbnails.files(for: source, digest: item.digest) {
+                    let thumbnail = try mediaItem(folder: "images", source: file, name: "cover-\(side).jpg")
+                    media[thumbnail.files[0].path] = thumbnail
+                    cover.thumbnails.append((side, thumbnail.files[0].path))
+                }
+                thumbnailFolders.insert(CoverThumbnails.folderName(digest: item.digest))
+            } catch {
+                warnings.append("release \(id) \(release.title): published without thumbnails: \(error)")
+            }
+            covers[id] = cover
         }
 
         for track in contents.tracks {
@@ -123,7 +147,8 @@ struct PublicationBuilder {
 
         generated += try catalogDocuments(tracks: tracks, releases: releases, artists: artists, covers: covers)
         return Publication(
-            media: media.keys.sorted().compactMap { media[$0] }, generated: generated, trackCount: tracks.count
+            media: media.keys.sorted().compactMap { media[$0] }, generated: generated, trackCount: tracks.count,
+            thumbnailFolders: thumbnailFolders, warnings: warnings
         )
     }
 
@@ -206,6 +231,11 @@ struct PublicationBuilder {
 
     private func url(_ path: String) -> String { baseURL + path }
 
+    /// A cover's thumbnails as the JSON lists them, smallest first; nil when it has none.
+    private func thumbnailLinks(_ cover: PublishedCover) -> [Thumbnail]? {
+        cover.thumbnails.isEmpty ? nil : cover.thumbnails.map { Thumbnail(side: $0.side, url: url($0.path)) }
+    }
+
     private func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
 
     private func artistLink(_ id: Int64, _ artists: [Int64: Artist]) -> ArtistLink {
@@ -214,7 +244,7 @@ struct PublicationBuilder {
 
     private func trackDocument(
         _ track: Track, packaged: [(Rendition, MediaItem)], release: Release?, artists: [Int64: Artist],
-        cover: String?, waveform: TrackDocument.Waveform?
+        cover: PublishedCover?, waveform: TrackDocument.Waveform?
     ) -> TrackDocument {
         let hlsFolder = "hls/\(track.id)"
         let entries = packaged.map { row, item in
@@ -242,7 +272,7 @@ struct PublicationBuilder {
             artists: (contents.trackArtists[track.id] ?? []).map { artistLink($0, artists) },
             release: release.flatMap { r in r.id.map { ReleaseLink(id: $0, title: r.title, url: url("api/releases/\($0).json")) } },
             discNumber: track.discNumber, trackNumber: track.trackNumber, isrc: track.isrc, genre: track.genre,
-            date: track.date, duration: track.durationSeconds, cover: cover.map(url),
+            date: track.date, duration: track.durationSeconds, cover: cover.map { url($0.path) }, coverThumbnails: cover.flatMap(thumbnailLinks),
             streams: TrackDocument.Streams(
                 hls: url("\(hlsFolder)/master.m3u8"),
                 hlsOpus: packaged.contains { $0.0.codec == "opus" } && packaged.contains { $0.0.codec == "aac" }
@@ -262,7 +292,7 @@ struct PublicationBuilder {
     }
 
     private func catalogDocuments(
-        tracks: [TrackDocument], releases: [Int64: Release], artists: [Int64: Artist], covers: [Int64: String]
+        tracks: [TrackDocument], releases: [Int64: Release], artists: [Int64: Artist], covers: [Int64: PublishedCover]
     ) throws(PublishError) -> [GeneratedFile] {
         var files: [GeneratedFile] = []
         func add(_ path: String, _ document: some Encodable) throws(PublishError) {
@@ -276,13 +306,15 @@ struct PublicationBuilder {
             guard let id = release.id, let listed = tracksOfRelease[id] else { continue }
             let artist = artistLink(release.artistId, artists)
             releaseSummaries.append(ReleaseSummary(
-                id: id, title: release.title, artist: artist, date: release.date, cover: covers[id].map(url),
-                trackCount: listed.count, url: url("api/releases/\(id).json")
+                id: id, title: release.title, artist: artist, date: release.date, cover: covers[id].map { url($0.path) },
+                coverThumbnails: covers[id].flatMap(thumbnailLinks), trackCount: listed.count, url: url("api/releases/\(id).json")
             ))
             let durations = tracks.filter { $0.release?.id == id }.map(\.duration)
             try add("api/releases/\(id).json", ReleaseDocument(
                 id: id, title: release.title, artist: artist, date: release.date,
-                cover: covers[id].map { ReleaseDocument.Cover(url: url($0), mimeType: release.coverArtMimeType) },
+                cover: covers[id].map {
+                    ReleaseDocument.Cover(url: url($0.path), mimeType: release.coverArtMimeType, thumbnails: thumbnailLinks($0))
+                },
                 duration: durations.reduce(0, +), albumGainDB: finite(release.albumGainDB),
                 albumPeak: finite(release.albumPeak),
                 tracks: listed

@@ -80,8 +80,13 @@ public struct Publisher {
         } catch {
             throw .catalog(path: work.catalog.path, detail: "cannot read the catalog (\(error))")
         }
+        // A dry run makes thumbnails it has not got in a folder of its own, deleted afterwards.
+        let thumbnailCache = options.dryRun
+            ? FileManager.default.temporaryDirectory.appendingPathComponent("musikk-thumbnails-\(UUID().uuidString)") : out.thumbnails
+        defer { if options.dryRun { try? FileManager.default.removeItem(at: thumbnailCache) } }
+        let thumbnails = CoverThumbnails(cache: thumbnailCache, readOnly: options.dryRun ? out.thumbnails : nil)
         let publication = try PublicationBuilder(
-            contents: contents, work: work, baseURL: options.baseURL.map(Self.normalized) ?? ""
+            contents: contents, work: work, baseURL: options.baseURL.map(Self.normalized) ?? "", thumbnails: thumbnails
         ).build()
 
         if !options.dryRun { _ = try out.recover() }
@@ -103,7 +108,9 @@ public struct Publisher {
         var report = staging.report
         report.tracks = publication.trackCount
         report.files = record.files.count
+        report.warnings += publication.warnings
         guard !options.dryRun else { return report }
+        thumbnails.prune(keeping: publication.thumbnailFolders)
 
         if record == previous {
             try? FileManager.default.removeItem(at: out.staging)

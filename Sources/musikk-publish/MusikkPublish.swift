@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MediaIO
 import Publish
 import WorkArea
 
@@ -117,6 +118,8 @@ struct MusikkPublish: ParsableCommand {
     /// Usage errors exit with 2 (the parser's default is 64), as musikk-ingest's do.
     static func main() {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        // Resizing covers uses FFmpeg; a cover that fails is reported as a warning naming it.
+        FFmpegLogging.silence()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -52,15 +52,88 @@ struct PublishSpace {
 
     var tree: PublishedTree { PublishedTree(root: out) }
 
-    /// Siblings a publish works in; none is left after a publish that finished.
+    /// Siblings a publish works in; none is left after a publish that finished (the lock file stays, and so does
+    /// the thumbnail cache, which the next publish reads).
     var leftovers: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
-            .filter { $0.hasPrefix(".out.") && !$0.hasSuffix(".lock") }
+            .filter { $0.hasPrefix(".out.") && !$0.hasSuffix(".lock") && $0 != ".out.musikk-thumbnails" }
+    }
+
+    /// The thumbnail cache's files beside OUT_DIR, with their modification times.
+    var cachedThumbnails: [String: Date] {
+        let cache = root.appendingPathComponent(".out.musikk-thumbnails")
+        var files: [String: Date] = [:]
+        for folder in (try? FileManager.default.contentsOfDirectory(atPath: cache.path)) ?? [] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent(folder).path)) ?? [] {
+                let path = cache.appendingPathComponent(folder).appendingPathComponent(name).path
+                files["\(folder)/\(name)"] = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            }
+        }
+        return files
+    }
+
+    /// A cover image beside the masters of `folder`, drawn by ffmpeg.
+    func drawCover(in folder: String, pattern: String, width: Int, height: Int) throws {
+        let file = masters.appendingPathComponent(folder).appendingPathComponent("cover.jpg")
+        let result = try Command.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "\(pattern)=size=\(width)x\(height)", "-frames:v", "1", file.path])
+        try #require(result.status == 0, "\(result.standardError)")
     }
 }
 
 @Suite("Publishing")
 struct PublishBehaviourTests {
+    @Test("a cover gets 96, 300 and 600 px JPEG thumbnails, content-addressed, listed in the JSON; made once, kept between publishes, pruned when the cover changes; a broken cover is a warning")
+    func coverThumbnails() throws {
+        let space = try PublishSpace("thumbnails", tones: [("A/one.flac", 330), ("A/two.flac", 440)])
+        try space.drawCover(in: "A", pattern: "testsrc2", width: 1200, height: 1000)
+        try space.ingest()
+        try space.publish()
+        let tree = space.tree
+        let releases = try tree.json("api/releases/page-1.json")["items"] as? [[String: Any]] ?? []
+        let release = try #require(releases.first)
+        let listed = try #require(release["coverThumbnails"] as? [[String: Any]])
+        let document = try tree.json("api/releases/\(release["id"] as? Int ?? 0).json")
+        let thumbnails = try #require((document["cover"] as? [String: Any])?["thumbnails"] as? [[String: Any]])
+        #expect(thumbnails.map { $0["side"] as? Int } == [96, 300, 600])
+        #expect(thumbnails.map { $0["url"] as? String } == listed.map { $0["url"] as? String })
+        let track = try tree.json("api/tracks/\(try #require(try tree.trackIDs().first)).json")
+        #expect((track["coverThumbnails"] as? [[String: Any]])?.map { $0["url"] as? String } == thumbnails.map { $0["url"] as? String })
+        for thumbnail in thumbnails {
+            let path = try #require(thumbnail["url"] as? String)
+            let side = try #require(thumbnail["side"] as? Int)
+            let file = space.out.appendingPathComponent(path)
+            // Content-addressed: the folder is the file's own sha256 (sha256sum judges), the image ffprobe's.
+            let digest = try Command.run("/usr/bin/sha256sum", [file.path]).text.prefix(32)
+            #expect(path == "media/images/\(digest)/cover-\(side).jpg")
+            let probe = try Command.run("/usr/bin/ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", file.path])
+            let expectedHeight = Int((1000.0 * Double(side) / 1200.0).rounded())
+            #expect(probe.text.trimmingCharacters(in: .whitespacesAndNewlines) == "mjpeg,\(side),\(expectedHeight)", "\(probe.text)")
+        }
+        // An unchanged re-publish writes nothing and makes no thumbnail again.
+        let cached = space.cachedThumbnails
+        #expect(cached.count == 3)
+        let again = try space.publish()
+        #expect(again.added.isEmpty && again.changed.isEmpty && !again.switched)
+        #expect(space.cachedThumbnails == cached)
+        // Another release replaces this one: its cover gets thumbnails; the old ones leave the cache.
+        try FileManager.default.removeItem(at: space.masters.appendingPathComponent("A"))
+        try space.makeMaster("B/three.flac", frequency: 550)
+        try space.drawCover(in: "B", pattern: "smptebars", width: 500, height: 500)
+        try space.ingest()
+        let changed = try space.publish()
+        #expect(changed.added.filter { $0.hasPrefix("media/images/") && $0.contains("/cover-") }.count == 3, "\(changed.added)")
+        #expect(space.cachedThumbnails.count == 3 && Set(space.cachedThumbnails.keys).isDisjoint(with: cached.keys))
+        // A cover that is not an image is published as it is, without thumbnails, and the report says so.
+        try space.makeMaster("C/four.flac", frequency: 660)
+        try Data("not a picture".utf8).write(to: space.masters.appendingPathComponent("C/cover.jpg"))
+        try space.ingest()
+        let broken = try space.publish()
+        #expect(broken.warnings.contains { $0.contains("without thumbnails") && $0.contains("C") }, "\(broken.warnings)")
+        let brokenRelease = try #require((try space.tree.json("api/releases/page-1.json")["items"] as? [[String: Any]])?.first { $0["title"] as? String == "C" })
+        let brokenCover = try space.tree.json("api/releases/\(brokenRelease["id"] as? Int ?? 0).json")["cover"] as? [String: Any]
+        #expect(brokenCover?["url"] is String && brokenCover?["thumbnails"] == nil)
+    }
+
     @Test("every JSON document validates against its schema in schemas/publish, and the schemas reject bad ones")
     func jsonSchemas() throws {
         let work = try IngestedFixtures.get()
