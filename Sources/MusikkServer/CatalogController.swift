@@ -25,6 +25,7 @@ struct CatalogController: Sendable {
         var artists: [CatalogSnapshot.ArtistRef]
         var release: CatalogSnapshot.ReleaseRef?
         var cover: String?
+        var coverThumbnails: [CatalogSnapshot.Thumbnail]?
     }
 
     struct WaveformLinks: Encodable, Sendable {
@@ -55,6 +56,7 @@ struct CatalogController: Sendable {
         var date: String?
         var artist: CatalogSnapshot.ArtistRef
         var cover: String?
+        var coverThumbnails: [CatalogSnapshot.Thumbnail]?
         var tracks: [TrackSummary]
         var likeCount: Int
         var likedByYou: Bool
@@ -65,6 +67,7 @@ struct CatalogController: Sendable {
         var title: String
         var artist: CatalogSnapshot.ArtistRef
         var cover: String?
+        var coverThumbnails: [CatalogSnapshot.Thumbnail]?
         var trackCount: Int
     }
 
@@ -120,6 +123,7 @@ struct CatalogController: Sendable {
             return JSON(ReleaseDetail(
                 id: id, title: release.title, date: release.date, artist: release.artist,
                 cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
+                coverThumbnails: services.signed(release.cover?.thumbnails, expires: expires),
                 tracks: release.tracks.compactMap { snapshot.tracks[$0.id].map { summary($0, expires: expires) } },
                 likeCount: likes.count, likedByYou: likes.likedByYou))
         }
@@ -156,20 +160,36 @@ struct CatalogController: Sendable {
             return value
         } ?? 20
         let followedOnly = request.uri.queryParameters["likedByFollowing"] == "true"
-        return JSON(try await services.store.search(query, kinds: kinds, likedByFollowersOf: followedOnly ? user.id : nil, limit: limit))
+        let hits = try await services.store.search(query, kinds: kinds, likedByFollowersOf: followedOnly ? user.id : nil, limit: limit)
+        let (snapshot, expires) = (services.library.snapshot, services.signer.expiry(now: services.now))
+        return JSON(hits.map { hit in
+            var hit = hit
+            switch hit.kind {
+            case .track:
+                let track = snapshot.tracks[hit.id]
+                hit.cover = services.coverLink(track?.cover, track?.coverThumbnails, side: 96, expires: expires)
+            case .release:
+                let release = canonicalID(hit.id).flatMap { snapshot.releases[$0] }
+                hit.cover = services.coverLink(release?.cover?.url, release?.cover?.thumbnails, side: 96, expires: expires)
+            case .artist, .user:
+                break
+            }
+            return hit
+        })
     }
 
     func summary(_ track: CatalogSnapshot.Track, expires: Int64? = nil) -> TrackSummary {
         let expires = expires ?? services.signer.expiry(now: services.now)
         return TrackSummary(
             id: track.id, title: track.title, durationSeconds: track.duration, trackNumber: track.trackNumber, artists: track.artists,
-            release: track.release, cover: track.cover.map { services.signer.url(for: $0, expires: expires) })
+            release: track.release, cover: track.cover.map { services.signer.url(for: $0, expires: expires) },
+            coverThumbnails: services.signed(track.coverThumbnails, expires: expires))
     }
 
     func releaseSummary(_ release: CatalogSnapshot.Release, expires: Int64) -> ReleaseSummary {
         ReleaseSummary(
             id: release.id, title: release.title, artist: release.artist, cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
-            trackCount: release.tracks.count)
+            coverThumbnails: services.signed(release.cover?.thumbnails, expires: expires), trackCount: release.tracks.count)
     }
 
     /// A page of a catalog list, encoded once and then served from `pages`.

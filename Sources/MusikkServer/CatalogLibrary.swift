@@ -28,6 +28,12 @@ struct CatalogSnapshot: Sendable {
         var pixelsPerSecond: Double?
     }
 
+    /// A smaller copy of a cover that fits in `side` × `side` pixels.
+    struct Thumbnail: Codable, Sendable {
+        var side: Int
+        var url: String
+    }
+
     struct Track: Codable, Sendable {
         var id: String
         var title: String
@@ -36,12 +42,14 @@ struct CatalogSnapshot: Sendable {
         var artists: [ArtistRef]
         var release: ReleaseRef?
         var cover: String?
+        var coverThumbnails: [Thumbnail]?
         var streams: Streams
         var waveform: Waveform?
     }
 
     struct Cover: Codable, Sendable {
         var url: String
+        var thumbnails: [Thumbnail]?
     }
 
     struct ReleaseTrack: Codable, Sendable {

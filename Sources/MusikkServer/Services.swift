@@ -88,6 +88,18 @@ struct Services: Sendable {
         }
     }
 
+    /// Cover thumbnails with signed links.
+    func signed(_ thumbnails: [CatalogSnapshot.Thumbnail]?, expires: Int64) -> [CatalogSnapshot.Thumbnail]? {
+        thumbnails.map { $0.map { CatalogSnapshot.Thumbnail(side: $0.side, url: signer.url(for: $0.url, expires: expires)) } }
+    }
+
+    /// The link to show a cover at about `side` pixels: the smallest thumbnail that big, else the original.
+    func coverLink(_ original: String?, _ thumbnails: [CatalogSnapshot.Thumbnail]?, side: Int, expires: Int64) -> String? {
+        guard let original else { return nil }
+        let fitting = thumbnails?.filter { $0.side >= side }.min { $0.side < $1.side }
+        return signer.url(for: fitting?.url ?? original, expires: expires)
+    }
+
     /// A track of the catalog, or 404.
     func track(_ id: String) throws -> CatalogSnapshot.Track {
         guard let track = library.snapshot.tracks[id] else { throw APIError.notFound("track \(id)") }
@@ -131,14 +143,15 @@ struct Services: Sendable {
             if let track = snapshot.tracks[embed.id] {
                 resolved.item = EmbeddedItem(
                     title: track.title, subtitle: track.artists.map(\.name).joined(separator: ", "),
-                    cover: track.cover.map { signer.url(for: $0, expires: expires) }, durationSeconds: track.duration,
+                    cover: coverLink(track.cover, track.coverThumbnails, side: 96, expires: expires), durationSeconds: track.duration,
                     trackIds: [track.id], playback: "/api/tracks/\(track.id)/playback")
             }
         case .release:
             if let id = canonicalID(embed.id), let release = snapshot.releases[id] {
                 let trackIds = release.tracks.map(\.id).filter { snapshot.tracks[$0] != nil }
                 resolved.item = EmbeddedItem(
-                    title: release.title, subtitle: release.artist.name, cover: release.cover.map { signer.url(for: $0.url, expires: expires) },
+                    title: release.title, subtitle: release.artist.name,
+                    cover: coverLink(release.cover?.url, release.cover?.thumbnails, side: 96, expires: expires),
                     durationSeconds: trackIds.compactMap { snapshot.tracks[$0]?.duration }.reduce(0, +), trackIds: trackIds,
                     playback: trackIds.first.map { "/api/tracks/\($0)/playback" })
             }

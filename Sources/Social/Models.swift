@@ -319,6 +319,8 @@ public struct SearchHit: Codable, Sendable {
     public var id: String
     public var name: String
     public var context: String
+    /// A small cover for a track or release hit; filled in by the server from the catalog.
+    public var cover: String?
 
     public init(kind: Kind, id: String, name: String, context: String) {
         self.kind = kind

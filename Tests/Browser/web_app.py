@@ -187,6 +187,12 @@ def main():
         sign_up(phone, base, bob_name, "bob@example.org")
         ann, bob = me(desktop), me(phone)
         find(desktop, "#added-heading", "the home page's Recently added")
+        # Release cards show the published thumbnails, not the full-size covers.
+        covers = wait(desktop, lambda d: d.execute_script(
+            "const images = [...document.querySelectorAll('.grid .card img.cover')]; "
+            "return images.length && images.every((i) => i.complete && i.naturalWidth > 0) && images.map((i) => [i.getAttribute('src'), i.naturalWidth]);"),
+            "the release cards' covers did not load")
+        assert all("/cover-" in src.split("?")[0] and width <= 600 for src, width in covers), f"release cards do not use thumbnails: {covers}"
         shots(desktop, "home")
         shots(phone, "home")
 

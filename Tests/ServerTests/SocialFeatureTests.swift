@@ -357,6 +357,20 @@ struct SocialFeatureTests {
             let artist = try #require(try await api.items("/api/artists", as: ann).first)
             #expect((try await api.object(.get, "/api/artists/\(artist["id"] as? Int ?? 0)", as: ann))["name"] as? String == artist["name"] as? String)
             #expect(try await api.call(.get, "/api/releases/999", as: ann).status == .notFound)
+            // Covers come with signed thumbnails (96, 300, 600 px) that are served as JPEG, in lists, details and search.
+            let withCover = try #require(try await api.items("/api/releases?limit=100", as: ann).first { $0["cover"] is String })
+            let thumbnails = try #require(withCover["coverThumbnails"] as? [[String: Any]])
+            #expect(thumbnails.map { $0["side"] as? Int } == [96, 300, 600])
+            for thumbnail in thumbnails {
+                let answer = try await api.call(.get, try #require(thumbnail["url"] as? String))
+                #expect(answer.status == .ok && answer.headers[.contentType] == "image/jpeg", "\(thumbnail)")
+            }
+            let coverDetail = try await api.object(.get, "/api/releases/\(withCover["id"] as? Int ?? 0)", as: ann)
+            #expect((coverDetail["coverThumbnails"] as? [[String: Any]])?.count == 3)
+            #expect((coverDetail["tracks"] as? [[String: Any]])?.allSatisfy { ($0["coverThumbnails"] as? [[String: Any]])?.count == 3 } == true)
+            let title = try #require(withCover["title"] as? String)
+            let hit = try #require(try await api.array(.get, "/api/search?q=\(title.prefix(4).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&kinds=release", as: ann).first)
+            #expect((hit["cover"] as? String)?.contains("/cover-") == true, "\(hit)")
             // Recently added: catalog ids grow as releases are ingested, so the newest has the highest.
             let newest = try await api.items("/api/releases?sort=newest&limit=100", as: ann).compactMap { $0["id"] as? Int }
             let listed = try await api.items("/api/releases?limit=100", as: ann).compactMap { $0["id"] as? Int }

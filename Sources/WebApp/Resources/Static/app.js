@@ -98,7 +98,8 @@ function setUpSearch() {
       if (asked !== latest || !hits) return;
       fill(searchList, hits.length ? hits.map((hit) => h("li", { role: "option" },
         h("a", { href: pageOf(hit.kind, hit.id), "data-link": true, class: "search-hit", dataset: { kind: hit.kind } },
-          h("span", { class: "kind" }, hit.kind), h("span", { class: "truncate" }, hit.name), h("span", { class: "muted small truncate" }, hit.context))))
+          hit.cover ? h("img", { class: "cover thumb", src: hit.cover, alt: "" }) : h("span", { class: "cover thumb placeholder", "aria-hidden": "true" }, "♪"),
+          h("span", { class: "truncate" }, hit.name), h("span", { class: "muted small truncate" }, hit.kind, hit.context ? ` · ${hit.context}` : ""))))
         : h("li", { class: "muted" }, "No matches"));
       searchList.hidden = false;
       searchInput.setAttribute("aria-expanded", "true");

@@ -3,7 +3,7 @@ import { api, session } from "./api.js";
 import { on } from "./live.js";
 import { player } from "./player.js";
 import { pageOf } from "./router.js";
-import { artistNames, attempt, fill, formatTime, h, timeAgo, userLink } from "./ui.js";
+import { artistNames, attempt, coverSource, fill, formatTime, h, timeAgo, userLink } from "./ui.js";
 
 /**
  * A track in a list: its number (the release's track number, or its place in the list), title and artists, its
@@ -15,7 +15,7 @@ export function trackRow(track, { context = null, number = null } = {}) {
   return h("li", { class: playing ? "track-row playing" : "track-row", dataset: { trackId: track.id }, "aria-current": playing ? "true" : null },
     number === null ? null : h("span", { class: "number muted small", "aria-hidden": "true" }, String(number)),
     h("button", { type: "button", class: "play-small", "aria-label": `Play ${track.title}`, onclick: () => player.play(track.id, context) }, "▶"),
-    track.cover ? cover(track.cover, "", "thumb") : null,
+    track.cover ? cover(track.cover, "", "thumb", track.coverThumbnails) : null,
     h("div", { class: "track-text" },
       h("a", { href: pageOf("track", track.id), "data-link": true, class: "title", title: track.title }, track.title),
       h("span", { class: "muted small truncate", title: artists }, artists, track.release ? [" · ", track.release.title] : "")),
@@ -38,13 +38,17 @@ export function listLength(tracks) {
   return `${tracks.length} ${tracks.length === 1 ? "track" : "tracks"} · ${length}`;
 }
 
-export function cover(url, alt, size = "") {
-  return url ? h("img", { class: `cover ${size}`, src: url, alt, loading: "lazy" }) : h("div", { class: `cover placeholder ${size}`, "aria-hidden": "true" }, "♪");
+/** How wide each size of cover is drawn (CSS pixels), to pick its thumbnail. */
+const coverWidths = { thumb: 40, small: 48, large: 240, "": 200 };
+
+export function cover(url, alt, size = "", thumbnails = null) {
+  return url ? h("img", { class: `cover ${size}`, src: coverSource(url, thumbnails, coverWidths[size] ?? 200), alt, loading: "lazy" })
+    : h("div", { class: `cover placeholder ${size}`, "aria-hidden": "true" }, "♪");
 }
 
 export function releaseCard(release) {
   return h("a", { class: "card", href: pageOf("release", release.id), "data-link": true, title: `${release.title} · ${release.artist?.name ?? ""}` },
-    cover(release.cover, `Cover of ${release.title}`),
+    cover(release.cover, `Cover of ${release.title}`, "", release.coverThumbnails),
     h("span", { class: "title truncate" }, release.title),
     h("span", { class: "muted small truncate" }, release.artist?.name ?? ""));
 }

@@ -51,8 +51,9 @@ export const catalogPages = {
     const q = params.get("q") ?? "";
     const hits = q ? (await load(`/api/search?q=${encodeURIComponent(q)}&limit=50`)) ?? [] : [];
     fill(main, page(q ? `Results for “${q}”` : "Search",
-      hits.length ? h("ul", { class: "results" }, hits.map((hit) => h("li", {},
-        h("span", { class: "kind" }, hit.kind), " ", h("a", { href: pageOf(hit.kind, hit.id), "data-link": true }, hit.name), " ", h("span", { class: "muted small" }, hit.context))))
+      hits.length ? h("ul", { class: "results" }, hits.map((hit) => h("li", { class: "hit" },
+        hit.cover ? h("img", { class: "cover thumb", src: hit.cover, alt: "" }) : h("span", { class: "cover thumb placeholder", "aria-hidden": "true" }, "♪"),
+        h("span", { class: "kind" }, hit.kind), h("a", { href: pageOf(hit.kind, hit.id), "data-link": true }, hit.name), h("span", { class: "muted small" }, hit.context))))
         : h("p", { class: "muted" }, q ? "Nothing matches. Try fewer words." : "Type in the search box above.")));
   },
 
@@ -70,7 +71,7 @@ export const catalogPages = {
       picker.value = "";
     });
     const comments = commentsSection("track", id);
-    fill(main, h("div", { class: "hero" }, cover(track.cover, `Cover of ${track.release?.title ?? track.title}`, "large"),
+    fill(main, h("div", { class: "hero" }, cover(track.cover, `Cover of ${track.release?.title ?? track.title}`, "large", track.coverThumbnails),
       h("div", { class: "hero-text" }, h("p", { class: "kind" }, "Track"), h("h1", {}, track.title),
         h("p", {}, track.artists.map((artist, index) => [index ? ", " : "", h("a", { href: pageOf("artist", artist.id), "data-link": true }, artist.name)]),
           track.release ? [" · ", h("a", { href: pageOf("release", track.release.id), "data-link": true }, track.release.title)] : ""),
@@ -89,7 +90,7 @@ export const catalogPages = {
     if (!release) return fill(main, page("Release not found"));
     const ids = release.tracks.map((track) => track.id);
     const comments = commentsSection("release", id);
-    fill(main, h("div", { class: "hero" }, cover(release.cover, `Cover of ${release.title}`, "large"),
+    fill(main, h("div", { class: "hero" }, cover(release.cover, `Cover of ${release.title}`, "large", release.coverThumbnails),
       h("div", { class: "hero-text" }, h("p", { class: "kind" }, "Release"), h("h1", {}, release.title),
         h("p", {}, h("a", { href: pageOf("artist", release.artist.id), "data-link": true }, release.artist.name), release.date ? ` · ${release.date}` : ""),
         h("p", { class: "muted small", id: "release-length" }, listLength(release.tracks)),

@@ -4,7 +4,7 @@
 import { api, session, FriendlyError } from "./api.js";
 import { on } from "./live.js";
 import { pageOf } from "./router.js";
-import { attempt, fill, formatTime, h, sortable, toast, artistNames } from "./ui.js";
+import { attempt, coverSource, fill, formatTime, h, sortable, toast, artistNames } from "./ui.js";
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
 const REPORT_EVERY_SECONDS = 10;
@@ -255,15 +255,18 @@ export class Player {
     const rows = await Promise.all(trackIds.map(async (id, index) => {
       let title = id;
       let artists = "";
+      let artwork = null;
       try {
         const detail = await this.summary(id);
         title = detail.track.title;
         artists = artistNames(detail.track.artists);
+        if (detail.track.cover) artwork = h("img", { class: "cover thumb", src: coverSource(detail.track.cover, detail.track.coverThumbnails, 40), alt: "", loading: "lazy" });
       } catch {
         // keep the id; the row still works
       }
       const isCurrent = index === currentIndex;
       return h("li", { class: isCurrent ? "current" : "", "aria-current": isCurrent ? "true" : null, dataset: { trackId: id }, draggable: "true" },
+        artwork,
         h("button", { type: "button", class: "queue-title", onclick: () => this.jump(index), "aria-label": `Play ${title}`, title: `${title} · ${artists}` },
           h("span", {}, title), h("span", { class: "muted small" }, artists)),
         h("div", { class: "row-actions" },
@@ -341,7 +344,7 @@ export class Player {
     elements["player-artist"].textContent = artistNames(track.artists);
     elements["player-artist"].title = artistNames(track.artists);
     elements["player-cover"].hidden = !track.cover;
-    if (track.cover) elements["player-cover"].src = track.cover;
+    if (track.cover) elements["player-cover"].src = coverSource(track.cover, track.coverThumbnails, 48);
     document.title = `${track.title} · Musikk`;
     this.loadPeaks(detail);
     this.renderQueue();

@@ -107,6 +107,16 @@ export function userLink(user) {
     initials(user), h("span", { class: "truncate" }, user.displayName));
 }
 
+/**
+ * The link to show a cover at `pixels` CSS pixels: the smallest published thumbnail that is sharp there on this
+ * screen, else the original.
+ */
+export function coverSource(url, thumbnails, pixels) {
+  const needed = pixels * (window.devicePixelRatio || 1);
+  const fitting = (thumbnails ?? []).filter((thumbnail) => thumbnail.side >= needed).sort((a, b) => a.side - b.side)[0];
+  return fitting?.url ?? url;
+}
+
 export function artistNames(artists = []) {
   return artists.map((artist) => artist.name).join(", ");
 }
