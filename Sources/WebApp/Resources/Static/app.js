@@ -2,6 +2,7 @@
 // music keeps playing; keeps the header's search, badge and sign-in state current; wires the keyboard.
 import { api, session } from "./api.js";
 import { refreshBadge, showBadge } from "./badge.js";
+import { cover } from "./components.js";
 import { connect, on, watch } from "./live.js";
 import { accountPages } from "./pages-account.js";
 import { catalogPages } from "./pages-catalog.js";
@@ -98,7 +99,7 @@ function setUpSearch() {
       if (asked !== latest || !hits) return;
       fill(searchList, hits.length ? hits.map((hit) => h("li", { role: "option" },
         h("a", { href: pageOf(hit.kind, hit.id), "data-link": true, class: "search-hit", dataset: { kind: hit.kind } },
-          hit.cover ? h("img", { class: "cover thumb", src: hit.cover, alt: "" }) : h("span", { class: "cover thumb placeholder", "aria-hidden": "true" }, "♪"),
+          cover(hit.cover, "", "thumb"),
           h("span", { class: "truncate" }, hit.name), h("span", { class: "muted small truncate" }, hit.kind, hit.context ? ` · ${hit.context}` : ""))))
         : h("li", { class: "muted" }, "No matches"));
       searchList.hidden = false;

@@ -7,20 +7,23 @@ import { artistNames, attempt, coverSource, fill, formatTime, h, timeAgo, userLi
 
 /**
  * A track in a list: its number (the release's track number, or its place in the list), title and artists, its
- * length, play and queue buttons. The row of the track playing now is marked (see Player.markPlaying).
+ * length, play and queue buttons; `note` adds to the subtitle, `actions` to the end, and `draggable` lets it be
+ * dragged (see sortable). The row of the track playing now is marked (see Player.markPlaying).
  */
-export function trackRow(track, { context = null, number = null } = {}) {
+export function trackRow(track, { context = null, number = null, note = "", actions = null, draggable = false } = {}) {
   const artists = artistNames(track.artists);
   const playing = player.current?.id === track.id;
-  return h("li", { class: playing ? "track-row playing" : "track-row", dataset: { trackId: track.id }, "aria-current": playing ? "true" : null },
+  return h("li", { class: playing ? "track-row playing" : "track-row", dataset: { trackId: track.id }, "aria-current": playing ? "true" : null,
+    draggable: draggable ? "true" : null },
     number === null ? null : h("span", { class: "number muted small", "aria-hidden": "true" }, String(number)),
     h("button", { type: "button", class: "play-small", "aria-label": `Play ${track.title}`, onclick: () => player.play(track.id, context) }, "▶"),
     track.cover ? cover(track.cover, "", "thumb", track.coverThumbnails) : null,
     h("div", { class: "track-text" },
       h("a", { href: pageOf("track", track.id), "data-link": true, class: "title", title: track.title }, track.title),
-      h("span", { class: "muted small truncate", title: artists }, artists, track.release ? [" · ", track.release.title] : "")),
+      h("span", { class: "muted small truncate", title: artists }, artists, track.release ? [" · ", track.release.title] : "", note)),
     h("span", { class: "muted small time" }, formatTime(track.durationSeconds)),
-    h("button", { type: "button", class: "quiet", "aria-label": `Add ${track.title} to the queue`, onclick: () => player.enqueue(track.id) }, "+ Queue"));
+    h("button", { type: "button", class: "quiet", "aria-label": `Add ${track.title} to the queue`, onclick: () => player.enqueue(track.id) }, "+ Queue"),
+    actions);
 }
 
 /** A list of tracks; `numbers` "release" shows the release's track numbers, "position" their place in the list. */

@@ -52,7 +52,7 @@ export const catalogPages = {
     const hits = q ? (await load(`/api/search?q=${encodeURIComponent(q)}&limit=50`)) ?? [] : [];
     fill(main, page(q ? `Results for “${q}”` : "Search",
       hits.length ? h("ul", { class: "results" }, hits.map((hit) => h("li", { class: "hit" },
-        hit.cover ? h("img", { class: "cover thumb", src: hit.cover, alt: "" }) : h("span", { class: "cover thumb placeholder", "aria-hidden": "true" }, "♪"),
+        cover(hit.cover, "", "thumb"),
         h("span", { class: "kind" }, hit.kind), h("a", { href: pageOf(hit.kind, hit.id), "data-link": true }, hit.name), h("span", { class: "muted small" }, hit.context))))
         : h("p", { class: "muted" }, q ? "Nothing matches. Try fewer words." : "Type in the search box above.")));
   },

@@ -1,11 +1,11 @@
 // Playlists: one's own list, and a playlist's page, where its owner and collaborators edit and reorder it.
 import { api, session } from "./api.js";
-import { commentsSection, likeButton, listLength } from "./components.js";
+import { commentsSection, likeButton, listLength, trackRow } from "./components.js";
 import { on } from "./live.js";
 import { field, form, load, page } from "./pages-kit.js";
 import { player } from "./player.js";
 import { navigate, pageOf } from "./router.js";
-import { artistNames, attempt, fill, formatTime, h, sortable, toast, userLink } from "./ui.js";
+import { attempt, fill, h, sortable, toast, userLink } from "./ui.js";
 
 export const playlistPages = {
   async playlists(main) {
@@ -36,22 +36,16 @@ export const playlistPages = {
       const ids = playlist.entries.map((entry) => entry.trackId);
       const change = (body) => attempt(async () => render(await api("PATCH", `/api/playlists/${id}`, body)));
       const rows = playlist.entries.map((entry, index) => {
-        const track = details[index]?.track;
-        const title = track?.title ?? entry.trackId;
-        const playing = player.current?.id === entry.trackId;
-        return h("li", { class: playing ? "track-row playing" : "track-row", dataset: { trackId: entry.trackId }, draggable: canEdit ? "true" : null,
-          "aria-current": playing ? "true" : null },
-          h("span", { class: "number muted small", "aria-hidden": "true" }, String(index + 1)),
-          h("button", { type: "button", class: "play-small", "aria-label": `Play ${title}`, onclick: () => player.play(entry.trackId, ids) }, "▶"),
-          h("div", { class: "track-text" }, h("a", { href: pageOf("track", entry.trackId), "data-link": true, class: "title", title }, title),
-            h("span", { class: "muted small truncate", title: artistNames(track?.artists) }, artistNames(track?.artists), ` · added by ${entry.addedBy.displayName}`)),
-          h("span", { class: "muted small time" }, formatTime(track?.durationSeconds)),
+        // A track no longer published still has its row, named by its id, so that it can be removed.
+        const track = details[index]?.track ?? { id: entry.trackId, title: entry.trackId, artists: [], durationSeconds: NaN };
+        const title = track.title;
+        return trackRow(track, { context: ids, number: index + 1, note: ` · added by ${entry.addedBy.displayName}`, draggable: canEdit, actions:
           canEdit ? h("div", { class: "row-actions" },
             h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} up`, disabled: index === 0, onclick: () => reorder(index, -1) }, "↑"),
             h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} down`, disabled: index === playlist.entries.length - 1, onclick: () => reorder(index, 1) }, "↓"),
             h("button", { type: "button", class: "quiet", "aria-label": `Remove ${title}`, onclick: async () => {
               if ((await attempt(() => api("DELETE", `/api/playlists/${id}/tracks/${entry.id}`))) !== undefined) render(await api("GET", `/api/playlists/${id}`));
-            } }, "✕")) : null);
+            } }, "✕")) : null });
       });
       const reorder = (index, delta) => moveEntry(index, index + delta);
       moveEntry = async (from, to) => {

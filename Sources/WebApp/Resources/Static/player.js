@@ -260,7 +260,7 @@ export class Player {
         const detail = await this.summary(id);
         title = detail.track.title;
         artists = artistNames(detail.track.artists);
-        if (detail.track.cover) artwork = h("img", { class: "cover thumb", src: coverSource(detail.track.cover, detail.track.coverThumbnails, 40), alt: "", loading: "lazy" });
+        if (detail.track.cover) artwork = h("img", { class: "cover thumb", src: coverSource(detail.track.cover, detail.track.coverThumbnails, 40), alt: "" });
       } catch {
         // keep the id; the row still works
       }
