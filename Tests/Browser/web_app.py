@@ -575,6 +575,8 @@ def main():
                 settled(driver)
                 time.sleep(0.3)
                 audit(driver, f"{path} ({width})")
+        phone.get(f"{base}/users/{ann}")
+        settled(phone)
         shots(phone, "profile")
         for driver, width in ((desktop, "desktop"), (phone, "phone")):
             driver.get(base + "/me")

@@ -100,7 +100,8 @@ function setUpSearch() {
       fill(searchList, hits.length ? hits.map((hit) => h("li", { role: "option" },
         h("a", { href: pageOf(hit.kind, hit.id), "data-link": true, class: "search-hit", dataset: { kind: hit.kind } },
           cover(hit.cover, "", "thumb"),
-          h("span", { class: "truncate" }, hit.name), h("span", { class: "muted small truncate" }, hit.kind, hit.context ? ` · ${hit.context}` : ""))))
+          h("span", { class: "truncate", title: hit.name }, hit.name),
+          h("span", { class: "muted small truncate", title: hit.context }, hit.kind, hit.context ? ` · ${hit.context}` : ""))))
         : h("li", { class: "muted" }, "No matches"));
       searchList.hidden = false;
       searchInput.setAttribute("aria-expanded", "true");
