@@ -13,54 +13,62 @@ extension SocialStore {
     ) async throws -> Outcome<Comment> {
         let text = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
         guard embeds.count <= 10 else { throw SocialError.invalid(field: "embeds", message: "a post embeds at most 10 items") }
+        return try await writer.write { db in
+            try Self.insertComment(db, by: authorId, on: subject, id: subjectId, parentId: parentId, text: text, embeds: embeds, now: now)
+        }
+    }
+
+    /// Stores a checked comment with the events it raises, inside the caller's transaction.
+    private static func insertComment(
+        _ db: Database, by authorId: Int64, on subject: CommentSubject, id subjectId: String, parentId: Int64?, text: String, embeds: [Embed],
+        now: Date
+    ) throws -> Outcome<Comment> {
         let storedEmbeds = embeds.map { Embed(kind: $0.kind, id: $0.id) }
         let embedText = String(decoding: try Self.jsonEncoder.encode(storedEmbeds), as: UTF8.self)
-        return try await writer.write { db in
-            var rootId: Int64?
-            var parentAuthor: Int64?
-            if let parentId {
-                guard let parent = try Row.fetchOne(
-                    db, sql: "SELECT authorId, rootId, subjectKind, subjectId FROM comment WHERE id = ?", arguments: [parentId]),
-                    parent["subjectKind"] == subject.rawValue, parent["subjectId"] == subjectId
-                else {
-                    throw SocialError.invalid(field: "parentId", message: "comment \(parentId) is not on this \(subject.rawValue)")
-                }
-                rootId = (parent["rootId"] as Int64?) ?? parentId
-                parentAuthor = parent["authorId"]
-                let replies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comment WHERE rootId = ?", arguments: [rootId]) ?? 0
-                guard replies < Self.maxReplies else {
-                    throw SocialError.invalid(field: "parentId", message: "this conversation has \(Self.maxReplies) replies, the most it takes; start a new comment")
-                }
+        var rootId: Int64?
+        var parentAuthor: Int64?
+        if let parentId {
+            guard let parent = try Row.fetchOne(
+                db, sql: "SELECT authorId, rootId, subjectKind, subjectId FROM comment WHERE id = ?", arguments: [parentId]),
+                parent["subjectKind"] == subject.rawValue, parent["subjectId"] == subjectId
+            else {
+                throw SocialError.invalid(field: "parentId", message: "comment \(parentId) is not on this \(subject.rawValue)")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO comment (subjectKind, subjectId, parentId, rootId, authorId, body, embeds, createdAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [subject.rawValue, subjectId, parentId, rootId, authorId, text, embedText, now])
-            let id = db.lastInsertedRowID
-            let comment = Comment(
-                id: id, subjectKind: subject, subjectId: subjectId, parentId: parentId, author: try Self.summary(db, authorId),
-                body: text, embeds: storedEmbeds, createdAt: now, editedAt: nil, deleted: false, replies: [])
-
-            var events = [try Self.storeEvent(
-                db, subject: "\(subject.rawValue):\(subjectId)", type: "comment", payload: comment, audience: .about(subject.rawValue, subjectId), now: now)]
-            if let parentAuthor, parentAuthor != authorId {
-                events.append(try Self.notify(
-                    db, userId: parentAuthor, kind: .reply, actorId: authorId, subjectKind: subject.rawValue, subjectId: subjectId,
-                    commentId: id, now: now))
+            rootId = (parent["rootId"] as Int64?) ?? parentId
+            parentAuthor = parent["authorId"]
+            let replies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comment WHERE rootId = ?", arguments: [rootId]) ?? 0
+            guard replies < Self.maxReplies else {
+                throw SocialError.invalid(field: "parentId", message: "this conversation has \(Self.maxReplies) replies, the most it takes; start a new comment")
             }
-            if subject == .playlist, let owner = try Int64.fetchOne(db, sql: "SELECT ownerId FROM playlist WHERE id = ?", arguments: [subjectId]),
-                owner != authorId, owner != parentAuthor
-            {
-                events.append(try Self.notify(
-                    db, userId: owner, kind: .playlistComment, actorId: authorId, subjectKind: subject.rawValue, subjectId: subjectId,
-                    commentId: id, now: now))
-            }
-            events += try Self.recordActivity(
-                db, actorId: authorId, kind: .comment, subjectKind: subject.rawValue, subjectId: subjectId, summary: Self.excerpt(text), now: now)
-            return Outcome(value: comment, events: events)
         }
+        try db.execute(
+            sql: """
+                INSERT INTO comment (subjectKind, subjectId, parentId, rootId, authorId, body, embeds, createdAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [subject.rawValue, subjectId, parentId, rootId, authorId, text, embedText, now])
+        let id = db.lastInsertedRowID
+        let comment = Comment(
+            id: id, subjectKind: subject, subjectId: subjectId, parentId: parentId, author: try Self.summary(db, authorId),
+            body: text, embeds: storedEmbeds, createdAt: now, editedAt: nil, deleted: false, replies: [])
+
+        var events = [try Self.storeEvent(
+            db, subject: "\(subject.rawValue):\(subjectId)", type: "comment", payload: comment, audience: .about(subject.rawValue, subjectId), now: now)]
+        if let parentAuthor, parentAuthor != authorId {
+            events.append(try Self.notify(
+                db, userId: parentAuthor, kind: .reply, actorId: authorId, subjectKind: subject.rawValue, subjectId: subjectId,
+                commentId: id, now: now))
+        }
+        if subject == .playlist, let owner = try Int64.fetchOne(db, sql: "SELECT ownerId FROM playlist WHERE id = ?", arguments: [subjectId]),
+            owner != authorId, owner != parentAuthor
+        {
+            events.append(try Self.notify(
+                db, userId: owner, kind: .playlistComment, actorId: authorId, subjectKind: subject.rawValue, subjectId: subjectId,
+                commentId: id, now: now))
+        }
+        events += try Self.recordActivity(
+            db, actorId: authorId, kind: .comment, subjectKind: subject.rawValue, subjectId: subjectId, summary: Self.excerpt(text), now: now)
+        return Outcome(value: comment, events: events)
     }
 
     /// The comments on a subject: a page of top-level comments, newest first (oldest first with `oldestFirst`), each
@@ -206,15 +214,17 @@ extension SocialStore {
         in forumId: Int64, title: String, body: String, embeds: [Embed], by userId: Int64, now: Date
     ) async throws -> Outcome<ForumThread> {
         let title = try Self.checkedText(title, field: "title", max: 200)
-        _ = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
-        let threadId = try await writer.write { db in
+        let text = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
+        guard embeds.count <= 10 else { throw SocialError.invalid(field: "embeds", message: "a post embeds at most 10 items") }
+        // One transaction: a thread never exists without its first post.
+        return try await writer.write { db in
             _ = try Self.forum(db, forumId)
             try db.execute(
                 sql: "INSERT INTO thread (forumId, title, authorId, createdAt) VALUES (?, ?, ?, ?)", arguments: [forumId, title, userId, now])
-            return db.lastInsertedRowID
+            let threadId = db.lastInsertedRowID
+            let post = try Self.insertComment(db, by: userId, on: .thread, id: String(threadId), parentId: nil, text: text, embeds: embeds, now: now)
+            return Outcome(value: try Self.thread(db, threadId), events: post.events)
         }
-        let post = try await addComment(by: userId, on: .thread, id: String(threadId), parentId: nil, body: body, embeds: embeds, now: now)
-        return Outcome(value: try await thread(threadId), events: post.events)
     }
 
     /// A forum's threads, most recently active first.

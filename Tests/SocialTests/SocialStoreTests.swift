@@ -60,6 +60,20 @@ struct SocialStoreTests {
         #expect(try await store.notifications(for: owner, unreadOnly: true, page: PageRequest()).items.map(\.kind) == [.follow])
     }
 
+    @Test("a thread and its first post are stored together: a refused post leaves no thread behind (issue 18)")
+    func threadWithFirstPost() async throws {
+        let ann = try await user("ann")
+        let forum = try await store.createForum(name: "Loops", description: "", by: ann, now: start)
+        let tooMany = (0..<11).map { Embed(kind: .track, id: "t\($0)") }
+        await #expect(throws: SocialError.self) {
+            try await store.createThread(in: forum.id, title: "Eleven", body: "all of these", embeds: tooMany, by: ann, now: start)
+        }
+        #expect(try await store.threads(in: forum.id, page: PageRequest()).items.isEmpty)
+        let thread = try await store.createThread(in: forum.id, title: "One", body: "this", embeds: [], by: ann, now: start)
+        #expect(thread.value.postCount == 1)
+        #expect(try await store.comments(on: .thread, id: String(thread.value.id), page: PageRequest()).items.map(\.body) == ["this"])
+    }
+
     @Test("stored events replay after an id, for the user and the subjects watched")
     func eventReplay() async throws {
         let ann = try await user("ann")
