@@ -29,7 +29,6 @@ struct ActivityController: Sendable {
             let input = try await request.decode(as: MarkRead.self, context: context)
             guard (input.ids?.count ?? 0) <= 500 else { throw APIError.badRequest("mark at most 500 notifications at once") }
             let outcome = try await services.store.markRead(for: try context.requireUser().id, ids: input.ids, now: services.now)
-            services.push(outcome.events)
             return JSON(UnreadCount(unread: outcome.value))
         }
         group.get("feed") { request, context in

@@ -30,13 +30,15 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     } catch {
         throw ServerStartError(description: "\(error)")
     }
-    let store = SocialStore(database)
+    // The store hands the events of each committed change to the hub, which pushes them to open streams.
+    let hub = EventHub(maximumPerUser: configuration.eventStreamsPerUser)
+    let store = SocialStore(database, events: hub)
     let cost = configuration.bcryptCost
     let services = Services(
         configuration: configuration, store: store, library: library,
         tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
         signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime),
-        hub: EventHub(maximumPerUser: configuration.eventStreamsPerUser), limiter: RateLimiter(), passwords: PasswordHashing(),
+        hub: hub, limiter: RateLimiter(), passwords: PasswordHashing(),
         decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) },
         avatars: configuration.dataDirectory.appendingPathComponent("avatars"))
     try await CatalogWatcher.index(library.snapshot, services: services)
@@ -172,6 +174,6 @@ struct CatalogWatcher: Service {
     static func index(_ snapshot: CatalogSnapshot, services: Services) async throws {
         try await services.store.replaceCatalogIndex(snapshot.searchEntries)
         let artistOfRelease = snapshot.releases.mapValues(\.artist.id)
-        services.push(try await services.store.recordReleases(artistOfRelease, now: services.now))
+        _ = try await services.store.recordReleases(artistOfRelease, now: services.now)
     }
 }

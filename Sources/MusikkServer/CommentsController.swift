@@ -44,14 +44,12 @@ struct CommentsController: Sendable {
             let user = try context.requireUser()
             let outcome = try await services.store.editComment(
                 try request.id("commentId", context: context, what: "comment"), by: user.id, body: edit.body, now: services.now)
-            services.push(outcome.events)
             return JSON(try await services.resolved(outcome.value, viewer: user.id))
         }
         group.delete("comments/:commentId") { request, context in
             let user = try context.requireUser()
             let outcome = try await services.store.deleteComment(
                 try request.id("commentId", context: context, what: "comment"), by: user.id, asAdmin: user.role == .admin, now: services.now)
-            services.push(outcome.events)
             return Response(status: .noContent)
         }
 
@@ -78,7 +76,6 @@ struct CommentsController: Sendable {
             let outcome = try await services.store.createThread(
                 in: try request.id("forumId", context: context, what: "forum"), title: input.title, body: input.body, embeds: input.embeds ?? [],
                 by: user.id, now: services.now)
-            services.push(outcome.events)
             return JSON(outcome.value, status: .created)
         }
         group.get("threads/:threadId") { request, context in
@@ -141,7 +138,6 @@ struct CommentsController: Sendable {
         try await services.limitPosting(user)
         let outcome = try await services.store.addComment(
             by: user.id, on: subject, id: subjectId, parentId: input.parentId, body: input.body, embeds: input.embeds ?? [], now: services.now)
-        services.push(outcome.events)
         return JSON(try await services.resolved(outcome.value, viewer: user.id), status: .created)
     }
 }

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Delivers stored live events to the connected SSE streams that should see them: a user's own events to all
 /// their connections, subject events to the connections watching that subject.
-final class EventHub: Sendable {
+final class EventHub: LiveEventSink {
     private struct Subscriber {
         var userId: Int64
         var subjects: Set<String>

@@ -48,7 +48,6 @@ struct PlaybackController: Sendable {
             let outcome = try await services.store.writeQueue(
                 of: try context.requireUser().id, expectedVersion: input.version, trackIds: input.trackIds, currentIndex: input.currentIndex,
                 positionSeconds: input.positionSeconds, device: input.device, now: services.now)
-            services.push(outcome.events)
             switch outcome.value {
             case .written(let queue): return try JSON(queue).response(from: request, context: context)
             case .conflict(let current): return try JSON(QueueConflict(current: current), status: .conflict).response(from: request, context: context)
@@ -60,7 +59,6 @@ struct PlaybackController: Sendable {
             let outcome = try await services.store.reportProgress(
                 of: try context.requireUser().id, session: report.sessionId, trackId: track.id, trackDuration: track.duration,
                 positionSeconds: report.positionSeconds, state: report.state, now: services.now)
-            services.push(outcome.events)
             return JSON(ListenAnswer(counted: outcome.value, playCount: try await services.store.playCount(of: track.id)))
         }
     }

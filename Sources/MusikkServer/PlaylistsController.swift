@@ -33,7 +33,6 @@ struct PlaylistsController: Sendable {
             let outcome = try await services.store.createPlaylist(
                 by: try context.requireUser().id, name: input.name, description: input.description ?? "", visibility: input.visibility ?? .private,
                 now: services.now)
-            services.push(outcome.events)
             return JSON(outcome.value, status: .created)
         }
         group.get("playlists/:playlistId") { request, context in
@@ -81,7 +80,7 @@ struct PlaylistsController: Sendable {
         group.put("likes/:kind/:itemId") { request, context in
             let user = try context.requireUser()
             let (kind, id) = try await likedItem(context, viewer: user.id)
-            services.push(try await services.store.like(kind, id, by: user.id, now: services.now).events)
+            _ = try await services.store.like(kind, id, by: user.id, now: services.now)
             return Response(status: .noContent)
         }
         group.delete("likes/:kind/:itemId") { request, context in
@@ -93,7 +92,6 @@ struct PlaylistsController: Sendable {
     }
 
     private func changed(_ outcome: SocialStore.Outcome<Playlist>) -> JSON<Playlist> {
-        services.push(outcome.events)
         return JSON(outcome.value)
     }
 

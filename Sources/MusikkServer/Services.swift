@@ -28,11 +28,6 @@ struct Services: Sendable {
         }
     }
 
-    /// Pushes stored events to the connected streams.
-    func push(_ events: [LiveEvent]) {
-        hub.publish(events)
-    }
-
     /// The name of a subject as `viewer` may see it (a track's or release's title, a playlist's or thread's name), or
     /// nil when it is gone or hidden from them: notifications, the feed and now-playing name what they are about.
     func title(of kind: String, _ id: String, viewer: Int64) async -> String? {

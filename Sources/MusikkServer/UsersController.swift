@@ -38,9 +38,8 @@ struct UsersController: Sendable {
             JSON(try await services.store.following(of: try request.id("userId", context: context, what: "user"), page: try request.pageRequest()))
         }
         group.put("users/:userId/follow") { request, context in
-            let outcome = try await services.store.follow(
+            _ = try await services.store.follow(
                 try context.requireUser().id, try request.id("userId", context: context, what: "user"), now: services.now)
-            services.push(outcome.events)
             return Response(status: .noContent)
         }
         group.delete("users/:userId/follow") { request, context in

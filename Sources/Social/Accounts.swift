@@ -188,7 +188,7 @@ extension SocialStore {
     /// `followerId` follows `followeeId` (again is fine); the followee is notified the first time.
     public func follow(_ followerId: Int64, _ followeeId: Int64, now: Date) async throws -> Outcome<Void> {
         guard followerId != followeeId else { throw SocialError.invalid(field: "userId", message: "you cannot follow yourself") }
-        return try await writer.write { db in
+        return try await commit { db in
             guard try Self.userExists(db, followeeId) else { throw SocialError.notFound("user \(followeeId)") }
             try db.execute(
                 sql: "INSERT OR IGNORE INTO follow (followerId, followeeId, createdAt) VALUES (?, ?, ?)",

@@ -13,7 +13,7 @@ extension SocialStore {
     ) async throws -> Outcome<Comment> {
         let text = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
         guard embeds.count <= 10 else { throw SocialError.invalid(field: "embeds", message: "a post embeds at most 10 items") }
-        return try await writer.write { db in
+        return try await commit { db in
             try Self.insertComment(db, by: authorId, on: subject, id: subjectId, parentId: parentId, text: text, embeds: embeds, now: now)
         }
     }
@@ -122,7 +122,7 @@ extension SocialStore {
     /// Replaces the text of one's own comment.
     public func editComment(_ id: Int64, by userId: Int64, body: String, now: Date) async throws -> Outcome<Comment> {
         let text = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
-        return try await writer.write { db in
+        return try await commit { db in
             let existing = try Self.comment(db, id)
             guard existing.author.id == userId else { throw SocialError.forbidden("only its author can edit comment \(id)") }
             guard !existing.deleted else { throw SocialError.conflict("comment \(id) was deleted") }
@@ -137,7 +137,7 @@ extension SocialStore {
 
     /// Deletes one's own comment (an admin may delete any). Its replies stay, under a "deleted" placeholder.
     public func deleteComment(_ id: Int64, by userId: Int64, asAdmin: Bool, now: Date) async throws -> Outcome<Void> {
-        try await writer.write { db in
+        try await commit { db in
             let existing = try Self.comment(db, id)
             guard existing.author.id == userId || asAdmin else { throw SocialError.forbidden("only its author can delete comment \(id)") }
             try db.execute(sql: "UPDATE comment SET body = '', embeds = '[]', deletedAt = ? WHERE id = ?", arguments: [now, id])
@@ -217,7 +217,7 @@ extension SocialStore {
         let text = try Self.checkedText(body, field: "body", max: 5000, multiline: true)
         guard embeds.count <= 10 else { throw SocialError.invalid(field: "embeds", message: "a post embeds at most 10 items") }
         // One transaction: a thread never exists without its first post.
-        return try await writer.write { db in
+        return try await commit { db in
             _ = try Self.forum(db, forumId)
             try db.execute(
                 sql: "INSERT INTO thread (forumId, title, authorId, createdAt) VALUES (?, ?, ?, ?)", arguments: [forumId, title, userId, now])

@@ -29,7 +29,7 @@ extension SocialStore {
 
     /// Marks the given notifications (all when nil) read; pushes the new unread count to the user's devices.
     public func markRead(for userId: Int64, ids: [Int64]?, now: Date) async throws -> Outcome<Int> {
-        try await writer.write { db in
+        try await commit { db in
             if let ids {
                 guard !ids.isEmpty else { return Outcome(value: try Self.unread(db, userId), events: []) }
                 try db.execute(
@@ -91,8 +91,8 @@ extension SocialStore {
 
     /// Notes releases seen in the catalog; the followers of the content owner of each new release's artist are
     /// notified. The first call (an empty record) only takes note.
-    public func recordReleases(_ artistOfRelease: [Int64: Int64], now: Date) async throws -> [LiveEvent] {
-        try await writer.write { db in
+    public func recordReleases(_ artistOfRelease: [Int64: Int64], now: Date) async throws -> Outcome<Void> {
+        try await commit { db in
             let known = Set(try Int64.fetchAll(db, sql: "SELECT releaseId FROM knownRelease"))
             let firstLook = known.isEmpty
             var events: [LiveEvent] = []
@@ -105,7 +105,7 @@ extension SocialStore {
                         db, userId: follower, kind: .release, actorId: owner, subjectKind: "release", subjectId: String(releaseId), now: now))
                 }
             }
-            return events
+            return Outcome(value: (), events: events)
         }
     }
 }

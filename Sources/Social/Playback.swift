@@ -44,7 +44,7 @@ extension SocialStore {
             throw SocialError.invalid(field: "positionSeconds", message: "positionSeconds must be a number of seconds, 0 or more")
         }
         let device = try Self.checkedText(device, field: "device", max: 64)
-        return try await writer.write { db in
+        return try await commit { db in
             let current = try Self.queue(db, userId)
             guard current.version == expectedVersion else { return Outcome(value: .conflict(current), events: []) }
             let queue = PlayQueue(
@@ -85,7 +85,7 @@ extension SocialStore {
             throw SocialError.invalid(
                 field: "positionSeconds", message: "positionSeconds must lie within the track (0 to \(trackDuration.rounded(.up).formatted(.number.grouping(.never))) s)")
         }
-        return try await writer.write { db in
+        return try await commit { db in
             var events: [LiveEvent] = []
             let row = try Row.fetchOne(db, sql: "SELECT * FROM listenSession WHERE userId = ? AND sessionId = ?", arguments: [userId, sessionId])
             var played = 0.0

@@ -7,7 +7,7 @@ extension SocialStore {
     ) async throws -> Outcome<Playlist> {
         let name = try Self.checkedText(name, field: "name", max: 100)
         let description = try Self.checkedText(description, field: "description", min: 0, max: 1000, multiline: true)
-        return try await writer.write { db in
+        return try await commit { db in
             try db.execute(
                 sql: "INSERT INTO playlist (ownerId, name, description, visibility, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [ownerId, name, description, visibility.rawValue, now, now])
@@ -31,7 +31,7 @@ extension SocialStore {
     ) async throws -> Outcome<Playlist> {
         let name = try name.map { try Self.checkedText($0, field: "name", max: 100) }
         let description = try description.map { try Self.checkedText($0, field: "description", min: 0, max: 1000, multiline: true) }
-        return try await writer.write { db in
+        return try await commit { db in
             try Self.requireOwner(db, id, userId)
             if let name { try db.execute(sql: "UPDATE playlist SET name = ? WHERE id = ?", arguments: [name, id]) }
             if let description { try db.execute(sql: "UPDATE playlist SET description = ? WHERE id = ?", arguments: [description, id]) }
@@ -50,7 +50,7 @@ extension SocialStore {
 
     /// Adds a track (the caller checked it is in the catalog) at `position` (default: the end). Owner or collaborator.
     public func addTrack(_ trackId: String, to id: Int64, at position: Int?, by userId: Int64, now: Date) async throws -> Outcome<Playlist> {
-        try await writer.write { db in
+        try await commit { db in
             try Self.requireEditor(db, id, userId)
             let ids = try Self.entryIds(db, id)
             guard ids.count < 10_000 else { throw SocialError.invalid(field: "trackId", message: "a playlist holds at most 10000 tracks") }
@@ -67,7 +67,7 @@ extension SocialStore {
 
     /// Removes one entry. Owner or collaborator.
     public func removeEntry(_ entryId: Int64, from id: Int64, by userId: Int64, now: Date) async throws -> Outcome<Playlist> {
-        try await writer.write { db in
+        try await commit { db in
             try Self.requireEditor(db, id, userId)
             let trackId = try String.fetchOne(db, sql: "SELECT trackId FROM playlistEntry WHERE id = ? AND playlistId = ?", arguments: [entryId, id])
             guard let trackId else { throw SocialError.notFound("entry \(entryId) of playlist \(id)") }
@@ -79,7 +79,7 @@ extension SocialStore {
 
     /// Puts the entries in the given order, which must name each entry exactly once. Owner or collaborator.
     public func reorder(_ id: Int64, entryIds: [Int64], by userId: Int64, now: Date) async throws -> Outcome<Playlist> {
-        try await writer.write { db in
+        try await commit { db in
             try Self.requireEditor(db, id, userId)
             guard Set(entryIds) == Set(try Self.entryIds(db, id)), Set(entryIds).count == entryIds.count else {
                 throw SocialError.invalid(field: "entryIds", message: "name every entry of the playlist exactly once (it may have changed: reload it)")
@@ -91,7 +91,7 @@ extension SocialStore {
 
     /// Invites a collaborator (owner only).
     public func addCollaborator(_ collaboratorId: Int64, to id: Int64, by userId: Int64, now: Date) async throws -> Outcome<Playlist> {
-        try await writer.write { db in
+        try await commit { db in
             try Self.requireOwner(db, id, userId)
             guard try Self.userExists(db, collaboratorId) else { throw SocialError.notFound("user \(collaboratorId)") }
             guard collaboratorId != userId else { throw SocialError.invalid(field: "userId", message: "the owner already edits this playlist") }
@@ -101,7 +101,7 @@ extension SocialStore {
     }
 
     public func removeCollaborator(_ collaboratorId: Int64, from id: Int64, by userId: Int64, now: Date) async throws -> Outcome<Playlist> {
-        try await writer.write { db in
+        try await commit { db in
             // A collaborator may leave; only the owner may remove others.
             if collaboratorId != userId { try Self.requireOwner(db, id, userId) }
             try db.execute(sql: "DELETE FROM playlistCollaborator WHERE playlistId = ? AND userId = ?", arguments: [id, collaboratorId])
@@ -223,7 +223,7 @@ extension SocialStore {
 
     /// Likes an item (the caller checked it exists and is visible); liking twice is fine.
     public func like(_ kind: ItemKind, _ id: String, by userId: Int64, now: Date) async throws -> Outcome<Void> {
-        try await writer.write { db in
+        try await commit { db in
             if kind == .playlist, let playlistId = Int64(id), try !Self.canSee(db, playlistId, userId) {
                 throw SocialError.notFound("playlist \(id)")
             }

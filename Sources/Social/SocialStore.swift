@@ -1,20 +1,42 @@
 import Foundation
 import GRDB
 
-/// Every read and write of the social data. Methods take the time from the caller (so tests control the clock)
-/// and return, next to their result, the live events they stored for the server to push.
+/// Where the live events of committed changes go: the server's hub, which pushes them to open streams.
+public protocol LiveEventSink: Sendable {
+    func publish(_ events: [LiveEvent])
+}
+
+/// A sink for a store nobody listens to live (admin commands, tests that read the stored events).
+public struct NoLiveEvents: LiveEventSink {
+    public init() {}
+    public func publish(_ events: [LiveEvent]) {}
+}
+
+/// Every read and write of the social data. Methods take the time from the caller (so tests control the clock).
+/// A change stores its live events in the same transaction and, once committed, hands them to the sink: callers
+/// never push events themselves, so none can forget to.
 public struct SocialStore: Sendable {
     let database: SocialDatabase
+    let sink: any LiveEventSink
     var writer: any DatabaseWriter { database.writer }
 
-    public init(_ database: SocialDatabase) {
+    public init(_ database: SocialDatabase, events sink: any LiveEventSink = NoLiveEvents()) {
         self.database = database
+        self.sink = sink
     }
 
-    /// A write's result and the live events it stored.
+    /// A write's result and the live events it stored (already handed to the sink).
     public struct Outcome<Value: Sendable>: Sendable {
         public var value: Value
         public var events: [LiveEvent]
+    }
+
+    /// Runs `change` in one transaction, then publishes its events: after the commit, so a stream never shows a
+    /// change that was rolled back.
+    func commit<Value: Sendable>(_ change: @escaping @Sendable (Database) throws -> Outcome<Value>) async throws -> Outcome<Value> {
+        let outcome = try await writer.write(change)
+        sink.publish(outcome.events)
+        return outcome
     }
 
     static let jsonEncoder: JSONEncoder = {

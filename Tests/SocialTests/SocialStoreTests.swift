@@ -1,5 +1,6 @@
 import Foundation
 import Social
+import Synchronization
 import Testing
 
 /// Store rules that the published fixtures (all shorter than 30 s, one catalog) cannot reach through the API.
@@ -51,13 +52,38 @@ struct SocialStoreTests {
         let fan = try await user("fan")
         try await store.grant(role: .owner, email: "label@example.org", artistIds: [7])
         _ = try await store.follow(fan, owner, now: start)
-        #expect(try await store.recordReleases([1: 7, 2: 8], now: start).isEmpty)
-        let events = try await store.recordReleases([1: 7, 2: 8, 3: 7, 4: 8], now: start)
+        #expect(try await store.recordReleases([1: 7, 2: 8], now: start).events.isEmpty)
+        let events = try await store.recordReleases([1: 7, 2: 8, 3: 7, 4: 8], now: start).events
         #expect(events.map(\.type) == ["notification"])
         let notifications = try await store.notifications(for: fan, unreadOnly: true, page: PageRequest())
         #expect(notifications.items.map(\.kind) == [.release, ])
         #expect(notifications.items.first?.subjectId == "3")
         #expect(try await store.notifications(for: owner, unreadOnly: true, page: PageRequest()).items.map(\.kind) == [.follow])
+    }
+
+    /// Collects what the store publishes, in order.
+    final class CollectedEvents: LiveEventSink {
+        let events = Mutex<[LiveEvent]>([])
+        func publish(_ events: [LiveEvent]) { self.events.withLock { $0 += events } }
+    }
+
+    @Test("a change's events reach the sink once it is committed, already stored; a refused change publishes nothing")
+    func eventsAfterCommit() async throws {
+        let collected = CollectedEvents()
+        let store = SocialStore(try SocialDatabase.inMemory(), events: collected)
+        let ann = try await store.createAccount(email: "ann@example.org", passwordHash: "x", displayName: "Ann", now: start)
+        let bob = try await store.createAccount(email: "bob@example.org", passwordHash: "x", displayName: "Bob", now: start)
+        let before = try await store.latestEventId()
+        _ = try await store.follow(bob, ann, now: start)
+        let published = collected.events.withLock { $0 }
+        #expect(published.map(\.type) == ["notification"])
+        #expect(try await store.events(for: ann, watching: [], after: before).map(\.id) == published.map(\.id))
+        let forum = try await store.createForum(name: "Loops", description: "", by: ann, now: start)
+        await #expect(throws: SocialError.self) {
+            try await store.createThread(in: forum.id, title: "Eleven", body: "x", embeds: (0..<11).map { Embed(kind: .track, id: "t\($0)") }, by: ann, now: start)
+        }
+        await #expect(throws: SocialError.self) { try await store.follow(ann, ann, now: start) }
+        #expect(collected.events.withLock { $0 }.count == 1)
     }
 
     @Test("a thread and its first post are stored together: a refused post leaves no thread behind (issue 18)")
