@@ -88,6 +88,11 @@ let package = Package(
             // TOMLKit declares a `??` overload; keep it to the file that imports TOMLKit.
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
+        // What the command-line tools share: how they start, log and exit.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
+        ),
         // The static publication for a CDN: content-addressed media, manifests, JSON catalog, headers, atomic switch.
         .target(
             name: "Publish",
@@ -124,6 +129,7 @@ let package = Package(
         .executableTarget(
             name: "musikk-ingest",
             dependencies: [
+                "CommandLineSupport",
                 "Ingest", "MediaIO", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,6 +138,7 @@ let package = Package(
         .executableTarget(
             name: "musikk-publish",
             dependencies: [
+                "CommandLineSupport",
                 "MediaIO", "Publish", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,6 +147,7 @@ let package = Package(
         .executableTarget(
             name: "musikk-server",
             dependencies: [
+                "CommandLineSupport",
                 "MusikkServer", "Social", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Ingest
 import Logging
@@ -209,19 +210,7 @@ struct MusikkIngest: ParsableCommand {
         FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
     }
 
-    /// Usage errors exit with 2 (the parser's default is 64).
-    static func main() {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        FFmpegLogging.silence()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
+    static func main() async {
+        await runAsMusikkTool { FFmpegLogging.silence() }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Logging
 import MediaIO
@@ -115,21 +116,9 @@ struct MusikkPublish: ParsableCommand {
         }
     }
 
-    /// Usage errors exit with 2 (the parser's default is 64), as musikk-ingest's do.
-    static func main() {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+    static func main() async {
         // Resizing covers uses FFmpeg; a cover that fails is reported as a warning naming it.
-        FFmpegLogging.silence()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
+        await runAsMusikkTool { FFmpegLogging.silence() }
     }
 
     private static func show(_ event: PublishProgress) {

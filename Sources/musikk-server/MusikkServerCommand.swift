@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
@@ -29,23 +30,8 @@ struct MusikkServerCommand: AsyncParsableCommand {
         defaultSubcommand: Serve.self
     )
 
-    /// Usage errors exit with 2, as the other Musikk tools' do.
     static func main() async {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
+        await runAsMusikkTool()
     }
 }
 
