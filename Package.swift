@@ -96,7 +96,7 @@ let package = Package(
         // The static publication for a CDN: content-addressed media, manifests, JSON catalog, headers, atomic switch.
         .target(
             name: "Publish",
-            dependencies: ["Catalog", "Manifest", "MediaIO", "Segmenter", "WorkArea", "CLinux", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Catalog", "Manifest", "MediaIO", "Segmenter", "WorkArea", "CLinux"]
         ),
         // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens) in SQLite.
         .target(name: "Social", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
@@ -106,7 +106,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "WorkArea",
             ],
             resources: [.copy("Resources/Templates"), .copy("Resources/Static")]
         ),
@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "MusikkServer",
             dependencies: [
-                "Social", "CLinux", "WebApp",
+                "Social", "CLinux", "WebApp", "WorkArea",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -1,5 +1,4 @@
 import Catalog
-import Crypto
 import Fingerprint
 import Foundation
 import Loudness
@@ -22,7 +21,7 @@ extension MasterWorker {
         } else {
             return nil
         }
-        let name = SHA256.hash(data: art.data).hexString.prefix(20) + "." + art.fileExtension
+        let name = FileDigest.sha256(of: art.data).prefix(20) + "." + art.fileExtension
         let destination = layout.covers.appendingPathComponent(String(name))
         if !FileManager.default.fileExists(atPath: destination.path) {
             let temporary = layout.covers.appendingPathComponent(".partial-\(name)-\(UUID().uuidString)")

@@ -1,5 +1,4 @@
 import Catalog
-import Crypto
 import Fingerprint
 import Foundation
 import Loudness
@@ -188,10 +187,4 @@ struct MasterWorker: Sendable {
     }
 }
 
-extension Sequence where Element == UInt8 {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
-}
 
-extension SHA256.Digest {
-    var hexString: String { Array(self).hexString }
-}

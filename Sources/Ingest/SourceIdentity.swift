@@ -34,7 +34,7 @@ enum SourceIdentity {
             let format = decoder.format
             hasher.update(data: Data("\(format.codecName) \(format.sampleRate) \(format.channels)\n".utf8))
             try decoder.readPayload { hasher.update(bufferPointer: $0) }
-            return AudioProbe(audioSHA256: hasher.finalize().hexString, tags: decoder.tags, coverArt: decoder.coverArt)
+            return AudioProbe(audioSHA256: FileDigest.hex(hasher.finalize()), tags: decoder.tags, coverArt: decoder.coverArt)
         } catch {
             throw Rejection(description: error.description)
         }
@@ -45,7 +45,7 @@ enum SourceIdentity {
     static func newTrackID(audioSHA256: String, relativePath: String, isTaken: (String) -> Bool) -> String {
         let plain = String(audioSHA256.prefix(20))
         guard isTaken(plain) else { return plain }
-        return String(SHA256.hash(data: Data("\(audioSHA256)\n\(relativePath)".utf8)).hexString.prefix(20))
+        return String(FileDigest.sha256(of: Data("\(audioSHA256)\n\(relativePath)".utf8)).prefix(20))
     }
 }
 

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JWTKit
 import Social
+import WorkArea
 
 /// Issues and checks the two kinds of token: short-lived JWT access tokens (HS256) and rotating refresh tokens
 /// (random, stored only as SHA-256 hashes, one family per login).
@@ -93,7 +94,7 @@ struct TokenIssuer: Sendable {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        FileDigest.sha256(of: Data(token.utf8))
     }
 
     static func randomToken() -> String {

@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import MediaIO
+import WorkArea
 
 /// The resized covers of a publication (for list rows, cards and heroes), made once per cover: they are kept in a
 /// cache beside OUT_DIR, named by the cover's digest and the recipe that made them, so a re-publish only hashes them.
@@ -14,7 +14,7 @@ struct CoverThumbnails {
 
     /// The cache's folder for a cover: its digest and the recipe, so another FFmpeg or setting makes new ones.
     static func folderName(digest: String) -> String {
-        let recipe = SHA256.hash(data: Data(CoverThumbnail.recipe.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+        let recipe = FileDigest.sha256(of: Data(CoverThumbnail.recipe.utf8)).prefix(8)
         return "\(digest.prefix(PublicationBuilder.digestLength))-\(recipe)"
     }
 

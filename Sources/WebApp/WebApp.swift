@@ -1,7 +1,7 @@
-import Crypto
 import Foundation
 import Hummingbird
 import Mustache
+import WorkArea
 
 /// The browser app: every page URL answers with the same server-rendered shell (header, player bar, queue panel)
 /// and the JavaScript modules under `/app/` fill the page from the JSON API, so playback goes on while the listener
@@ -75,7 +75,7 @@ public struct WebApp: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: staticDirectory.path)) ?? []
         for name in names {
             guard let data = FileManager.default.contents(atPath: staticDirectory.appendingPathComponent(name).path) else { continue }
-            let digest = SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined()
+            let digest = FileDigest.sha256(of: data).prefix(16)
             assets[name] = Asset(bytes: ByteBuffer(bytes: data), contentType: Self.contentType(of: name), etag: "\"\(digest)\"")
         }
         guard assets["app.js"] != nil, assets["app.css"] != nil else {

@@ -62,7 +62,15 @@ public enum FileDigest {
         hex(SHA256.hash(data: data))
     }
 
-    private static func hex<D: Digest>(_ digest: D) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+    /// Bytes as lowercase hex: the one hex encoder of the package (digests in names, tokens, validators).
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var text = ""
+        for byte in bytes {
+            text.append(Self.digits[Int(byte >> 4)])
+            text.append(Self.digits[Int(byte & 0x0F)])
+        }
+        return text
     }
+
+    private static let digits = Array("0123456789abcdef")
 }
