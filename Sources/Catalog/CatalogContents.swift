@@ -46,14 +46,4 @@ extension CatalogDatabase {
             )
         }
     }
-
-    /// Writes a consistent copy of the catalog to `path` (SQLite's online backup), replacing nothing: the file must
-    /// not exist yet.
-    public func copy(toPath path: String) throws {
-        let destination = try DatabaseQueue(path: path)
-        try writer.backup(to: destination)
-        // A rollback journal, not WAL: readers of the copy need no -wal/-shm files beside it.
-        try destination.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }
-        try destination.close()
-    }
 }

@@ -98,7 +98,6 @@ public struct Publisher {
             GeneratedFile(path: "nginx/musikk.conf", stage: .local,
                           bytes: Data(ServingRules.nginxSnippet(publicationPath: out.root.path).utf8)),
         ])
-        if !options.dryRun { try staging.copyCatalog(catalog) }
         try staging.keepRetired()
         let record = PublicationRecord(
             generator: "musikk-publish \(MusikkVersion.current)",

@@ -9,8 +9,7 @@ public enum SyncStage: String, Codable, Sendable, CaseIterable {
     case api
     /// `_headers` and finally `publish.json`, which describes the whole upload.
     case control
-    /// `server/` and `nginx/`: for the origin machine only (the catalog copy for musikk-server, the nginx
-    /// snippet); not for a CDN.
+    /// `nginx/`: for the origin machine only (the nginx snippet); not for a CDN.
     case local
 
     /// What the stage holds, for `publish.json` readers.
@@ -20,7 +19,7 @@ public enum SyncStage: String, Codable, Sendable, CaseIterable {
         case .manifests: "HLS playlists and DASH MPDs; upload after the media"
         case .api: "the static JSON catalog; upload after the manifests"
         case .control: "_headers, then publish.json last; delete files no longer listed only after this stage"
-        case .local: "for the origin only (catalog copy for musikk-server, nginx snippet); do not upload"
+        case .local: "for the origin only (the nginx snippet); do not upload"
         }
     }
 
@@ -116,7 +115,6 @@ enum ServingRules {
             "# Only the media, manifests, JSON and publish.json are public.",
             "location = /_headers { return 404; }",
             "location /nginx/ { return 404; }",
-            "location /server/ { return 404; }",
             "",
         ]
         let typeLines = extensionTypes.map { "        \($0.0) \($0.1.joined(separator: " "));" }

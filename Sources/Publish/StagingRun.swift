@@ -107,33 +107,6 @@ struct StagingRun {
         try writeBytes(record.encoded(), to: out.staging.appendingPathComponent(PublicationRecord.fileName))
     }
 
-    /// `server/catalog.sqlite`: a consistent copy of the catalog for musikk-server, kept as it was when unchanged.
-    mutating func copyCatalog(_ catalog: CatalogDatabase) throws(PublishError) {
-        let path = "server/catalog.sqlite"
-        let destination = try prepare(path)
-        do {
-            try catalog.copy(toPath: destination.path)
-        } catch {
-            throw .output(path: destination.path, detail: "cannot copy the catalog (\(error))")
-        }
-        let digest: String
-        do {
-            digest = try FileDigest.sha256(of: destination)
-        } catch {
-            throw .output(path: destination.path, detail: error.detail)
-        }
-        let size = Self.size(of: destination)
-        entries[path] = PublicationRecord.Entry(path: path, size: size, sha256: digest, stage: .local)
-        if let old = previous[path], old.sha256 == digest, exists(path) {
-            try? FileManager.default.removeItem(at: destination)
-            try linkFromPublication(path)
-            report.unchanged += 1
-        } else {
-            if previous[path] != nil { report.changed.append(path) } else { report.added.append(path) }
-            report.bytesWritten += size
-        }
-    }
-
     // MARK: Retired files
 
     /// Media and manifests the new publication no longer refers to stay, marked retired, until `keepDays` have

@@ -81,7 +81,7 @@ struct MediaTests {
             #expect(try await api.call(.get, "/stream/\(parts[1])/\(String(forged))/\(parts[3...].joined(separator: "/"))").status == .forbidden)
             let later = String((Int(parts[1]) ?? 0) + 3600)
             #expect(try await api.call(.get, "/stream/\(later)/\(parts[2])/\(parts[3...].joined(separator: "/"))").status == .forbidden)
-            for path in ["server/catalog.sqlite", "publish.json", "api/index.json", "media/../publish.json", "media/%2e%2e/publish.json"] {
+            for path in ["nginx/musikk.conf", "publish.json", "api/index.json", "media/../publish.json", "media/%2e%2e/publish.json"] {
                 #expect(try await api.call(.get, "\(prefix)/\(path)").status.code >= 400, "\(path)")
             }
 
