@@ -82,6 +82,7 @@ func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
     let api = router.group("/api")
         .add(middleware: AuthenticationMiddleware(tokens: services.tokens))
         .add(middleware: WriteLimitMiddleware(limiter: services.limiter, perMinute: services.configuration.writesPerMinute, clock: services.configuration.clock))
+        .group(context: AuthenticatedRequestContext.self)
     auth.addRoutes(to: api.group("auth"))
     UsersController(services: services).addRoutes(to: api)
     CatalogController(services: services).addRoutes(to: api)

@@ -27,7 +27,7 @@ struct AuthController: Sendable {
         group.post("refresh", use: refresh)
     }
 
-    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
         group.post("logout", use: logOut)
     }
 
@@ -110,8 +110,8 @@ struct AuthController: Sendable {
         }
     }
 
-    @Sendable func logOut(_ request: Request, context: ServerRequestContext) async throws -> Response {
-        let user = try context.requireUser()
+    @Sendable func logOut(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let user = context.user
         let input = try await request.decode(as: Refresh.self, context: context)
         try await services.store.revokeRefreshTokenFamily(hash: TokenIssuer.hash(input.refreshToken), userId: user.id, now: services.now)
         return Response(status: .noContent)

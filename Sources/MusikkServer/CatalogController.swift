@@ -78,14 +78,14 @@ struct CatalogController: Sendable {
         var tracks: [TrackSummary]
     }
 
-    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
         group.get("tracks") { request, _ in
             try cachedPage("tracks", request) { snapshot, expires, page in
                 try Self.page(snapshot.trackOrder, page) { snapshot.tracks[$0].map { summary($0, expires: expires) } }
             }
         }
         group.get("tracks/:trackId") { request, context in
-            let user = try context.requireUser()
+            let user = context.user
             let track = try services.track(context.parameters.get("trackId") ?? "")
             let likes = try await services.store.likeStatus(.track, track.id, viewer: user.id)
             let expires = services.signer.expiry(now: services.now)
@@ -114,7 +114,7 @@ struct CatalogController: Sendable {
             }
         }
         group.get("releases/:releaseId") { request, context in
-            let user = try context.requireUser()
+            let user = context.user
             let id = try request.id("releaseId", context: context, what: "release")
             let snapshot = services.library.snapshot
             guard let release = snapshot.releases[id] else { throw APIError.notFound("release \(id)") }
@@ -146,8 +146,8 @@ struct CatalogController: Sendable {
     }
 
     /// `q` (required), `kinds` (comma-separated: track, release, artist, user), `likedByFollowing=true`, `limit`.
-    @Sendable func search(_ request: Request, context: ServerRequestContext) async throws -> JSON<[SearchHit]> {
-        let user = try context.requireUser()
+    @Sendable func search(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<[SearchHit]> {
+        let user = context.user
         guard let query = request.uri.queryParameters["q"].map(String.init), !query.isEmpty, query.utf8.count <= 800, query.count <= 200 else {
             throw APIError.badRequest("give the words to search for in q (at most 200 characters)")
         }

@@ -33,7 +33,7 @@ struct CommentsController: Sendable {
         var forum: Forum
     }
 
-    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
         for subject in CommentSubject.allCases {
             let path = "\(subject.rawValue)s/:\(subject.rawValue)Id/comments"
             group.get(RouterPath(path)) { request, context in try await list(subject, request, context) }
@@ -41,13 +41,13 @@ struct CommentsController: Sendable {
         }
         group.patch("comments/:commentId") { request, context in
             let edit = try await request.decode(as: CommentEdit.self, context: context)
-            let user = try context.requireUser()
+            let user = context.user
             let outcome = try await services.store.editComment(
                 try request.id("commentId", context: context, what: "comment"), by: user.id, body: edit.body, now: services.now)
             return JSON(try await services.resolved(outcome.value, viewer: user.id))
         }
         group.delete("comments/:commentId") { request, context in
-            let user = try context.requireUser()
+            let user = context.user
             let outcome = try await services.store.deleteComment(
                 try request.id("commentId", context: context, what: "comment"), by: user.id, asAdmin: user.role == .admin, now: services.now)
             return Response(status: .noContent)
@@ -56,7 +56,7 @@ struct CommentsController: Sendable {
         group.get("forums") { request, _ in JSON(try await services.store.forums(page: try request.pageRequest())) }
         group.post("forums") { request, context in
             let input = try await request.decode(as: NewForum.self, context: context)
-            let user = try context.requireUser()
+            let user = context.user
             try await services.limitPosting(user)
             return JSON(
                 try await services.store.createForum(name: input.name, description: input.description ?? "", by: user.id, now: services.now),
@@ -70,7 +70,7 @@ struct CommentsController: Sendable {
         }
         group.post("forums/:forumId/threads") { request, context in
             let input = try await request.decode(as: NewThread.self, context: context)
-            let user = try context.requireUser()
+            let user = context.user
             try await services.checkEmbeds(input.embeds ?? [], viewer: user.id)
             try await services.limitPosting(user)
             let outcome = try await services.store.createThread(
@@ -86,8 +86,8 @@ struct CommentsController: Sendable {
 
     /// `GET …/comments?from=following` gives only comments by people the viewer follows (flat, newest first);
     /// `order=oldest` reads a conversation from its start (forum threads).
-    private func list(_ subject: CommentSubject, _ request: Request, _ context: ServerRequestContext) async throws -> EncodedJSON {
-        let user = try context.requireUser()
+    private func list(_ subject: CommentSubject, _ request: Request, _ context: AuthenticatedRequestContext) async throws -> EncodedJSON {
+        let user = context.user
         let subjectId = context.parameters.get("\(subject.rawValue)Id") ?? ""
         try await services.checkSubject(subject, subjectId, viewer: user.id)
         let from = request.uri.queryParameters["from"]
@@ -129,9 +129,9 @@ struct CommentsController: Sendable {
         return EncodedJSON(body: body)
     }
 
-    private func add(_ subject: CommentSubject, _ request: Request, _ context: ServerRequestContext) async throws -> JSON<Comment> {
+    private func add(_ subject: CommentSubject, _ request: Request, _ context: AuthenticatedRequestContext) async throws -> JSON<Comment> {
         let input = try await request.decode(as: NewComment.self, context: context)
-        let user = try context.requireUser()
+        let user = context.user
         let subjectId = context.parameters.get("\(subject.rawValue)Id") ?? ""
         try await services.checkSubject(subject, subjectId, viewer: user.id)
         try await services.checkEmbeds(input.embeds ?? [], viewer: user.id)

@@ -12,12 +12,12 @@ struct EventsController: Sendable {
     let services: Services
     static let maxWatched = 20
 
-    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
         group.get("events", use: stream)
     }
 
-    @Sendable func stream(_ request: Request, context: ServerRequestContext) async throws -> Response {
-        let user = try context.requireUser()
+    @Sendable func stream(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let user = context.user
         let watched = request.uri.queryParameters.getAll("watch").map { String($0) }
         guard watched.count <= Self.maxWatched else { throw APIError.badRequest("watch at most \(Self.maxWatched) subjects") }
         for subject in watched {

@@ -29,7 +29,7 @@ struct EncodedJSON: ResponseGenerator {
 
 extension Request {
     /// An integer path parameter, or 404 when it is not one (no such object can exist).
-    func id(_ name: String, context: ServerRequestContext, what: String) throws -> Int64 {
+    func id(_ name: String, context: some RequestContext, what: String) throws -> Int64 {
         guard let text = context.parameters.get(name), let value = canonicalID(text) else {
             throw APIError.notFound("\(what) \(context.parameters.get(name) ?? "")")
         }

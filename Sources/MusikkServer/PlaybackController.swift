@@ -40,13 +40,13 @@ struct PlaybackController: Sendable {
         var playCount: Int
     }
 
-    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
-        group.get("queue") { _, context in JSON(try await services.store.queue(of: try context.requireUser().id)) }
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
+        group.get("queue") { _, context in JSON(try await services.store.queue(of: context.user.id)) }
         group.put("queue") { request, context -> Response in
             let input = try await request.decode(as: QueueInput.self, context: context)
             for id in input.trackIds { _ = try services.track(id) }
             let outcome = try await services.store.writeQueue(
-                of: try context.requireUser().id, expectedVersion: input.version, trackIds: input.trackIds, currentIndex: input.currentIndex,
+                of: context.user.id, expectedVersion: input.version, trackIds: input.trackIds, currentIndex: input.currentIndex,
                 positionSeconds: input.positionSeconds, device: input.device, now: services.now)
             switch outcome.value {
             case .written(let queue): return try JSON(queue).response(from: request, context: context)
@@ -57,7 +57,7 @@ struct PlaybackController: Sendable {
             let report = try await request.decode(as: ListenReport.self, context: context)
             let track = try services.track(report.trackId)
             let outcome = try await services.store.reportProgress(
-                of: try context.requireUser().id, session: report.sessionId, trackId: track.id, trackDuration: track.duration,
+                of: context.user.id, session: report.sessionId, trackId: track.id, trackDuration: track.duration,
                 positionSeconds: report.positionSeconds, state: report.state, now: services.now)
             return JSON(ListenAnswer(counted: outcome.value, playCount: try await services.store.playCount(of: track.id)))
         }

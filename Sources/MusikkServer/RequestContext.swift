@@ -9,9 +9,24 @@ struct AuthenticatedUser: Sendable {
     var role: Role
 }
 
-/// The request context of every route: the authenticated user (set by ``AuthenticationMiddleware``) and the
-/// client's address (for rate limits).
-struct ServerRequestContext: RequestContext {
+/// How every context of the server reads and writes JSON, and how big a body it takes.
+protocol MusikkRequestContext: RequestContext {}
+
+extension MusikkRequestContext {
+    var maxUploadSize: Int { ServerRequestContext.maxJSONBody }
+
+    var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    var responseEncoder: JSONEncoder { JSONCoding.encoder }
+}
+
+/// The request context of every route: the client's address (for rate limits) and, once
+/// ``AuthenticationMiddleware`` checked a token, its user.
+struct ServerRequestContext: MusikkRequestContext {
     var coreContext: CoreRequestContextStorage
     var user: AuthenticatedUser?
     let remoteAddress: SocketAddress?
@@ -26,21 +41,20 @@ struct ServerRequestContext: RequestContext {
 
     /// Bytes a JSON request body may have: the largest valid one (a 10,000-entry playlist order) fits with room.
     static let maxJSONBody = 256 * 1024
+}
 
-    var maxUploadSize: Int { Self.maxJSONBody }
+/// The context of the signed-in API (`/api` behind ``AuthenticationMiddleware``): its user is always there, so a
+/// handler cannot forget to ask for one.
+struct AuthenticatedRequestContext: ChildRequestContext, MusikkRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let user: AuthenticatedUser
+    let clientAddress: String
 
-    var requestDecoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
-
-    var responseEncoder: JSONEncoder { JSONCoding.encoder }
-
-    /// The signed-in user, or 401 (routes behind the authentication middleware always have one).
-    func requireUser() throws -> AuthenticatedUser {
-        guard let user else { throw APIError(.unauthorized, "unauthenticated", "sign in first") }
-        return user
+    init(context: ServerRequestContext) throws {
+        guard let user = context.user else { throw APIError(.unauthorized, "unauthenticated", "sign in first") }
+        self.coreContext = context.coreContext
+        self.user = user
+        self.clientAddress = context.clientAddress
     }
 }
 

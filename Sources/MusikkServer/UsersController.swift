@@ -20,15 +20,15 @@ struct UsersController: Sendable {
     static let avatarTypes = ["image/png", "image/jpeg", "image/webp"]
     static let maxAvatarBytes = 1024 * 1024
 
-    func addRoutes(to group: RouterGroup<ServerRequestContext>) {
-        group.get("me") { _, context in JSON(try await services.store.ownAccount(try context.requireUser().id)) }
+    func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
+        group.get("me") { _, context in JSON(try await services.store.ownAccount(context.user.id)) }
         group.patch("me", use: updateMe)
         group.put("me/avatar", use: putAvatar)
         group.get("now-playing") { _, context in
-            JSON(services.titled(try await services.store.friendsNowPlaying(viewer: try context.requireUser().id, now: services.now)))
+            JSON(services.titled(try await services.store.friendsNowPlaying(viewer: context.user.id, now: services.now)))
         }
         group.get("users/:userId") { request, context in
-            JSON(try await services.store.profile(of: try request.id("userId", context: context, what: "user"), viewer: try context.requireUser().id))
+            JSON(try await services.store.profile(of: try request.id("userId", context: context, what: "user"), viewer: context.user.id))
         }
         group.get("users/:userId/avatar", use: getAvatar)
         group.get("users/:userId/followers") { request, context in
@@ -39,16 +39,16 @@ struct UsersController: Sendable {
         }
         group.put("users/:userId/follow") { request, context in
             _ = try await services.store.follow(
-                try context.requireUser().id, try request.id("userId", context: context, what: "user"), now: services.now)
+                context.user.id, try request.id("userId", context: context, what: "user"), now: services.now)
             return Response(status: .noContent)
         }
         group.delete("users/:userId/follow") { request, context in
-            try await services.store.unfollow(try context.requireUser().id, try request.id("userId", context: context, what: "user"))
+            try await services.store.unfollow(context.user.id, try request.id("userId", context: context, what: "user"))
             return Response(status: .noContent)
         }
         group.get("users/:userId/playlists") { request, context in
             JSON(try await services.store.playlists(
-                of: try request.id("userId", context: context, what: "user"), viewer: try context.requireUser().id, page: try request.pageRequest()))
+                of: try request.id("userId", context: context, what: "user"), viewer: context.user.id, page: try request.pageRequest()))
         }
         group.get("users/:userId/likes") { request, context in
             let kind = try request.uri.queryParameters["kind"].map { text in
@@ -56,32 +56,32 @@ struct UsersController: Sendable {
                 return kind
             }
             return JSON(try await services.store.likes(
-                of: try request.id("userId", context: context, what: "user"), kind: kind, viewer: try context.requireUser().id,
+                of: try request.id("userId", context: context, what: "user"), kind: kind, viewer: context.user.id,
                 page: try request.pageRequest()))
         }
         group.get("users/:userId/listens") { request, context in
             let userId = try request.id("userId", context: context, what: "user")
-            guard let listens = try await services.store.listens(of: userId, viewer: try context.requireUser().id, page: try request.pageRequest()) else {
+            guard let listens = try await services.store.listens(of: userId, viewer: context.user.id, page: try request.pageRequest()) else {
                 throw APIError(.forbidden, "listening_private", "this user does not share what they listen to with you")
             }
             return JSON(listens)
         }
         group.get("users/:userId/now-playing") { request, context in
             let userId = try request.id("userId", context: context, what: "user")
-            let playing = try await services.store.nowPlaying(of: userId, viewer: try context.requireUser().id, now: services.now)
+            let playing = try await services.store.nowPlaying(of: userId, viewer: context.user.id, now: services.now)
             return JSON(NowPlayingAnswer(nowPlaying: playing.flatMap { services.titled([$0]).first }))
         }
     }
 
-    @Sendable func updateMe(_ request: Request, context: ServerRequestContext) async throws -> JSON<OwnAccount> {
+    @Sendable func updateMe(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<OwnAccount> {
         let change = try await request.decode(as: ProfileChange.self, context: context)
         return JSON(try await services.store.updateProfile(
-            try context.requireUser().id, displayName: change.displayName, bio: change.bio, nowPlayingVisibility: change.nowPlayingVisibility))
+            context.user.id, displayName: change.displayName, bio: change.bio, nowPlayingVisibility: change.nowPlayingVisibility))
     }
 
     /// Stores an avatar sent as the raw body with its image media type (PNG, JPEG or WebP, at most 1 MiB).
-    @Sendable func putAvatar(_ request: Request, context: ServerRequestContext) async throws -> JSON<OwnAccount> {
-        let user = try context.requireUser()
+    @Sendable func putAvatar(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<OwnAccount> {
+        let user = context.user
         let mediaType = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard Self.avatarTypes.contains(mediaType) else {
             throw APIError(.unsupportedMediaType, "unsupported_image", "send the avatar as image/png, image/jpeg or image/webp")
@@ -99,7 +99,7 @@ struct UsersController: Sendable {
         return JSON(try await services.store.ownAccount(user.id))
     }
 
-    @Sendable func getAvatar(_ request: Request, context: ServerRequestContext) async throws -> Response {
+    @Sendable func getAvatar(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
         let userId = try request.id("userId", context: context, what: "user")
         guard let mediaType = try await services.store.avatarType(of: userId),
               let data = FileManager.default.contents(atPath: services.avatars.appendingPathComponent(String(userId)).path)
