@@ -1,11 +1,9 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
 import Logging
-import ServiceLifecycle
 import Social
 import WebApp
 
