@@ -121,7 +121,42 @@ struct Serve: AsyncParsableCommand {
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grant roles and reset passwords (works while the server runs; roles take effect at the user's next token refresh).",
-        subcommands: [GrantOwner.self, GrantAdmin.self, ResetPassword.self])
+        subcommands: [GrantOwner.self, GrantAdmin.self, ResetPassword.self, NginxConfig.self])
+
+    struct NginxConfig: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "nginx-config",
+            abstract: "Print the nginx configuration that puts musikk-server instances behind nginx.",
+            discussion: """
+                Put the output in nginx's http context (e.g. /etc/nginx/conf.d/musikk.conf). Start each instance \
+                with --trusted-proxy naming nginx's address, so the clients' addresses nginx forwards are believed.
+                """)
+
+        @Option(name: .customLong("upstream"), help: ArgumentHelp("An instance's host:port; repeat for several.", valueName: "host:port"))
+        var upstreams: [String] = []
+
+        @Option(help: ArgumentHelp("Where nginx listens.", valueName: "[address:]port"))
+        var listen = "80"
+
+        @Option(help: "nginx's server_name.")
+        var serverName = "_"
+
+        func validate() throws {
+            guard !upstreams.isEmpty else { throw ValidationError("Name at least one --upstream host:port.") }
+            for value in upstreams + [listen, serverName] where value.contains(where: { $0.isWhitespace || ";{}#".contains($0) }) {
+                throw ValidationError("'\(value)' cannot go in an nginx configuration (no spaces, ';', '{', '}' or '#').")
+            }
+            for upstream in upstreams {
+                guard let port = upstream.split(separator: ":").last.flatMap({ Int($0) }), (1...65535).contains(port), upstream.contains(":") else {
+                    throw ValidationError("--upstream '\(upstream)' must be host:port.")
+                }
+            }
+        }
+
+        func run() throws {
+            print(NginxProxyConfiguration.render(upstreams: upstreams, listen: listen, serverName: serverName), terminator: "")
+        }
+    }
 
     struct ResetPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -15,9 +15,23 @@ public final class NginxServer: @unchecked Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Starts nginx with `serverBody` (directives inside `server { … }`, after `listen`) and waits until it answers.
-    public init(serverBody: String) throws {
+    public convenience init(serverBody: String) throws {
+        try self.init { port in
+            """
+                server {
+                    listen 127.0.0.1:\(port);
+            \(serverBody)
+                }
+            """
+        }
+    }
+
+    /// Starts nginx with what `http(port)` puts in its `http` context (servers and upstreams; one of them listening
+    /// on 127.0.0.1:`port`), and waits until it answers.
+    public init(http: (_ port: Int) throws -> String) throws {
         directory = try Repository.temporaryDirectory("nginx")
         port = try Self.freePort()
+        let httpBody = try http(port)
         for folder in ["temp", "logs"] {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
@@ -37,10 +51,7 @@ public final class NginxServer: @unchecked Sendable {
                 uwsgi_temp_path \(temp)/uwsgi;
                 scgi_temp_path \(temp)/scgi;
                 sendfile on;
-                server {
-                    listen 127.0.0.1:\(port);
-            \(serverBody)
-                }
+            \(httpBody)
             }
             """
         let file = directory.appendingPathComponent("nginx.conf")
