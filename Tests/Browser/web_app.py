@@ -487,6 +487,10 @@ def main():
         drag(desktop, "#queue-list", 1, 2)
         expected = [ids[0], ids[2], ids[1]] + ids[3:]
         wait(ann_phone, lambda d: queue_ids(d) == expected, f"a drag in the desktop's queue did not reach the phone: {queue_ids(ann_phone)} (wanted {expected})")
+        ids = queue_ids(desktop)
+        click(desktop, desktop.find_elements(By.CSS_SELECTOR, "#queue-list li")[1].find_element(By.CSS_SELECTOR, "button[aria-label^='Move'][aria-label$='down']"))
+        expected = [ids[0], ids[2], ids[1]] + ids[3:]
+        wait(ann_phone, lambda d: queue_ids(d) == expected, f"the queue's Move down did not reach the phone: {queue_ids(ann_phone)} (wanted {expected})")
         changed = False
         for _ in range(12):
             before = queue_ids(desktop)

@@ -282,16 +282,9 @@ export class Player {
     await this.open(this.queue.trackIds[this.queue.currentIndex], { autoplay: true });
   }
 
+  /** Moves a track one place up or down (the queue's ↑ and ↓ buttons, the keyboard's way to drag). */
   move(index, delta) {
-    return this.change((queue) => {
-      const trackIds = [...queue.trackIds];
-      const target = index + delta;
-      if (target < 0 || target >= trackIds.length) return queue;
-      [trackIds[index], trackIds[target]] = [trackIds[target], trackIds[index]];
-      let currentIndex = queue.currentIndex;
-      if (currentIndex === index) currentIndex = target; else if (currentIndex === target) currentIndex = index;
-      return { ...queue, trackIds, currentIndex };
-    });
+    return this.moveTo(index, index + delta);
   }
 
   /** Moves the track at `from` to `to` (a drag in the queue panel). */
