@@ -5,8 +5,9 @@ import Foundation
 /// full-size images. Decoded with libavcodec, scaled with libswscale (Lanczos), written as baseline JPEG; the same
 /// cover and size give the same bytes.
 public enum CoverThumbnail {
-    /// The longest side of an image that is decoded at all; a bigger one is refused (a picture bomb in a tag).
-    public static let maximumSide: Int32 = 16_384
+    /// The longest side of an image that is decoded at all; a bigger one is refused (a picture bomb in a tag). At
+    /// 8192 px a decoded RGBA picture takes at most 256 MiB; real covers are 3000 px or less.
+    public static let maximumSide: Int32 = 8_192
     /// JPEG quantiser (2 best … 31 worst): 3 keeps artwork sharp at a few kilobytes per 96 px thumbnail.
     static let quality: Int32 = 3
 

@@ -95,5 +95,13 @@ struct CoverThumbnailTests {
             }
         }
         #expect(throws: MediaError.self) { try CoverThumbnail.write(cover, fittingIn: 0, to: folder.appendingPathComponent("zero.jpg")) }
+        // A real picture wider than covers may be is refused before it is decoded, naming the limit.
+        let wide = try Self.makeCover("wide.png", width: Int(CoverThumbnail.maximumSide) + 8, height: 8, in: folder)
+        do {
+            try CoverThumbnail.write(wide, fittingIn: 300, to: folder.appendingPathComponent("wide.jpg"))
+            Issue.record("a \(CoverThumbnail.maximumSide + 8) px wide picture was accepted")
+        } catch {
+            #expect(error.description.contains("at most \(CoverThumbnail.maximumSide) pixels"), "\(error)")
+        }
     }
 }
