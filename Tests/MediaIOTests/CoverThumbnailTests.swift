@@ -4,8 +4,9 @@ import Testing
 import TestSupport
 
 /// Cover thumbnails judged by ffprobe (size, codec) and by ffmpeg's own Lanczos scaler (PSNR), on covers ffmpeg
-/// makes at test time in the formats taggers embed, and on covers damaged the ways transfers damage them.
-@Suite("cover thumbnails")
+/// makes at test time in the formats taggers embed, and on covers damaged the ways transfers damage them. One case
+/// at a time: each waits on ffmpeg on a cooperative thread, and the servers other suites run in-process need them.
+@Suite("cover thumbnails", .serialized)
 struct CoverThumbnailTests {
     /// A cover drawn by ffmpeg: a test pattern of `width` × `height` in the container the extension names.
     static func makeCover(_ name: String, width: Int, height: Int, in folder: URL, pixelFormat: String? = nil) throws -> URL {
