@@ -33,7 +33,7 @@ struct ActivityController: Sendable {
         }
         group.get("feed") { request, context in
             let user = context.user
-            return JSON(await services.titled(try await services.store.feed(for: user.id, page: try request.pageRequest()), viewer: user.id))
+            return JSON(await services.titledFeed(try await services.store.feed(for: user.id, page: try request.pageRequest()), viewer: user.id))
         }
     }
 }

@@ -46,29 +46,25 @@ struct Services: Sendable {
         }
     }
 
-    /// Notifications with their subjects named for the recipient.
-    func titled(_ page: Page<Social.Notification>, viewer: Int64) async -> Page<Social.Notification> {
+    /// Notifications or feed entries with their subjects named for the reader, each subject looked up once.
+    func titled<Item: NamedSubject>(_ page: Page<Item>, viewer: Int64) async -> Page<Item> {
         var page = page
         var known: [String: String?] = [:]
         for index in page.items.indices {
             let item = page.items[index]
-            page.items[index].subjectTitle = await known.cached("\(item.subjectKind):\(item.subjectId)") {
-                await title(of: item.subjectKind, item.subjectId, viewer: viewer)
-            }
+            let key = "\(item.subjectKind):\(item.subjectId)"
+            if known[key] == nil { known[key] = .some(await title(of: item.subjectKind, item.subjectId, viewer: viewer)) }
+            page.items[index].subjectTitle = known[key] ?? nil
         }
         return page
     }
 
-    /// Feed entries with their subjects (and the tracks a playlist change was about) named for the reader.
-    func titled(_ page: Page<Activity>, viewer: Int64) async -> Page<Activity> {
-        var page = page
-        var known: [String: String?] = [:]
+    /// Feed entries named for the reader, with the tracks a playlist change was about.
+    func titledFeed(_ page: Page<Activity>, viewer: Int64) async -> Page<Activity> {
+        var page = await titled(page, viewer: viewer)
+        let snapshot = library.snapshot
         for index in page.items.indices {
-            let item = page.items[index]
-            page.items[index].subjectTitle = await known.cached("\(item.subjectKind):\(item.subjectId)") {
-                await title(of: item.subjectKind, item.subjectId, viewer: viewer)
-            }
-            if let itemId = item.itemId { page.items[index].itemTitle = library.snapshot.tracks[itemId]?.title }
+            if let itemId = page.items[index].itemId { page.items[index].itemTitle = snapshot.tracks[itemId]?.title }
         }
         return page
     }
@@ -176,12 +172,12 @@ struct Services: Sendable {
     }
 }
 
-extension Dictionary where Value == String? {
-    /// The value for `key`, computed once per request by `make`.
-    fileprivate mutating func cached(_ key: Key, _ make: () async -> String?) async -> String? {
-        if let known = self[key] { return known }
-        let value = await make()
-        self[key] = .some(value)
-        return value
-    }
+/// Something that names a subject by kind and id, and can carry its title (notifications, feed entries).
+protocol NamedSubject: Encodable, Sendable {
+    var subjectKind: String { get }
+    var subjectId: String { get }
+    var subjectTitle: String? { get set }
 }
+
+extension Social.Notification: NamedSubject {}
+extension Activity: NamedSubject {}
