@@ -48,7 +48,7 @@ struct CommentsController: Sendable {
         }
         group.delete("comments/:commentId") { request, context in
             let user = context.user
-            let outcome = try await services.store.deleteComment(
+            _ = try await services.store.deleteComment(
                 try request.id("commentId", context: context, what: "comment"), by: user.id, asAdmin: user.role == .admin, now: services.now)
             return Response(status: .noContent)
         }
