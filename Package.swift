@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C bindings: one system-library target per C library, each with a shim for macros Swift cannot import.
@@ -98,8 +99,22 @@ let package = Package(
             name: "Publish",
             dependencies: ["Catalog", "Manifest", "MediaIO", "Segmenter", "WorkArea", "CLinux"]
         ),
-        // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens) in SQLite.
-        .target(name: "Social", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens): the rules, the
+        // permission checks, the events each change raises, and its queries, over a storage protocol.
+        .target(name: "Social"),
+        // The social data in SQLite with GRDB: the embedded default.
+        .target(name: "SocialSQLite", dependencies: ["Social", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The social data in PostgreSQL with postgres-nio: several server instances on one database.
+        .target(
+            name: "SocialPostgres",
+            dependencies: [
+                "Social",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The browser app musikk-server serves: Mustache-rendered shell, plain JavaScript modules and CSS.
         .target(
             name: "WebApp",
@@ -114,7 +129,7 @@ let package = Package(
         .target(
             name: "MusikkServer",
             dependencies: [
-                "Social", "CLinux", "WebApp", "WorkArea",
+                "Social", "SocialSQLite", "SocialPostgres", "CLinux", "WebApp", "WorkArea",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -148,7 +163,7 @@ let package = Package(
             name: "musikk-server",
             dependencies: [
                 "CommandLineSupport",
-                "MusikkServer", "Social", "WorkArea",
+                "MusikkServer", "Social", "SocialSQLite", "SocialPostgres", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -162,6 +177,8 @@ let package = Package(
         .executableTarget(name: "musikk-fuzz-server", dependencies: ["MusikkServer", "FuzzingDriver"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // The SQLite and PostgreSQL stores the Social and server tests run against.
+        .target(name: "TestStores", dependencies: ["Social", "SocialSQLite", "SocialPostgres", "TestSupport"], path: "Tests/TestStores"),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
         .testTarget(name: "MediaIOTests", dependencies: ["MediaIO", "TestSupport", "musikk-fuzz-decode"]),
@@ -183,11 +200,11 @@ let package = Package(
             name: "PublishTests",
             dependencies: ["Publish", "WorkArea", "Catalog", "TestSupport", "musikk-publish", "musikk-ingest"]
         ),
-        .testTarget(name: "SocialTests", dependencies: ["Social"]),
+        .testTarget(name: "SocialTests", dependencies: ["Social", "TestStores", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "MusikkServer", "Social", "TestSupport", "musikk-server", "musikk-ingest", "musikk-publish",
+                "MusikkServer", "Social", "SocialSQLite", "SocialPostgres", "TestStores", "TestSupport", "musikk-server", "musikk-ingest", "musikk-publish",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

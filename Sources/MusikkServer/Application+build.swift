@@ -4,7 +4,10 @@ import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
 import Logging
+import ServiceLifecycle
 import Social
+import SocialPostgres
+import SocialSQLite
 import WebApp
 
 /// Why the server could not start.
@@ -16,27 +19,48 @@ public struct ServerStartError: Error, CustomStringConvertible {
 /// Tests call this with their own configuration and drive the result with HummingbirdTesting.
 public func buildApplication(_ configuration: ServerConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
     let logger = logger ?? Logger(label: "musikk-server")
-    let secrets: ServerSecrets
     let library: CatalogLibrary
-    let database: SocialDatabase
     do {
         try DataDirectory.prepare(configuration.dataDirectory)
-        secrets = try ServerSecrets.loadOrCreate(in: configuration.dataDirectory)
         library = try CatalogLibrary(publication: configuration.publication)
-        database = try SocialDatabase.open(atPath: DataDirectory.database(in: configuration.dataDirectory).path)
+    } catch {
+        throw ServerStartError(description: "\(error)")
+    }
+    let hub = EventHub(maximumPerUser: configuration.eventStreamsPerUser)
+    let store: SocialStore
+    let secrets: ServerSecrets
+    var background: [any Service] = []
+    if let url = configuration.database {
+        // Several instances: every instance's events reach this one's streams through the relay, its own included.
+        let postgres: PostgresStorage
+        do {
+            postgres = try await PostgresStorage.connect(url: url, logger: logger)
+            store = SocialStore(postgres)
+            secrets = try await ServerSecrets.shared(in: postgres)
+        } catch {
+            throw ServerStartError(description: "\(error)")
+        }
+        background.append(EventRelay(storage: postgres, store: store, hub: hub, logger: logger))
+    } else {
+        do {
+            secrets = try ServerSecrets.loadOrCreate(in: configuration.dataDirectory)
+            // The store hands the events of each committed change to the hub, which pushes them to open streams.
+            store = SocialStore(try SQLiteStorage.open(atPath: DataDirectory.database(in: configuration.dataDirectory).path), events: hub)
+        } catch {
+            throw ServerStartError(description: "\(error)")
+        }
+    }
+    do {
         try DataDirectory.restrict(configuration.dataDirectory)
     } catch {
         throw ServerStartError(description: "\(error)")
     }
-    // The store hands the events of each committed change to the hub, which pushes them to open streams.
-    let hub = EventHub(maximumPerUser: configuration.eventStreamsPerUser)
-    let store = SocialStore(database, events: hub)
     let cost = configuration.bcryptCost
     let services = Services(
         configuration: configuration, store: store, library: library,
         tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
         signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime),
-        hub: hub, limiter: RateLimiter(), passwords: PasswordHashing(),
+        hub: hub, limiter: RateLimiter(store: store), passwords: PasswordHashing(),
         decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) },
         avatars: configuration.dataDirectory.appendingPathComponent("avatars"))
     try await CatalogWatcher.index(library.snapshot, services: services)
@@ -52,7 +76,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         router: router,
         server: .http1(configuration: .init(idleTimeout: idleTimeout)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "musikk-server"),
-        services: [CatalogWatcher(services: services, logger: logger)],
+        services: background + [CatalogWatcher(services: services, logger: logger)],
         logger: logger)
 }
 

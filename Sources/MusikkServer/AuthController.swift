@@ -63,7 +63,7 @@ struct AuthController: Sendable {
         let credentials = try await services.store.credentials(email: email)
         // Failures count per account and password, so a password reset ends a lock-out.
         let accountKey = credentials.map { "account:\($0.userId):\($0.passwordHash.suffix(16))" } ?? "account:\(email)"
-        if let wait = await services.limiter.retryAfter(
+        if let wait = try await services.limiter.retryAfter(
             accountKey, limit: configuration.loginFailuresPerAccount, window: configuration.loginWindow, now: services.now)
         {
             throw Self.tooMany(
@@ -73,10 +73,10 @@ struct AuthController: Sendable {
         let hash = credentials?.passwordHash ?? services.decoyHash
         let matches = try await hashing { try await services.passwords.verify(input.password, hash: hash, lane: .logIn, client: context.clientAddress) }
         guard matches, let credentials else {
-            await services.limiter.record(accountKey, now: services.now)
+            try await services.limiter.record(accountKey, now: services.now)
             throw APIError(.unauthorized, "invalid_credentials", "the email or password is wrong")
         }
-        await services.limiter.reset(accountKey)
+        try await services.limiter.reset(accountKey)
         return JSON(try await services.tokens.issue(userId: credentials.userId, role: credentials.role))
     }
 
@@ -119,10 +119,9 @@ struct AuthController: Sendable {
 
     /// Counts an attempt under `key`, refusing it with 429 once `limit` were made in `window` seconds.
     private func limit(_ key: String, _ limit: Int, window: TimeInterval, _ message: String) async throws {
-        if let wait = await services.limiter.retryAfter(key, limit: limit, window: window, now: services.now) {
+        if let wait = try await services.limiter.take(key, limit: limit, window: window, now: services.now) {
             throw Self.tooMany(wait, message)
         }
-        await services.limiter.record(key, now: services.now)
     }
 
     private static func tooMany(_ wait: TimeInterval, _ message: String) -> APIError {

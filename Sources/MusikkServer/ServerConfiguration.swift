@@ -6,6 +6,9 @@ public struct ServerConfiguration: Sendable {
     public var publication: URL
     /// Where the server keeps its own data (`social.sqlite`, `secrets.json`, avatars).
     public var dataDirectory: URL
+    /// The PostgreSQL database shared by several instances (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`); when nil,
+    /// the server keeps its data in `DATA_DIR/social.sqlite` and its keys in `DATA_DIR/secrets.json`.
+    public var database: String?
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
     /// When set, media and manifest URLs point there (a CDN whose edge checks the signature); otherwise the

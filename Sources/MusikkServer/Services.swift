@@ -21,7 +21,7 @@ struct Services: Sendable {
 
     /// Counts a new comment, post, thread or forum of the user, refusing it with 429 past the posting limit.
     func limitPosting(_ user: AuthenticatedUser) async throws {
-        if let wait = await limiter.take("posts:\(user.id)", limit: configuration.postsPerMinute, window: 60, now: now) {
+        if let wait = try await limiter.take("posts:\(user.id)", limit: configuration.postsPerMinute, window: 60, now: now) {
             throw APIError(
                 .tooManyRequests, "rate_limited", "you are posting faster than \(configuration.postsPerMinute) a minute; wait a little",
                 headers: [.retryAfter: String(Int(wait.rounded(.up)))])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension SocialStore {
     /// Replies a top-level comment takes (its whole conversation), so that a page of comments stays bounded.
@@ -20,7 +19,7 @@ extension SocialStore {
 
     /// Stores a checked comment with the events it raises, inside the caller's transaction.
     private static func insertComment(
-        _ db: Database, by authorId: Int64, on subject: CommentSubject, id subjectId: String, parentId: Int64?, text: String, embeds: [Embed],
+        _ db: any SocialSession, by authorId: Int64, on subject: CommentSubject, id subjectId: String, parentId: Int64?, text: String, embeds: [Embed],
         now: Date
     ) throws -> Outcome<Comment> {
         let storedEmbeds = embeds.map { Embed(kind: $0.kind, id: $0.id) }
@@ -28,26 +27,22 @@ extension SocialStore {
         var rootId: Int64?
         var parentAuthor: Int64?
         if let parentId {
-            guard let parent = try Row.fetchOne(
-                db, sql: "SELECT authorId, rootId, subjectKind, subjectId FROM comment WHERE id = ?", arguments: [parentId]),
-                parent["subjectKind"] == subject.rawValue, parent["subjectId"] == subjectId
+            guard let parent = try db.fetchOne("SELECT authorId, rootId, subjectKind, subjectId FROM comment WHERE id = ?", [parentId]),
+                try parent["subjectKind"] == subject.rawValue, try parent["subjectId"] == subjectId
             else {
                 throw SocialError.invalid(field: "parentId", message: "comment \(parentId) is not on this \(subject.rawValue)")
             }
-            rootId = (parent["rootId"] as Int64?) ?? parentId
-            parentAuthor = parent["authorId"]
-            let replies = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM comment WHERE rootId = ?", arguments: [rootId]) ?? 0
+            rootId = try (parent["rootId"] as Int64?) ?? parentId
+            parentAuthor = try parent["authorId"]
+            let replies = try db.value(as: Int.self, "SELECT COUNT(*) FROM comment WHERE rootId = ?", [rootId]) ?? 0
             guard replies < Self.maxReplies else {
                 throw SocialError.invalid(field: "parentId", message: "this conversation has \(Self.maxReplies) replies, the most it takes; start a new comment")
             }
         }
-        try db.execute(
-            sql: """
+        let id = try db.insert("""
                 INSERT INTO comment (subjectKind, subjectId, parentId, rootId, authorId, body, embeds, createdAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [subject.rawValue, subjectId, parentId, rootId, authorId, text, embedText, now])
-        let id = db.lastInsertedRowID
+                """, [subject.rawValue, subjectId, parentId, rootId, authorId, text, embedText, now])
         let comment = Comment(
             id: id, subjectKind: subject, subjectId: subjectId, parentId: parentId, author: try Self.summary(db, authorId),
             body: text, embeds: storedEmbeds, createdAt: now, editedAt: nil, deleted: false, replies: [])
@@ -59,7 +54,7 @@ extension SocialStore {
                 db, userId: parentAuthor, kind: .reply, actorId: authorId, subjectKind: subject.rawValue, subjectId: subjectId,
                 commentId: id, now: now))
         }
-        if subject == .playlist, let owner = try Int64.fetchOne(db, sql: "SELECT ownerId FROM playlist WHERE id = ?", arguments: [subjectId]),
+        if subject == .playlist, let owner = try db.value(as: Int64.self, "SELECT ownerId FROM playlist WHERE id = ?", [Int64(subjectId)]),
             owner != authorId, owner != parentAuthor
         {
             events.append(try Self.notify(
@@ -77,29 +72,21 @@ extension SocialStore {
     public func comments(
         on subject: CommentSubject, id subjectId: String, page: PageRequest, onlyFollowedBy: Int64? = nil, oldestFirst: Bool = false
     ) async throws -> Page<Comment> {
-        try await writer.read { db in
+        try await storage.read { db in
             if let follower = onlyFollowedBy {
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
+                let rows = try db.fetchAll("""
                         SELECT * FROM comment WHERE subjectKind = ? AND subjectId = ? AND id < ? AND deletedAt IS NULL
                         AND authorId IN (SELECT followeeId FROM follow WHERE followerId = ?) ORDER BY id DESC LIMIT ?
-                        """,
-                    arguments: [subject.rawValue, subjectId, page.cursor ?? Int64.max, follower, page.limit + 1])
-                let authors = try Self.summaries(db, rows.map { $0["authorId"] as Int64 })
-                return try page.page(rows, id: { $0["id"] }) { try Self.comment(from: $0, authors: authors) }
+                        """, [subject.rawValue, subjectId, page.cursor ?? Int64.max, follower, page.limit + 1])
+                let authors = try Self.summaries(db, rows.map { try $0["authorId"] as Int64 })
+                return try page.page(rows, id: { try $0["id"] }) { try Self.comment(from: $0, authors: authors) }
             }
             let after: Int64 = page.cursor ?? (oldestFirst ? 0 : Int64.max)
-            let roots = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM comment WHERE subjectKind = ? AND subjectId = ? AND rootId IS NULL AND "
-                    + (oldestFirst ? "id > ? ORDER BY id LIMIT ?" : "id < ? ORDER BY id DESC LIMIT ?"),
-                arguments: [subject.rawValue, subjectId, after, page.limit + 1])
-            let rootIds = roots.prefix(page.limit).map { $0["id"] as Int64 }
-            let replies = rootIds.isEmpty ? [] : try Row.fetchAll(
-                db, sql: "SELECT * FROM comment WHERE rootId IN (\(databaseQuestionMarks(count: rootIds.count))) ORDER BY id",
-                arguments: StatementArguments(rootIds))
-            let authors = try Self.summaries(db, (roots + replies).map { $0["authorId"] as Int64 })
+            let roots = try db.fetchAll("SELECT * FROM comment WHERE subjectKind = ? AND subjectId = ? AND rootId IS NULL AND "
+                    + (oldestFirst ? "id > ? ORDER BY id LIMIT ?" : "id < ? ORDER BY id DESC LIMIT ?"), [subject.rawValue, subjectId, after, page.limit + 1])
+            let rootIds = try roots.prefix(page.limit).map { try $0["id"] as Int64 }
+            let replies = rootIds.isEmpty ? [] : try db.fetchAll("SELECT * FROM comment WHERE rootId IN (\(placeholders(rootIds.count))) ORDER BY id", SQLArguments(rootIds.map(\.sqlValue)))
+            let authors = try Self.summaries(db, (roots + replies).map { try $0["authorId"] as Int64 })
             var children: [Int64: [Comment]] = [:]
             for row in replies {
                 let reply = try Self.comment(from: row, authors: authors)
@@ -110,13 +97,13 @@ extension SocialStore {
                 comment.replies = (children[comment.id] ?? []).map(nest)
                 return comment
             }
-            return try page.page(roots, id: { $0["id"] }) { nest(try Self.comment(from: $0, authors: authors)) }
+            return try page.page(roots, id: { try $0["id"] }) { nest(try Self.comment(from: $0, authors: authors)) }
         }
     }
 
     /// One comment without its replies.
     public func comment(_ id: Int64) async throws -> Comment {
-        try await writer.read { db in try Self.comment(db, id) }
+        try await storage.read { db in try Self.comment(db, id) }
     }
 
     /// Replaces the text of one's own comment.
@@ -126,7 +113,7 @@ extension SocialStore {
             let existing = try Self.comment(db, id)
             guard existing.author.id == userId else { throw SocialError.forbidden("only its author can edit comment \(id)") }
             guard !existing.deleted else { throw SocialError.conflict("comment \(id) was deleted") }
-            try db.execute(sql: "UPDATE comment SET body = ?, editedAt = ? WHERE id = ?", arguments: [text, now, id])
+            try db.execute("UPDATE comment SET body = ?, editedAt = ? WHERE id = ?", [text, now, id])
             let comment = try Self.comment(db, id)
             let event = try Self.storeEvent(
                 db, subject: "\(comment.subjectKind.rawValue):\(comment.subjectId)", type: "comment-updated", payload: comment,
@@ -140,7 +127,7 @@ extension SocialStore {
         try await commit { db in
             let existing = try Self.comment(db, id)
             guard existing.author.id == userId || asAdmin else { throw SocialError.forbidden("only its author can delete comment \(id)") }
-            try db.execute(sql: "UPDATE comment SET body = '', embeds = '[]', deletedAt = ? WHERE id = ?", arguments: [now, id])
+            try db.execute("UPDATE comment SET body = '', embeds = '[]', deletedAt = ? WHERE id = ?", [now, id])
             let comment = try Self.comment(db, id)
             let event = try Self.storeEvent(
                 db, subject: "\(comment.subjectKind.rawValue):\(comment.subjectId)", type: "comment-updated", payload: comment,
@@ -149,20 +136,20 @@ extension SocialStore {
         }
     }
 
-    static func comment(_ db: Database, _ id: Int64) throws -> Comment {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM comment WHERE id = ?", arguments: [id]) else {
+    static func comment(_ db: any SocialSession, _ id: Int64) throws -> Comment {
+        guard let row = try db.fetchOne("SELECT * FROM comment WHERE id = ?", [id]) else {
             throw SocialError.notFound("comment \(id)")
         }
         return try comment(from: row, authors: summaries(db, [row["authorId"] as Int64]))
     }
 
-    static func comment(from row: Row, authors: [Int64: UserSummary]) throws -> Comment {
-        let authorId: Int64 = row["authorId"]
-        guard let author = authors[authorId], let subject = CommentSubject(rawValue: row["subjectKind"]) else {
-            throw SocialError.notFound("comment \(row["id"] as Int64)")
+    static func comment(from row: SQLRow, authors: [Int64: UserSummary]) throws -> Comment {
+        let authorId: Int64 = try row["authorId"]
+        guard let author = authors[authorId], let subject = try CommentSubject(rawValue: row["subjectKind"]) else {
+            throw SocialError.notFound("comment \((try? row["id"] as Int64) ?? 0)")
         }
         let embeds = try JSONDecoder().decode([Embed].self, from: Data((row["embeds"] as String).utf8))
-        return Comment(
+        return try Comment(
             id: row["id"], subjectKind: subject, subjectId: row["subjectId"], parentId: row["parentId"], author: author,
             body: row["body"], embeds: embeds, createdAt: row["createdAt"], editedAt: row["editedAt"],
             deleted: row["deletedAt"] as Date? != nil, replies: [])
@@ -175,37 +162,34 @@ extension SocialStore {
     public func createForum(name: String, description: String, by userId: Int64, now: Date) async throws -> Forum {
         let name = try Self.checkedText(name, field: "name", max: 80)
         let description = try Self.checkedText(description, field: "description", min: 0, max: 1000, multiline: true)
-        return try await writer.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM forum WHERE name = ?)", arguments: [name]) == true {
+        return try await storage.write { db in
+            if try db.value(as: Bool.self, "SELECT EXISTS(SELECT 1 FROM forum WHERE lower(name) = lower(?))", [name]) == true {
                 throw SocialError.conflict("a forum named \"\(name)\" already exists")
             }
-            try db.execute(
-                sql: "INSERT INTO forum (name, description, creatorId, createdAt) VALUES (?, ?, ?, ?)",
-                arguments: [name, description, userId, now])
-            return try Self.forum(db, db.lastInsertedRowID)
+            let id = try db.insert("INSERT INTO forum (name, description, creatorId, createdAt) VALUES (?, ?, ?, ?)", [name, description, userId, now])
+            return try Self.forum(db, id)
         }
     }
 
     /// Forums, newest first.
     public func forums(page: PageRequest) async throws -> Page<Forum> {
-        try await writer.read { db in
-            let ids = try Int64.fetchAll(
-                db, sql: "SELECT id FROM forum WHERE id < ? ORDER BY id DESC LIMIT ?", arguments: [page.cursor ?? Int64.max, page.limit + 1])
+        try await storage.read { db in
+            let ids = try db.values(as: Int64.self, "SELECT id FROM forum WHERE id < ? ORDER BY id DESC LIMIT ?", [page.cursor ?? Int64.max, page.limit + 1])
             return try page.page(ids, id: { $0 }) { try Self.forum(db, $0) }
         }
     }
 
     public func forum(_ id: Int64) async throws -> Forum {
-        try await writer.read { db in try Self.forum(db, id) }
+        try await storage.read { db in try Self.forum(db, id) }
     }
 
-    static func forum(_ db: Database, _ id: Int64) throws -> Forum {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM forum WHERE id = ?", arguments: [id]) else {
+    static func forum(_ db: any SocialSession, _ id: Int64) throws -> Forum {
+        guard let row = try db.fetchOne("SELECT * FROM forum WHERE id = ?", [id]) else {
             throw SocialError.notFound("forum \(id)")
         }
-        return Forum(
+        return try Forum(
             id: id, name: row["name"], description: row["description"], creator: try summary(db, row["creatorId"]),
-            threadCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM thread WHERE forumId = ?", arguments: [id]) ?? 0,
+            threadCount: try db.value(as: Int.self, "SELECT COUNT(*) FROM thread WHERE forumId = ?", [id]) ?? 0,
             createdAt: row["createdAt"])
     }
 
@@ -219,9 +203,7 @@ extension SocialStore {
         // One transaction: a thread never exists without its first post.
         return try await commit { db in
             _ = try Self.forum(db, forumId)
-            try db.execute(
-                sql: "INSERT INTO thread (forumId, title, authorId, createdAt) VALUES (?, ?, ?, ?)", arguments: [forumId, title, userId, now])
-            let threadId = db.lastInsertedRowID
+            let threadId = try db.insert("INSERT INTO thread (forumId, title, authorId, createdAt) VALUES (?, ?, ?, ?)", [forumId, title, userId, now])
             let post = try Self.insertComment(db, by: userId, on: .thread, id: String(threadId), parentId: nil, text: text, embeds: embeds, now: now)
             return Outcome(value: try Self.thread(db, threadId), events: post.events)
         }
@@ -229,27 +211,23 @@ extension SocialStore {
 
     /// A forum's threads, most recently active first.
     public func threads(in forumId: Int64, page: PageRequest) async throws -> Page<ForumThread> {
-        try await writer.read { db in
+        try await storage.read { db in
             _ = try Self.forum(db, forumId)
-            let ids = try Int64.fetchAll(
-                db, sql: "SELECT id FROM thread WHERE forumId = ? AND id < ? ORDER BY id DESC LIMIT ?",
-                arguments: [forumId, page.cursor ?? Int64.max, page.limit + 1])
+            let ids = try db.values(as: Int64.self, "SELECT id FROM thread WHERE forumId = ? AND id < ? ORDER BY id DESC LIMIT ?", [forumId, page.cursor ?? Int64.max, page.limit + 1])
             return try page.page(ids, id: { $0 }) { try Self.thread(db, $0) }
         }
     }
 
     public func thread(_ id: Int64) async throws -> ForumThread {
-        try await writer.read { db in try Self.thread(db, id) }
+        try await storage.read { db in try Self.thread(db, id) }
     }
 
-    static func thread(_ db: Database, _ id: Int64) throws -> ForumThread {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM thread WHERE id = ?", arguments: [id]) else {
+    static func thread(_ db: any SocialSession, _ id: Int64) throws -> ForumThread {
+        guard let row = try db.fetchOne("SELECT * FROM thread WHERE id = ?", [id]) else {
             throw SocialError.notFound("thread \(id)")
         }
-        let posts = try Row.fetchOne(
-            db, sql: "SELECT COUNT(*) AS n, MAX(createdAt) AS last FROM comment WHERE subjectKind = 'thread' AND subjectId = ?",
-            arguments: [String(id)])
-        return ForumThread(
+        let posts = try db.fetchOne("SELECT COUNT(*) AS n, MAX(createdAt) AS last FROM comment WHERE subjectKind = 'thread' AND subjectId = ?", [String(id)])
+        return try ForumThread(
             id: id, forumId: row["forumId"], title: row["title"], author: try summary(db, row["authorId"]),
             postCount: posts?["n"] ?? 0, createdAt: row["createdAt"], lastPostAt: posts?["last"] ?? row["createdAt"])
     }

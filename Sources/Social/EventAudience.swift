@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Who may still receive a stored live event. An event is addressed when it is stored (a user, or the watchers
 /// of a subject), but whether its recipient may see it is decided when it is delivered or replayed, with the same
@@ -28,7 +27,7 @@ extension SocialStore {
     /// or the user's setting is `everyone`, or `followers` and the viewer follows them.
     static func listeningVisible(_ user: String, viewer: String) -> String {
         """
-        (\(user) = \(viewer) OR EXISTS (SELECT 1 FROM user lu WHERE lu.id = \(user) AND (lu.nowPlayingVisibility = 'everyone'
+        (\(user) = \(viewer) OR EXISTS (SELECT 1 FROM "user" lu WHERE lu.id = \(user) AND (lu.nowPlayingVisibility = 'everyone'
             OR (lu.nowPlayingVisibility = 'followers' AND EXISTS (SELECT 1 FROM follow lf WHERE lf.followerId = \(viewer) AND lf.followeeId = \(user))))))
         """
     }
@@ -47,36 +46,34 @@ extension SocialStore {
     /// Whether a live event may reach `viewer` now (events without restrictions always may).
     public func admits(_ event: LiveEvent, viewer: Int64) async throws -> Bool {
         guard event.restricted else { return true }
-        return try await writer.read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT EXISTS(SELECT 1 FROM event e WHERE e.id = :id AND \(Self.audienceAdmits("e", viewer: ":viewer")))",
-                arguments: ["id": event.id, "viewer": viewer]) ?? false
+        return try await storage.read { db in
+            try db.value(as: Bool.self, "SELECT EXISTS(SELECT 1 FROM event e WHERE e.id = :id AND \(Self.audienceAdmits("e", viewer: ":viewer")))", ["id": event.id, "viewer": viewer]) ?? false
         }
     }
 
     /// The stored events after `afterId` for a user and the subjects they watch that may reach them now, oldest
     /// first: at most `limit` events, and no more than `maxBytes` of event data past the first.
     public func events(for userId: Int64, watching subjects: [String], after afterId: Int64, limit: Int = 500, maxBytes: Int = 1 << 20) async throws -> [LiveEvent] {
-        let subjectList = String(decoding: try Self.jsonEncoder.encode(subjects), as: UTF8.self)
-        return try await writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
+        var arguments: SQLArguments = ["after": afterId, "viewer": userId, "limit": limit, "maxBytes": maxBytes]
+        for (index, subject) in subjects.enumerated() { arguments.named["subject\(index)"] = .text(subject) }
+        let subjectList = subjects.isEmpty ? "NULL" : subjects.indices.map { ":subject\($0)" }.joined(separator: ", ")
+        let query = arguments
+        return try await storage.read { db in
+            try db.fetchAll("""
                     SELECT * FROM (
-                        SELECT e.*, SUM(length(e.data)) OVER (ORDER BY e.id) - length(e.data) AS before FROM event e
-                        WHERE e.id > :after AND (e.userId = :viewer OR e.subject IN (SELECT value FROM json_each(:subjects)))
+                        SELECT e.*, SUM(length(e.data)) OVER (ORDER BY e.id) - length(e.data) AS bytesBefore FROM event e
+                        WHERE e.id > :after AND (e.userId = :viewer OR e.subject IN (\(subjectList)))
                         AND \(Self.audienceAdmits("e", viewer: ":viewer"))
                         ORDER BY e.id LIMIT :limit
-                    ) WHERE before = 0 OR before < :maxBytes ORDER BY id
-                    """,
-                arguments: ["after": afterId, "viewer": userId, "subjects": subjectList, "limit": limit, "maxBytes": maxBytes]
+                    ) AS page WHERE bytesBefore = 0 OR bytesBefore < :maxBytes ORDER BY id
+                    """, query
             ).map(Self.liveEvent(from:))
         }
     }
 
-    static func liveEvent(from row: Row) -> LiveEvent {
-        let restricted = row["audiencePlaylist"] as Int64? != nil || row["audienceListener"] as Int64? != nil
+    static func liveEvent(from row: SQLRow) throws -> LiveEvent {
+        let restricted = try row["audiencePlaylist"] as Int64? != nil || row["audienceListener"] as Int64? != nil
             || row["audienceFollowee"] as Int64? != nil
-        return LiveEvent(id: row["id"], userId: row["userId"], subject: row["subject"], type: row["type"], data: row["data"], restricted: restricted)
+        return try LiveEvent(id: row["id"], userId: row["userId"], subject: row["subject"], type: row["type"], data: row["data"], restricted: restricted)
     }
 }

@@ -60,9 +60,9 @@ public struct PageRequest: Sendable {
     }
 
     /// The page of `rows` (fetched with `limit + 1`) and the cursor after it.
-    func page<Row, Item>(_ rows: [Row], id: (Row) -> Int64, map: (Row) throws -> Item) rethrows -> Page<Item> {
+    func page<Row, Item>(_ rows: [Row], id: (Row) throws -> Int64, map: (Row) throws -> Item) rethrows -> Page<Item> {
         let items = try rows.prefix(limit).map(map)
-        let next = rows.count > limit ? rows.prefix(limit).last.map { String(id($0)) } : nil
+        let next = try rows.count > limit ? rows.prefix(limit).last.map { String(try id($0)) } : nil
         return Page(items: items, nextCursor: next)
     }
 }

@@ -1,19 +1,16 @@
 import Foundation
-import GRDB
 
 extension SocialStore {
     // MARK: Notifications
 
     /// A user's notifications, newest first.
     public func notifications(for userId: Int64, unreadOnly: Bool, page: PageRequest) async throws -> Page<Notification> {
-        try await writer.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM notification WHERE userId = ? AND id < ? AND (? = 0 OR readAt IS NULL) ORDER BY id DESC LIMIT ?",
-                arguments: [userId, page.cursor ?? Int64.max, unreadOnly, page.limit + 1])
-            let actors = try Self.summaries(db, rows.compactMap { $0["actorId"] as Int64? })
-            return page.page(rows, id: { $0["id"] }) { row in
-                Notification(
+        try await storage.read { db in
+            let rows = try db.fetchAll("SELECT * FROM notification WHERE userId = ? AND id < ? \(unreadOnly ? "AND readAt IS NULL" : "") ORDER BY id DESC LIMIT ?",
+                [userId, page.cursor ?? Int64.max, page.limit + 1])
+            let actors = try Self.summaries(db, rows.compactMap { try $0["actorId"] as Int64? })
+            return try page.page(rows, id: { try $0["id"] }) { row in
+                try Notification(
                     id: row["id"], kind: Notification.Kind(rawValue: row["kind"]) ?? .follow,
                     actor: (row["actorId"] as Int64?).flatMap { actors[$0] }, subjectKind: row["subjectKind"], subjectId: row["subjectId"],
                     commentId: row["commentId"], createdAt: row["createdAt"], read: row["readAt"] as Date? != nil)
@@ -22,8 +19,8 @@ extension SocialStore {
     }
 
     public func unreadCount(for userId: Int64) async throws -> Int {
-        try await writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notification WHERE userId = ? AND readAt IS NULL", arguments: [userId]) ?? 0
+        try await storage.read { db in
+            try db.value(as: Int.self, "SELECT COUNT(*) FROM notification WHERE userId = ? AND readAt IS NULL", [userId]) ?? 0
         }
     }
 
@@ -32,11 +29,9 @@ extension SocialStore {
         try await commit { db in
             if let ids {
                 guard !ids.isEmpty else { return Outcome(value: try Self.unread(db, userId), events: []) }
-                try db.execute(
-                    sql: "UPDATE notification SET readAt = ? WHERE userId = ? AND readAt IS NULL AND id IN (\(databaseQuestionMarks(count: ids.count)))",
-                    arguments: [now, userId] + StatementArguments(ids))
+                try db.execute("UPDATE notification SET readAt = ? WHERE userId = ? AND readAt IS NULL AND id IN (\(placeholders(ids.count)))", [now, userId] + SQLArguments(ids.map(\.sqlValue)))
             } else {
-                try db.execute(sql: "UPDATE notification SET readAt = ? WHERE userId = ? AND readAt IS NULL", arguments: [now, userId])
+                try db.execute("UPDATE notification SET readAt = ? WHERE userId = ? AND readAt IS NULL", [now, userId])
             }
             let unread = try Self.unread(db, userId)
             struct Count: Encodable { var unread: Int }
@@ -45,8 +40,8 @@ extension SocialStore {
         }
     }
 
-    private static func unread(_ db: Database, _ userId: Int64) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notification WHERE userId = ? AND readAt IS NULL", arguments: [userId]) ?? 0
+    private static func unread(_ db: any SocialSession, _ userId: Int64) throws -> Int {
+        try db.value(as: Int.self, "SELECT COUNT(*) FROM notification WHERE userId = ? AND readAt IS NULL", [userId]) ?? 0
     }
 
     // MARK: Feed
@@ -54,21 +49,18 @@ extension SocialStore {
     /// What the people `userId` follows did, newest first. Listens of people who hide their listening are left out,
     /// as are likes of private playlists.
     public func feed(for userId: Int64, page: PageRequest) async throws -> Page<Activity> {
-        try await writer.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+        try await storage.read { db in
+            let rows = try db.fetchAll("""
                     SELECT a.* FROM activity a
                     WHERE a.actorId IN (SELECT followeeId FROM follow WHERE followerId = :viewer) AND a.id < :cursor
                     AND (a.kind != 'listen' OR \(Self.listeningVisible("a.actorId", viewer: ":viewer")))
-                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = a.subjectId AND \(Self.visibleToViewer("p", viewer: ":viewer"))))
+                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE CAST(p.id AS TEXT) = a.subjectId AND \(Self.visibleToViewer("p", viewer: ":viewer"))))
                     ORDER BY a.id DESC LIMIT :limit
-                    """,
-                arguments: ["viewer": userId, "cursor": page.cursor ?? Int64.max, "limit": page.limit + 1])
-            let actors = try Self.summaries(db, rows.map { $0["actorId"] as Int64 })
-            return try page.page(rows, id: { $0["id"] }) { row in
-                guard let actor = actors[row["actorId"]] else { throw SocialError.notFound("user") }
-                return Activity(
+                    """, ["viewer": userId, "cursor": page.cursor ?? Int64.max, "limit": page.limit + 1])
+            let actors = try Self.summaries(db, rows.map { try $0["actorId"] as Int64 })
+            return try page.page(rows, id: { try $0["id"] }) { row in
+                guard let actor = try actors[row["actorId"]] else { throw SocialError.notFound("user") }
+                return try Activity(
                     id: row["id"], actor: actor, kind: Activity.Kind(rawValue: row["kind"]) ?? .comment, subjectKind: row["subjectKind"],
                     subjectId: row["subjectId"], summary: row["summary"], createdAt: row["createdAt"], itemId: row["itemId"])
             }
@@ -79,12 +71,12 @@ extension SocialStore {
 
     /// The id of the newest stored event (0 when none).
     public func latestEventId() async throws -> Int64 {
-        try await writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM event") ?? 0 }
+        try await storage.read { db in try db.value(as: Int64.self, "SELECT MAX(id) FROM event") ?? 0 }
     }
 
     /// Forgets events older than `date`; a client away longer than that reloads instead of replaying.
     public func pruneEvents(before date: Date) async throws {
-        try await writer.write { db in try db.execute(sql: "DELETE FROM event WHERE createdAt < ?", arguments: [date]) }
+        try await storage.write { db in try db.execute("DELETE FROM event WHERE createdAt < ?", [date]) }
     }
 
     // MARK: Catalog releases
@@ -93,12 +85,12 @@ extension SocialStore {
     /// notified. The first call (an empty record) only takes note.
     public func recordReleases(_ artistOfRelease: [Int64: Int64], now: Date) async throws -> Outcome<Void> {
         try await commit { db in
-            let known = Set(try Int64.fetchAll(db, sql: "SELECT releaseId FROM knownRelease"))
+            let known = Set(try db.values(as: Int64.self, "SELECT releaseId FROM knownRelease"))
             let firstLook = known.isEmpty
             var events: [LiveEvent] = []
             for (releaseId, artistId) in artistOfRelease.sorted(by: { $0.key < $1.key }) where !known.contains(releaseId) {
-                try db.execute(sql: "INSERT INTO knownRelease (releaseId) VALUES (?)", arguments: [releaseId])
-                guard !firstLook, let owner = try Int64.fetchOne(db, sql: "SELECT userId FROM artistOwner WHERE artistId = ?", arguments: [artistId])
+                try db.execute("INSERT INTO knownRelease (releaseId) VALUES (?)", [releaseId])
+                guard !firstLook, let owner = try db.value(as: Int64.self, "SELECT userId FROM artistOwner WHERE artistId = ?", [artistId])
                 else { continue }
                 for follower in try Self.followerIds(db, of: owner) {
                     events.append(try Self.notify(

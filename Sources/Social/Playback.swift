@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The result of a queue write.
 public enum QueueWrite: Sendable {
@@ -27,7 +26,7 @@ extension SocialStore {
     // MARK: Queue
 
     public func queue(of userId: Int64) async throws -> PlayQueue {
-        try await writer.read { db in try Self.queue(db, userId) }
+        try await storage.read { db in try Self.queue(db, userId) }
     }
 
     /// Replaces the queue if `expectedVersion` is the current one, and pushes it to the user's devices.
@@ -46,27 +45,24 @@ extension SocialStore {
         let device = try Self.checkedText(device, field: "device", max: 64)
         return try await commit { db in
             let current = try Self.queue(db, userId)
-            guard current.version == expectedVersion else { return Outcome(value: .conflict(current), events: []) }
+            guard current.version == expectedVersion else { return Outcome(value: QueueWrite.conflict(current), events: []) }
             let queue = PlayQueue(
                 version: current.version + 1, trackIds: trackIds, currentIndex: currentIndex, positionSeconds: positionSeconds, device: device,
                 updatedAt: now)
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO queue (userId, version, items, currentIndex, positionSeconds, device, updatedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [userId, queue.version, String(decoding: try Self.jsonEncoder.encode(trackIds), as: UTF8.self), currentIndex,
-                            positionSeconds, device, now])
+            try Self.upsert(db, into: "queue", key: ["userId"], [
+                ("userId", userId), ("version", queue.version), ("items", String(decoding: try Self.jsonEncoder.encode(trackIds), as: UTF8.self)),
+                ("currentIndex", currentIndex), ("positionSeconds", positionSeconds), ("device", device), ("updatedAt", now),
+            ])
             let event = try Self.storeEvent(db, userId: userId, type: "queue", payload: queue, now: now)
             return Outcome(value: .written(queue), events: [event])
         }
     }
 
-    private static func queue(_ db: Database, _ userId: Int64) throws -> PlayQueue {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM queue WHERE userId = ?", arguments: [userId]) else {
+    private static func queue(_ db: any SocialSession, _ userId: Int64) throws -> PlayQueue {
+        guard let row = try db.fetchOne("SELECT * FROM queue WHERE userId = ?", [userId]) else {
             return PlayQueue(version: 0, trackIds: [], currentIndex: 0, positionSeconds: 0, device: "", updatedAt: nil)
         }
-        return PlayQueue(
+        return try PlayQueue(
             version: row["version"], trackIds: try JSONDecoder().decode([String].self, from: Data((row["items"] as String).utf8)),
             currentIndex: row["currentIndex"], positionSeconds: row["positionSeconds"], device: row["device"], updatedAt: row["updatedAt"])
     }
@@ -87,42 +83,40 @@ extension SocialStore {
         }
         return try await commit { db in
             var events: [LiveEvent] = []
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM listenSession WHERE userId = ? AND sessionId = ?", arguments: [userId, sessionId])
+            let row = try db.fetchOne("SELECT * FROM listenSession WHERE userId = ? AND sessionId = ?", [userId, sessionId])
             var played = 0.0
             var counted = false
-            let isNewSession = row == nil || (row?["trackId"] as String?) != trackId
+            let isNewSession = try row == nil || (row?["trackId"] as String?) != trackId
             if let row, !isNewSession {
-                played = row["playedSeconds"]
-                counted = row["counted"]
-                let advance = positionSeconds - (row["lastPosition"] as Double)
-                let elapsed = now.timeIntervalSince(row["lastReportAt"] as Date)
+                played = try row["playedSeconds"]
+                counted = try row["counted"]
+                let advance = try positionSeconds - (row["lastPosition"] as Double)
+                let elapsed = try now.timeIntervalSince(row["lastReportAt"] as Date)
                 if advance > 0, advance <= elapsed + Self.reportSlack { played += try Self.creditListening(db, userId, advance, now: now) }
             }
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO listenSession (userId, sessionId, trackId, startedAt, lastReportAt, lastPosition, playedSeconds, counted)
-                    VALUES (?, ?, ?, COALESCE((SELECT startedAt FROM listenSession WHERE userId = ? AND sessionId = ? AND trackId = ?), ?), ?, ?, ?, ?)
-                    """,
-                arguments: [userId, sessionId, trackId, userId, sessionId, trackId, now, now, positionSeconds, played, counted])
+            let startedAt: Date = try row.flatMap { isNewSession ? nil : try $0["startedAt"] as Date } ?? now
+            try Self.upsert(db, into: "listenSession", key: ["userId", "sessionId"], [
+                ("userId", userId), ("sessionId", sessionId), ("trackId", trackId), ("startedAt", startedAt), ("lastReportAt", now),
+                ("lastPosition", positionSeconds), ("playedSeconds", played), ("counted", counted),
+            ])
 
-            let visibility = try String.fetchOne(db, sql: "SELECT nowPlayingVisibility FROM user WHERE id = ?", arguments: [userId]) ?? "followers"
+            let visibility = try db.value(as: String.self, "SELECT nowPlayingVisibility FROM \"user\" WHERE id = ?", [userId]) ?? "followers"
             var countedNow = false
             if !counted, played >= min(Self.listenThreshold, trackDuration - 0.5) {
                 countedNow = true
-                try db.execute(sql: "UPDATE listenSession SET counted = 1 WHERE userId = ? AND sessionId = ?", arguments: [userId, sessionId])
-                try db.execute(sql: "INSERT INTO listen (userId, trackId, listenedAt) VALUES (?, ?, ?)", arguments: [userId, trackId, now])
+                try db.execute("UPDATE listenSession SET counted = 1 WHERE userId = ? AND sessionId = ?", [userId, sessionId])
+                try db.execute("INSERT INTO listen (userId, trackId, listenedAt) VALUES (?, ?, ?)", [userId, trackId, now])
                 if visibility != ListeningVisibility.nobody.rawValue {
                     events += try Self.recordActivity(db, actorId: userId, kind: .listen, subjectKind: "track", subjectId: trackId, summary: "listened", now: now)
                 }
             }
 
-            let wasPlaying = try String.fetchOne(db, sql: "SELECT trackId FROM nowPlaying WHERE userId = ?", arguments: [userId])
+            let wasPlaying = try db.value(as: String.self, "SELECT trackId FROM nowPlaying WHERE userId = ?", [userId])
             if state == .playing {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO nowPlaying (userId, trackId, positionSeconds, updatedAt) VALUES (?, ?, ?, ?)",
-                    arguments: [userId, trackId, positionSeconds, now])
+                try Self.upsert(
+                    db, into: "nowPlaying", key: ["userId"], [("userId", userId), ("trackId", trackId), ("positionSeconds", positionSeconds), ("updatedAt", now)])
             } else {
-                try db.execute(sql: "DELETE FROM nowPlaying WHERE userId = ?", arguments: [userId])
+                try db.execute("DELETE FROM nowPlaying WHERE userId = ?", [userId])
             }
             // Followers hear about a change of track or a stop, not every progress report.
             let isPlaying: String? = state == .playing ? trackId : nil
@@ -141,44 +135,41 @@ extension SocialStore {
     /// Credits up to `seconds` of listening that ended `now` to the account, but only the part after what it was
     /// already credited for: however many sessions report at once, an account's counted listening never exceeds
     /// the wall-clock time. Returns the seconds credited.
-    private static func creditListening(_ db: Database, _ userId: Int64, _ seconds: Double, now: Date) throws -> Double {
-        let creditedUntil = try Date.fetchOne(db, sql: "SELECT creditedUntil FROM listenClock WHERE userId = ?", arguments: [userId])
+    private static func creditListening(_ db: any SocialSession, _ userId: Int64, _ seconds: Double, now: Date) throws -> Double {
+        let creditedUntil = try db.value(as: Date.self, "SELECT creditedUntil FROM listenClock WHERE userId = ?", [userId])
         let credit = creditedUntil.map { min(seconds, max(0, now.timeIntervalSince($0))) } ?? seconds
         guard credit > 0 else { return 0 }
-        try db.execute(sql: "INSERT OR REPLACE INTO listenClock (userId, creditedUntil) VALUES (?, ?)", arguments: [userId, now])
+        try upsert(db, into: "listenClock", key: ["userId"], [("userId", userId), ("creditedUntil", now)])
         return credit
     }
 
     /// How many counted listens a track has.
     public func playCount(of trackId: String) async throws -> Int {
-        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM listen WHERE trackId = ?", arguments: [trackId]) ?? 0 }
+        try await storage.read { db in try db.value(as: Int.self, "SELECT COUNT(*) FROM listen WHERE trackId = ?", [trackId]) ?? 0 }
     }
 
     /// Whether `viewer` may see what `userId` listens to.
     public func canSeeListening(of userId: Int64, viewer: Int64) async throws -> Bool {
-        try await writer.read { db in try Self.canSeeListening(db, userId, viewer) }
+        try await storage.read { db in try Self.canSeeListening(db, userId, viewer) }
     }
 
-    static func canSeeListening(_ db: Database, _ userId: Int64, _ viewer: Int64) throws -> Bool {
+    static func canSeeListening(_ db: any SocialSession, _ userId: Int64, _ viewer: Int64) throws -> Bool {
         guard try userExists(db, userId) else { throw SocialError.notFound("user \(userId)") }
-        return try Bool.fetchOne(
-            db, sql: "SELECT \(listeningVisible(":user", viewer: ":viewer"))", arguments: ["user": userId, "viewer": viewer]) ?? false
+        return try db.value(as: Bool.self, "SELECT \(listeningVisible(":user", viewer: ":viewer"))", ["user": userId, "viewer": viewer]) ?? false
     }
 
     /// A user's counted listens, newest first, if their privacy setting lets the viewer see them (else nil).
     public func listens(of userId: Int64, viewer: Int64, page: PageRequest) async throws -> Page<Listen>? {
-        try await writer.read { db in
+        try await storage.read { db in
             guard try Self.canSeeListening(db, userId, viewer) else { return nil }
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM listen WHERE userId = ? AND id < ? ORDER BY id DESC LIMIT ?",
-                arguments: [userId, page.cursor ?? Int64.max, page.limit + 1])
-            return page.page(rows, id: { $0["id"] }) { Listen(id: $0["id"], trackId: $0["trackId"], listenedAt: $0["listenedAt"]) }
+            let rows = try db.fetchAll("SELECT * FROM listen WHERE userId = ? AND id < ? ORDER BY id DESC LIMIT ?", [userId, page.cursor ?? Int64.max, page.limit + 1])
+            return try page.page(rows, id: { try $0["id"] }) { try Listen(id: $0["id"], trackId: $0["trackId"], listenedAt: $0["listenedAt"]) }
         }
     }
 
     /// What a user plays now, if anything and if the viewer may see it.
     public func nowPlaying(of userId: Int64, viewer: Int64, now: Date) async throws -> NowPlaying? {
-        try await writer.read { db in
+        try await storage.read { db in
             guard try Self.canSeeListening(db, userId, viewer) else { return nil }
             return try Self.nowPlaying(db, userIds: [userId], now: now).first
         }
@@ -186,27 +177,21 @@ extension SocialStore {
 
     /// What the people the viewer follows play now, where their settings allow it.
     public func friendsNowPlaying(viewer: Int64, now: Date) async throws -> [NowPlaying] {
-        try await writer.read { db in
-            let ids = try Int64.fetchAll(
-                db,
-                sql: """
-                    SELECT f.followeeId FROM follow f JOIN user u ON u.id = f.followeeId
+        try await storage.read { db in
+            let ids = try db.values(as: Int64.self, """
+                    SELECT f.followeeId FROM follow f JOIN "user" u ON u.id = f.followeeId
                     WHERE f.followerId = ? AND u.nowPlayingVisibility != 'nobody'
-                    """,
-                arguments: [viewer])
+                    """, [viewer])
             return try Self.nowPlaying(db, userIds: ids, now: now)
         }
     }
 
-    private static func nowPlaying(_ db: Database, userIds: [Int64], now: Date) throws -> [NowPlaying] {
+    private static func nowPlaying(_ db: any SocialSession, userIds: [Int64], now: Date) throws -> [NowPlaying] {
         guard !userIds.isEmpty else { return [] }
-        let rows = try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM nowPlaying WHERE updatedAt >= ? AND userId IN (\(databaseQuestionMarks(count: userIds.count))) ORDER BY updatedAt DESC",
-            arguments: StatementArguments([now.addingTimeInterval(-nowPlayingLifetime)]) + StatementArguments(userIds))
-        let users = try summaries(db, rows.map { $0["userId"] as Int64 })
-        return rows.compactMap { row in
-            users[row["userId"]].map { NowPlaying(user: $0, trackId: row["trackId"], positionSeconds: row["positionSeconds"], updatedAt: row["updatedAt"]) }
+        let rows = try db.fetchAll("SELECT * FROM nowPlaying WHERE updatedAt >= ? AND userId IN (\(placeholders(userIds.count))) ORDER BY updatedAt DESC", SQLArguments([now.addingTimeInterval(-nowPlayingLifetime).sqlValue] + userIds.map(\.sqlValue)))
+        let users = try summaries(db, rows.map { try $0["userId"] as Int64 })
+        return try rows.compactMap { row in
+            try users[row["userId"]].map { try NowPlaying(user: $0, trackId: row["trackId"], positionSeconds: row["positionSeconds"], updatedAt: row["updatedAt"]) }
         }
     }
 }

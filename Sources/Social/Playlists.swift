@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 extension SocialStore {
     public func createPlaylist(
@@ -8,10 +7,7 @@ extension SocialStore {
         let name = try Self.checkedText(name, field: "name", max: 100)
         let description = try Self.checkedText(description, field: "description", min: 0, max: 1000, multiline: true)
         return try await commit { db in
-            try db.execute(
-                sql: "INSERT INTO playlist (ownerId, name, description, visibility, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [ownerId, name, description, visibility.rawValue, now, now])
-            let id = db.lastInsertedRowID
+            let id = try db.insert("INSERT INTO playlist (ownerId, name, description, visibility, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)", [ownerId, name, description, visibility.rawValue, now, now])
             let events = visibility == .public
                 ? try Self.recordActivity(db, actorId: ownerId, kind: .playlist, subjectKind: "playlist", subjectId: String(id), summary: "created \(name)", now: now)
                 : []
@@ -22,7 +18,7 @@ extension SocialStore {
     /// A playlist, if the viewer may see it (private ones only to their owner and collaborators; to anyone else
     /// they do not exist).
     public func playlist(_ id: Int64, viewer: Int64) async throws -> Playlist {
-        try await writer.read { db in try Self.playlist(db, id, viewer: viewer) }
+        try await storage.read { db in try Self.playlist(db, id, viewer: viewer) }
     }
 
     /// Changes name, description or visibility (owner only).
@@ -33,18 +29,18 @@ extension SocialStore {
         let description = try description.map { try Self.checkedText($0, field: "description", min: 0, max: 1000, multiline: true) }
         return try await commit { db in
             try Self.requireOwner(db, id, userId)
-            if let name { try db.execute(sql: "UPDATE playlist SET name = ? WHERE id = ?", arguments: [name, id]) }
-            if let description { try db.execute(sql: "UPDATE playlist SET description = ? WHERE id = ?", arguments: [description, id]) }
-            if let visibility { try db.execute(sql: "UPDATE playlist SET visibility = ? WHERE id = ?", arguments: [visibility.rawValue, id]) }
+            if let name { try db.execute("UPDATE playlist SET name = ? WHERE id = ?", [name, id]) }
+            if let description { try db.execute("UPDATE playlist SET description = ? WHERE id = ?", [description, id]) }
+            if let visibility { try db.execute("UPDATE playlist SET visibility = ? WHERE id = ?", [visibility.rawValue, id]) }
             return try Self.playlistChanged(db, id, by: userId, summary: "edited", now: now)
         }
     }
 
     public func deletePlaylist(_ id: Int64, by userId: Int64) async throws {
-        try await writer.write { db in
+        try await storage.write { db in
             try Self.requireOwner(db, id, userId)
-            try db.execute(sql: "DELETE FROM playlist WHERE id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM \"like\" WHERE subjectKind = 'playlist' AND subjectId = ?", arguments: [String(id)])
+            try db.execute("DELETE FROM playlist WHERE id = ?", [id])
+            try db.execute("DELETE FROM \"like\" WHERE subjectKind = 'playlist' AND subjectId = ?", [String(id)])
         }
     }
 
@@ -55,11 +51,9 @@ extension SocialStore {
             let ids = try Self.entryIds(db, id)
             guard ids.count < 10_000 else { throw SocialError.invalid(field: "trackId", message: "a playlist holds at most 10000 tracks") }
             let index = min(max(position ?? ids.count, 0), ids.count)
-            try db.execute(
-                sql: "INSERT INTO playlistEntry (playlistId, trackId, position, addedBy, addedAt) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, trackId, 0, userId, now])
+            let entryId = try db.insert("INSERT INTO playlistEntry (playlistId, trackId, position, addedBy, addedAt) VALUES (?, ?, ?, ?, ?)", [id, trackId, 0, userId, now])
             var order = ids
-            order.insert(db.lastInsertedRowID, at: index)
+            order.insert(entryId, at: index)
             try Self.writeOrder(db, order)
             return try Self.playlistChanged(db, id, by: userId, summary: "added a track", itemId: trackId, now: now)
         }
@@ -69,9 +63,9 @@ extension SocialStore {
     public func removeEntry(_ entryId: Int64, from id: Int64, by userId: Int64, now: Date) async throws -> Outcome<Playlist> {
         try await commit { db in
             try Self.requireEditor(db, id, userId)
-            let trackId = try String.fetchOne(db, sql: "SELECT trackId FROM playlistEntry WHERE id = ? AND playlistId = ?", arguments: [entryId, id])
+            let trackId = try db.value(as: String.self, "SELECT trackId FROM playlistEntry WHERE id = ? AND playlistId = ?", [entryId, id])
             guard let trackId else { throw SocialError.notFound("entry \(entryId) of playlist \(id)") }
-            try db.execute(sql: "DELETE FROM playlistEntry WHERE id = ? AND playlistId = ?", arguments: [entryId, id])
+            try db.execute("DELETE FROM playlistEntry WHERE id = ? AND playlistId = ?", [entryId, id])
             try Self.writeOrder(db, Self.entryIds(db, id))
             return try Self.playlistChanged(db, id, by: userId, summary: "removed a track", itemId: trackId, now: now)
         }
@@ -95,7 +89,7 @@ extension SocialStore {
             try Self.requireOwner(db, id, userId)
             guard try Self.userExists(db, collaboratorId) else { throw SocialError.notFound("user \(collaboratorId)") }
             guard collaboratorId != userId else { throw SocialError.invalid(field: "userId", message: "the owner already edits this playlist") }
-            try db.execute(sql: "INSERT OR IGNORE INTO playlistCollaborator (playlistId, userId) VALUES (?, ?)", arguments: [id, collaboratorId])
+            try db.execute("INSERT INTO playlistCollaborator (playlistId, userId) VALUES (?, ?) ON CONFLICT DO NOTHING", [id, collaboratorId])
             return try Self.playlistChanged(db, id, by: userId, summary: "invited a collaborator", now: now)
         }
     }
@@ -104,27 +98,23 @@ extension SocialStore {
         try await commit { db in
             // A collaborator may leave; only the owner may remove others.
             if collaboratorId != userId { try Self.requireOwner(db, id, userId) }
-            try db.execute(sql: "DELETE FROM playlistCollaborator WHERE playlistId = ? AND userId = ?", arguments: [id, collaboratorId])
-            guard db.changesCount > 0 else { throw SocialError.notFound("collaborator \(collaboratorId) of playlist \(id)") }
+            guard try db.execute("DELETE FROM playlistCollaborator WHERE playlistId = ? AND userId = ?", [id, collaboratorId]) > 0 else { throw SocialError.notFound("collaborator \(collaboratorId) of playlist \(id)") }
             return try Self.playlistChanged(db, id, by: userId, summary: "changed collaborators", now: now)
         }
     }
 
     /// A user's playlists that the viewer may see, most recently changed first.
     public func playlists(of ownerId: Int64, viewer: Int64, page: PageRequest) async throws -> Page<PlaylistSummary> {
-        try await writer.read { db in
+        try await storage.read { db in
             guard try Self.userExists(db, ownerId) else { throw SocialError.notFound("user \(ownerId)") }
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try db.fetchAll("""
                     SELECT p.*, (SELECT COUNT(*) FROM playlistEntry e WHERE e.playlistId = p.id) AS trackCount FROM playlist p
                     WHERE p.ownerId = ? AND p.id < ? AND \(Self.visibleToViewer("p"))
                     ORDER BY p.id DESC LIMIT ?
-                    """,
-                arguments: [ownerId, page.cursor ?? Int64.max, viewer, viewer, page.limit + 1])
+                    """, [ownerId, page.cursor ?? Int64.max, viewer, viewer, page.limit + 1])
             let owner = try Self.summary(db, ownerId)
-            return page.page(rows, id: { $0["id"] }) { row in
-                PlaylistSummary(
+            return try page.page(rows, id: { try $0["id"] }) { row in
+                try PlaylistSummary(
                     id: row["id"], owner: owner, name: row["name"], visibility: PlaylistVisibility(rawValue: row["visibility"]) ?? .private,
                     trackCount: row["trackCount"], updatedAt: row["updatedAt"])
             }
@@ -133,12 +123,11 @@ extension SocialStore {
 
     /// Whether the viewer may see the playlist.
     public func canSee(playlist id: Int64, viewer: Int64) async throws -> Bool {
-        try await writer.read { db in try Self.canSee(db, id, viewer) }
+        try await storage.read { db in try Self.canSee(db, id, viewer) }
     }
 
-    static func canSee(_ db: Database, _ id: Int64, _ viewer: Int64) throws -> Bool {
-        try Bool.fetchOne(
-            db, sql: "SELECT EXISTS(SELECT 1 FROM playlist p WHERE p.id = ? AND \(visibleToViewer("p")))", arguments: [id, viewer, viewer]) ?? false
+    static func canSee(_ db: any SocialSession, _ id: Int64, _ viewer: Int64) throws -> Bool {
+        try db.value(as: Bool.self, "SELECT EXISTS(SELECT 1 FROM playlist p WHERE p.id = ? AND \(visibleToViewer("p")))", [id, viewer, viewer]) ?? false
     }
 
     /// SQL that holds when the playlist aliased `alias` is public or the viewer owns or edits it; with the default
@@ -150,60 +139,57 @@ extension SocialStore {
         """
     }
 
-    static func playlist(_ db: Database, _ id: Int64, viewer: Int64) throws -> Playlist {
-        guard try canSee(db, id, viewer), let row = try Row.fetchOne(db, sql: "SELECT * FROM playlist WHERE id = ?", arguments: [id]) else {
+    static func playlist(_ db: any SocialSession, _ id: Int64, viewer: Int64) throws -> Playlist {
+        guard try canSee(db, id, viewer), let row = try db.fetchOne("SELECT * FROM playlist WHERE id = ?", [id]) else {
             throw SocialError.notFound("playlist \(id)")
         }
-        let entries = try Row.fetchAll(db, sql: "SELECT * FROM playlistEntry WHERE playlistId = ? ORDER BY position", arguments: [id])
-        let collaboratorIds = try Int64.fetchAll(db, sql: "SELECT userId FROM playlistCollaborator WHERE playlistId = ? ORDER BY userId", arguments: [id])
-        let users = try summaries(db, entries.map { $0["addedBy"] as Int64 } + collaboratorIds + [row["ownerId"] as Int64])
-        return Playlist(
+        let entries = try db.fetchAll("SELECT * FROM playlistEntry WHERE playlistId = ? ORDER BY position", [id])
+        let collaboratorIds = try db.values(as: Int64.self, "SELECT userId FROM playlistCollaborator WHERE playlistId = ? ORDER BY userId", [id])
+        let users = try summaries(db, entries.map { try $0["addedBy"] as Int64 } + collaboratorIds + [try row["ownerId"] as Int64])
+        return try Playlist(
             id: id, owner: try summary(db, row["ownerId"]), name: row["name"], description: row["description"],
             visibility: PlaylistVisibility(rawValue: row["visibility"]) ?? .private,
             collaborators: collaboratorIds.compactMap { users[$0] },
             entries: entries.compactMap { entry in
-                users[entry["addedBy"]].map { PlaylistEntry(id: entry["id"], trackId: entry["trackId"], addedBy: $0, addedAt: entry["addedAt"]) }
+                try users[entry["addedBy"]].map { try PlaylistEntry(id: entry["id"], trackId: entry["trackId"], addedBy: $0, addedAt: entry["addedAt"]) }
             },
-            likeCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"like\" WHERE subjectKind = 'playlist' AND subjectId = ?", arguments: [String(id)]) ?? 0,
-            likedByYou: try Bool.fetchOne(
-                db, sql: "SELECT EXISTS(SELECT 1 FROM \"like\" WHERE subjectKind = 'playlist' AND subjectId = ? AND userId = ?)",
-                arguments: [String(id), viewer]) ?? false,
+            likeCount: try db.value(as: Int.self, "SELECT COUNT(*) FROM \"like\" WHERE subjectKind = 'playlist' AND subjectId = ?", [String(id)]) ?? 0,
+            likedByYou: try db.value(as: Bool.self, "SELECT EXISTS(SELECT 1 FROM \"like\" WHERE subjectKind = 'playlist' AND subjectId = ? AND userId = ?)", [String(id), viewer]) ?? false,
             createdAt: row["createdAt"], updatedAt: row["updatedAt"])
     }
 
-    private static func requireOwner(_ db: Database, _ id: Int64, _ userId: Int64) throws {
-        guard try canSee(db, id, userId), let owner = try Int64.fetchOne(db, sql: "SELECT ownerId FROM playlist WHERE id = ?", arguments: [id]) else {
+    private static func requireOwner(_ db: any SocialSession, _ id: Int64, _ userId: Int64) throws {
+        guard try canSee(db, id, userId), let owner = try db.value(as: Int64.self, "SELECT ownerId FROM playlist WHERE id = ?", [id]) else {
             throw SocialError.notFound("playlist \(id)")
         }
         guard owner == userId else { throw SocialError.forbidden("only the owner of playlist \(id) can do this") }
     }
 
-    private static func requireEditor(_ db: Database, _ id: Int64, _ userId: Int64) throws {
-        guard try canSee(db, id, userId), let owner = try Int64.fetchOne(db, sql: "SELECT ownerId FROM playlist WHERE id = ?", arguments: [id]) else {
+    private static func requireEditor(_ db: any SocialSession, _ id: Int64, _ userId: Int64) throws {
+        guard try canSee(db, id, userId), let owner = try db.value(as: Int64.self, "SELECT ownerId FROM playlist WHERE id = ?", [id]) else {
             throw SocialError.notFound("playlist \(id)")
         }
-        let collaborates = try Bool.fetchOne(
-            db, sql: "SELECT EXISTS(SELECT 1 FROM playlistCollaborator WHERE playlistId = ? AND userId = ?)", arguments: [id, userId]) ?? false
+        let collaborates = try db.value(as: Bool.self, "SELECT EXISTS(SELECT 1 FROM playlistCollaborator WHERE playlistId = ? AND userId = ?)", [id, userId]) ?? false
         guard owner == userId || collaborates else {
             throw SocialError.forbidden("only the owner and invited collaborators can change playlist \(id)")
         }
     }
 
-    private static func entryIds(_ db: Database, _ id: Int64) throws -> [Int64] {
-        try Int64.fetchAll(db, sql: "SELECT id FROM playlistEntry WHERE playlistId = ? ORDER BY position, id", arguments: [id])
+    private static func entryIds(_ db: any SocialSession, _ id: Int64) throws -> [Int64] {
+        try db.values(as: Int64.self, "SELECT id FROM playlistEntry WHERE playlistId = ? ORDER BY position, id", [id])
     }
 
-    private static func writeOrder(_ db: Database, _ entryIds: [Int64]) throws {
+    private static func writeOrder(_ db: any SocialSession, _ entryIds: [Int64]) throws {
         for (position, entryId) in entryIds.enumerated() {
-            try db.execute(sql: "UPDATE playlistEntry SET position = ? WHERE id = ?", arguments: [position, entryId])
+            try db.execute("UPDATE playlistEntry SET position = ? WHERE id = ?", [position, entryId])
         }
     }
 
     /// Stamps the change, tells viewers of the playlist, and (for public playlists) the owner's followers.
     private static func playlistChanged(
-        _ db: Database, _ id: Int64, by userId: Int64, summary text: String, itemId: String? = nil, now: Date
+        _ db: any SocialSession, _ id: Int64, by userId: Int64, summary text: String, itemId: String? = nil, now: Date
     ) throws -> Outcome<Playlist> {
-        try db.execute(sql: "UPDATE playlist SET updatedAt = ? WHERE id = ?", arguments: [now, id])
+        try db.execute("UPDATE playlist SET updatedAt = ? WHERE id = ?", [now, id])
         let playlist = try playlist(db, id, viewer: userId)
         var events: [LiveEvent] = []
         if playlist.visibility == .public {
@@ -227,46 +213,43 @@ extension SocialStore {
             if kind == .playlist, let playlistId = Int64(id), try !Self.canSee(db, playlistId, userId) {
                 throw SocialError.notFound("playlist \(id)")
             }
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO \"like\" (userId, subjectKind, subjectId, createdAt) VALUES (?, ?, ?, ?)",
-                arguments: [userId, kind.rawValue, id, now])
-            guard db.changesCount > 0 else { return Outcome(value: (), events: []) }
+            let added = try db.execute(
+                "INSERT INTO \"like\" (userId, subjectKind, subjectId, createdAt) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", [userId, kind.rawValue, id, now])
+            guard added > 0 else { return Outcome(value: (), events: []) }
             let events = try Self.recordActivity(db, actorId: userId, kind: .like, subjectKind: kind.rawValue, subjectId: id, summary: "liked", now: now)
             return Outcome(value: (), events: events)
         }
     }
 
     public func unlike(_ kind: ItemKind, _ id: String, by userId: Int64) async throws {
-        try await writer.write { db in
-            try db.execute(sql: "DELETE FROM \"like\" WHERE userId = ? AND subjectKind = ? AND subjectId = ?", arguments: [userId, kind.rawValue, id])
+        try await storage.write { db in
+            try db.execute("DELETE FROM \"like\" WHERE userId = ? AND subjectKind = ? AND subjectId = ?", [userId, kind.rawValue, id])
         }
     }
 
     /// A user's library: what they liked, most recent first (private playlists the viewer cannot see are left out).
     public func likes(of userId: Int64, kind: ItemKind?, viewer: Int64, page: PageRequest) async throws -> Page<Like> {
-        try await writer.read { db in
+        try await storage.read { db in
             guard try Self.userExists(db, userId) else { throw SocialError.notFound("user \(userId)") }
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT l.rowid, l.* FROM "like" l WHERE l.userId = ? AND (? IS NULL OR l.subjectKind = ?) AND l.rowid < ?
-                    AND (l.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = l.subjectId AND \(Self.visibleToViewer("p"))))
+            let kindArguments: [SQLValue] = kind.map { [.text($0.rawValue)] } ?? []
+            let arguments: [SQLValue] = [.integer(userId)] + kindArguments
+                + [.integer(page.cursor ?? Int64.max), .integer(viewer), .integer(viewer), .integer(Int64(page.limit + 1))]
+            let rows = try db.fetchAll("""
+                    SELECT l.rowid, l.* FROM "like" l WHERE l.userId = ? \(kind == nil ? "" : "AND l.subjectKind = ?") AND l.rowid < ?
+                    AND (l.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE CAST(p.id AS TEXT) = l.subjectId AND \(Self.visibleToViewer("p"))))
                     ORDER BY l.rowid DESC LIMIT ?
-                    """,
-                arguments: [userId, kind?.rawValue, kind?.rawValue, page.cursor ?? Int64.max, viewer, viewer, page.limit + 1])
-            return page.page(rows, id: { $0["rowid"] }) { row in
-                Like(kind: ItemKind(rawValue: row["subjectKind"]) ?? .track, id: row["subjectId"], likedAt: row["createdAt"])
+                    """, SQLArguments(arguments))
+            return try page.page(rows, id: { try $0["rowid"] }) { row in
+                try Like(kind: ItemKind(rawValue: row["subjectKind"]) ?? .track, id: row["subjectId"], likedAt: row["createdAt"])
             }
         }
     }
 
     /// How many people like an item, and whether the viewer does.
     public func likeStatus(_ kind: ItemKind, _ id: String, viewer: Int64) async throws -> (count: Int, likedByYou: Bool) {
-        try await writer.read { db in
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"like\" WHERE subjectKind = ? AND subjectId = ?", arguments: [kind.rawValue, id]) ?? 0
-            let mine = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS(SELECT 1 FROM \"like\" WHERE subjectKind = ? AND subjectId = ? AND userId = ?)",
-                arguments: [kind.rawValue, id, viewer]) ?? false
+        try await storage.read { db in
+            let count = try db.value(as: Int.self, "SELECT COUNT(*) FROM \"like\" WHERE subjectKind = ? AND subjectId = ?", [kind.rawValue, id]) ?? 0
+            let mine = try db.value(as: Bool.self, "SELECT EXISTS(SELECT 1 FROM \"like\" WHERE subjectKind = ? AND subjectId = ? AND userId = ?)", [kind.rawValue, id, viewer]) ?? false
             return (count, mine)
         }
     }

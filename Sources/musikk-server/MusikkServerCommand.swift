@@ -7,6 +7,8 @@ import Logging
 import MusikkServer
 import ServiceLifecycle
 import Social
+import SocialPostgres
+import SocialSQLite
 import WorkArea
 
 @main
@@ -17,8 +19,10 @@ struct MusikkServerCommand: AsyncParsableCommand {
         discussion: """
             Reads the publication musikk-publish wrote (read-only; a new publish is picked up within seconds) and keeps
             its own data in DATA_DIR: social.sqlite, secrets.json (generated on first start, mode 0600) and avatars.
-            Every option can also come from the environment (MUSIKK_PUBLICATION, MUSIKK_DATA, MUSIKK_HOST, MUSIKK_PORT,
-            MUSIKK_MEDIA_BASE_URL); options win. The API is described in docs/openapi.yaml.
+            With --database postgres://..., any number of instances share one PostgreSQL database instead (accounts,
+            events, rate limits and keys), each with its own DATA_DIR for avatars (or one shared folder).
+            Every option can also come from the environment (MUSIKK_PUBLICATION, MUSIKK_DATA, MUSIKK_DATABASE,
+            MUSIKK_HOST, MUSIKK_PORT, MUSIKK_MEDIA_BASE_URL); options win. The API is described in docs/openapi.yaml.
 
             EXIT CODES
               0  stopped cleanly (SIGINT or SIGTERM)
@@ -35,13 +39,26 @@ struct MusikkServerCommand: AsyncParsableCommand {
     }
 }
 
-/// The data directory option shared by both subcommands.
+/// Where the server's data is, shared by serving and the admin commands.
 struct DataOption: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp("The server's own data directory (default: $MUSIKK_DATA or ./musikk-data).", valueName: "dir"))
     var directory: String?
 
+    @Option(name: .customLong("database"), help: ArgumentHelp(
+        "A PostgreSQL database shared by several instances, postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable] (default: $MUSIKK_DATABASE; without it, DATA/social.sqlite).",
+        valueName: "url"))
+    var databaseURL: String?
+
     var url: URL {
         URL(fileURLWithPath: directory ?? ProcessInfo.processInfo.environment["MUSIKK_DATA"] ?? "musikk-data", isDirectory: true)
+    }
+
+    var database: String? { databaseURL ?? ProcessInfo.processInfo.environment["MUSIKK_DATABASE"] }
+
+    func validate() throws {
+        if let database, !(database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")) {
+            throw ValidationError("--database must be a postgres:// URL (SQLite needs no option: it is DATA/social.sqlite).")
+        }
     }
 }
 
@@ -98,6 +115,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration(
             publication: URL(fileURLWithPath: publication ?? environment["MUSIKK_PUBLICATION"] ?? ".", isDirectory: true),
             dataDirectory: data.url)
+        configuration.database = data.database
         configuration.host = host ?? environment["MUSIKK_HOST"] ?? "127.0.0.1"
         configuration.port = port ?? environment["MUSIKK_PORT"].flatMap(Int.init) ?? 8080
         configuration.mediaBaseURL = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"]
@@ -121,7 +139,7 @@ struct Serve: AsyncParsableCommand {
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grant roles and reset passwords (works while the server runs; roles take effect at the user's next token refresh).",
-        subcommands: [GrantOwner.self, GrantAdmin.self, ResetPassword.self, NginxConfig.self])
+        subcommands: [GrantOwner.self, GrantAdmin.self, ResetPassword.self, NginxConfig.self, MigrateToPostgres.self])
 
     struct NginxConfig: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -190,9 +208,9 @@ struct Admin: AsyncParsableCommand {
             guard password.count >= 8, password.utf8.count <= 72, !password.contains("\0") else {
                 throw ValidationError("The password must have 8 or more characters, at most 72 bytes, and no NUL.")
             }
-            let store = try Admin.openStore(data)
+            let hash = Bcrypt.hash(password, cost: cost)
             do {
-                try await store.resetPassword(email: email.lowercased(), passwordHash: Bcrypt.hash(password, cost: cost), now: Date())
+                try await Admin.withStore(data) { store in try await store.resetPassword(email: email.lowercased(), passwordHash: hash, now: Date()) }
             } catch SocialError.notFound(let message) {
                 FileHandle.standardError.write(Data("musikk-server: \(message)\n".utf8))
                 throw ExitCode.failure
@@ -249,6 +267,49 @@ struct Admin: AsyncParsableCommand {
         }
     }
 
+    struct MigrateToPostgres: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "migrate-to-postgres",
+            abstract: "Copy a server's SQLite data into a new, empty PostgreSQL database, with every id, and check the counts.",
+            discussion: """
+                Stop the server first (its data must not change during the copy). Then start the instances with \
+                --database URL. secrets.json is not copied: the instances share new keys from the database, so users \
+                sign in once more and media links are signed anew. Avatars stay files: give the instances this DATA \
+                folder (or a copy) for them.
+                """)
+
+        @Option(help: ArgumentHelp("The data directory of the server to move.", valueName: "dir"))
+        var from: String
+
+        @Option(help: ArgumentHelp("The PostgreSQL database to fill, postgres://USER:PASSWORD@HOST:PORT/DATABASE.", valueName: "url"))
+        var to: String
+
+        func run() async throws {
+            let path = URL(fileURLWithPath: from).appendingPathComponent("social.sqlite").path
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("\(path) does not exist; --from names the --data folder of the server to move.")
+            }
+            let source = try SQLiteStorage.open(atPath: path)
+            let target: PostgresStorage
+            do {
+                target = try await PostgresStorage.connect(url: to)
+            } catch {
+                FileHandle.standardError.write(Data("musikk-server: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            do {
+                let report = try await target.importEverything(from: source)
+                await target.close()
+                for (table, count) in report.rows { print("\(table.replacingOccurrences(of: "\"", with: "")): \(count) rows") }
+                print("Copied \(path) into \(PostgresStorage.redacted(to)); every table's count matches.")
+            } catch {
+                await target.close()
+                FileHandle.standardError.write(Data("musikk-server: \(error); the PostgreSQL database was left empty\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+    }
+
     struct GrantAdmin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "grant-admin", abstract: "Make an account an admin (moderator).")
 
@@ -262,19 +323,36 @@ struct Admin: AsyncParsableCommand {
         }
     }
 
-    /// The store in DATA, which must exist already.
-    static func openStore(_ data: DataOption) throws -> SocialStore {
-        let path = data.url.appendingPathComponent("social.sqlite").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("\(path) does not exist; start musikk-server with --data \(data.url.path) once, and sign the user up, first.")
+    /// Runs `body` with the store in DATA (which must exist already) or the PostgreSQL database, then closes it.
+    static func withStore<Value>(_ data: DataOption, _ body: (SocialStore) async throws -> Value) async throws -> Value {
+        let storage: any SocialStorage
+        if let url = data.database {
+            do {
+                storage = try await PostgresStorage.connect(url: url)
+            } catch {
+                FileHandle.standardError.write(Data("musikk-server: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+        } else {
+            let path = data.url.appendingPathComponent("social.sqlite").path
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("\(path) does not exist; start musikk-server with --data \(data.url.path) once, and sign the user up, first.")
+            }
+            storage = try SQLiteStorage.open(atPath: path)
         }
-        return SocialStore(try SocialDatabase.open(atPath: path))
+        do {
+            let value = try await body(SocialStore(storage))
+            await storage.close()
+            return value
+        } catch {
+            await storage.close()
+            throw error
+        }
     }
 
     static func grant(_ role: Role, email: String, artistIds: [Int64], data: DataOption) async throws {
-        let store = try openStore(data)
         do {
-            try await store.grant(role: role, email: email.lowercased(), artistIds: artistIds)
+            try await withStore(data) { store in try await store.grant(role: role, email: email.lowercased(), artistIds: artistIds) }
         } catch SocialError.notFound(let message) {
             FileHandle.standardError.write(Data("musikk-server: \(message); the user must sign up first\n".utf8))
             throw ExitCode.failure

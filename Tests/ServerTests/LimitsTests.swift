@@ -5,7 +5,10 @@ import HummingbirdTesting
 @testable import MusikkServer
 import NIOCore
 import Social
+import SocialPostgres
+import SocialSQLite
 import Testing
+import TestStores
 import TestSupport
 
 /// Resource limits and the smaller defects of issue 16: every abuse meets a bound, over real sockets where it matters.
@@ -138,14 +141,41 @@ struct LimitsTests {
         #expect(received == Array(1...Int64(EventHub.buffered)))
     }
 
-    @Test("the rate limiter's memory stays bounded whatever keys arrive, forgetting the idlest first")
-    func limiterMemory() async {
-        let limiter = RateLimiter(maximumKeys: 100)
+    @Test("rate limits live in the store: a second instance (or a restart) enforces the same count, and a key keeps at most its limit", arguments: StoreBackend.all)
+    func sharedRateLimits(_ backend: StoreBackend) async throws {
+        // Two stores on one database: two PostgreSQL instances, or the SQLite file before and after a restart.
+        let first: any SocialStorage
+        let second: any SocialStorage
+        switch backend {
+        case .sqlite:
+            let path = try Repository.temporaryDirectory("rate-limits").appendingPathComponent("social.sqlite").path
+            first = try SQLiteStorage.open(atPath: path)
+            second = try SQLiteStorage.open(atPath: path)
+        case .postgres:
+            let url = try StoreBackend.freshPostgresURL()
+            first = try await PostgresStorage.connect(url: url, connections: 2)
+            second = try await PostgresStorage.connect(url: url, connections: 2)
+        }
+        let a = RateLimiter(store: SocialStore(first))
+        let b = RateLimiter(store: SocialStore(second))
         let start = Date(timeIntervalSince1970: 1_900_000_000)
-        for index in 0..<1000 { await limiter.record("address:\(index)", now: start.addingTimeInterval(Double(index))) }
-        #expect(await limiter.keyCount <= 100)
-        // The most recent key is still counted.
-        #expect(await limiter.retryAfter("address:999", limit: 1, window: 60, now: start.addingTimeInterval(1000)) != nil)
+        for second in 0..<3 {
+            #expect(try await a.take("posts:1", limit: 3, window: 60, now: start.addingTimeInterval(Double(second))) == nil)
+        }
+        // The fourth, on the other instance, is refused until the first hit is a minute old.
+        #expect(try await b.take("posts:1", limit: 3, window: 60, now: start.addingTimeInterval(10)) == 50)
+        for attempt in 0..<50 { _ = try await b.take("posts:1", limit: 3, window: 60, now: start.addingTimeInterval(10 + Double(attempt) / 10)) }
+        #expect(try await SocialStore(first).rateLimitHitCount() == 3)
+        #expect(try await a.take("posts:1", limit: 3, window: 60, now: start.addingTimeInterval(60.5)) == nil)
+        // Failures counted on one instance lock the account out on the other; a reset there clears them.
+        for _ in 0..<5 { try await a.record("account:7", now: start) }
+        #expect(try await b.retryAfter("account:7", limit: 5, window: 900, now: start.addingTimeInterval(1)) != nil)
+        try await b.reset("account:7")
+        #expect(try await a.retryAfter("account:7", limit: 5, window: 900, now: start.addingTimeInterval(1)) == nil)
+        try await SocialStore(first).pruneRateLimits(before: start.addingTimeInterval(3600))
+        #expect(try await SocialStore(second).rateLimitHitCount() == 0)
+        await first.close()
+        await second.close()
     }
 
     @Test("writes are rate limited per user (posts more strictly), and following again does not notify again")

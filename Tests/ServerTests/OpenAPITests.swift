@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 @testable import MusikkServer
 import Social
+import SocialSQLite
 import Testing
 import TestSupport
 
@@ -59,11 +60,11 @@ struct OpenAPITests {
 enum TestServices {
     static func make(_ configuration: ServerConfiguration) async throws -> Services {
         let secrets = try ServerSecrets.loadOrCreate(in: configuration.dataDirectory)
-        let store = SocialStore(try SocialDatabase.inMemory())
+        let store = SocialStore(try SQLiteStorage.inMemory())
         return Services(
             configuration: configuration, store: store, library: try CatalogLibrary(publication: configuration.publication),
             tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
-            signer: MediaSigner(secret: secrets.mediaKey, base: "/stream", lifetime: 60), hub: EventHub(), limiter: RateLimiter(),
+            signer: MediaSigner(secret: secrets.mediaKey, base: "/stream", lifetime: 60), hub: EventHub(), limiter: RateLimiter(store: store),
             passwords: PasswordHashing(), decoyHash: "", avatars: configuration.dataDirectory)
     }
 }

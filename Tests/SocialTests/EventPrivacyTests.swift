@@ -1,19 +1,15 @@
 import Foundation
 import Social
+import TestStores
 import Testing
 
 /// The event stream may show a viewer only what the REST endpoints show them, judged at delivery time: every event
 /// kind, against every privacy setting and change of it.
 @Suite("Event stream privacy")
 struct EventPrivacyTests {
-    let store: SocialStore
     let start = Date(timeIntervalSince1970: 1_900_000_000)
 
-    init() throws {
-        store = SocialStore(try SocialDatabase.inMemory())
-    }
-
-    func user(_ name: String) async throws -> Int64 {
+    func user(_ name: String, _ store: SocialStore) async throws -> Int64 {
         try await store.createAccount(email: "\(name)@example.org", passwordHash: "x", displayName: name, now: start)
     }
 
@@ -23,7 +19,7 @@ struct EventPrivacyTests {
 
     /// What the stream holds for `viewer` (replay from the start, as `Last-Event-ID: 0` asks), by type: the ids of
     /// the payloads.
-    func streamed(_ viewer: Int64, watching: [String] = []) async throws -> [String: [Int64]] {
+    func streamed(_ store: SocialStore, _ viewer: Int64, watching: [String] = []) async throws -> [String: [Int64]] {
         var result: [String: [Int64]] = [:]
         for event in try await store.events(for: viewer, watching: watching, after: 0) {
             let id = (try? JSONDecoder().decode(Identified.self, from: Data(event.data.utf8)).id) ?? 0
@@ -35,16 +31,17 @@ struct EventPrivacyTests {
     }
 
     /// The activity ids the REST feed shows `viewer`.
-    func feed(_ viewer: Int64) async throws -> [Int64] {
+    func feed(_ store: SocialStore, _ viewer: Int64) async throws -> [Int64] {
         try await store.feed(for: viewer, page: PageRequest(limit: 200)).items.map(\.id).sorted()
     }
 
-    @Test("activity, comments, playlists, now playing and notifications reach a viewer by stream exactly when REST shows them")
-    func streamMatchesREST() async throws {
-        let owner = try await user("owner")
-        let follower = try await user("follower")
-        let collaborator = try await user("collaborator")
-        let stranger = try await user("stranger")
+    @Test("activity, comments, playlists, now playing and notifications reach a viewer by stream exactly when REST shows them", arguments: StoreBackend.all)
+    func streamMatchesREST(_ backend: StoreBackend) async throws {
+        let store = try await backend.store()
+        let owner = try await user("owner", store)
+        let follower = try await user("follower", store)
+        let collaborator = try await user("collaborator", store)
+        let stranger = try await user("stranger", store)
         for fan in [follower, collaborator] { _ = try await store.follow(fan, owner, now: start) }
 
         // The owner makes a public playlist, invites a collaborator, comments on it, likes it, comments on a track,
@@ -63,8 +60,8 @@ struct EventPrivacyTests {
 
         func check(_ phase: String) async throws {
             for viewer in [follower, collaborator, stranger] {
-                let stream = try await streamed(viewer, watching: ["playlist:\(playlist)", "track:t1"])
-                #expect((stream["activity"] ?? []).sorted() == (try await feed(viewer)), "\(phase): activity of viewer \(viewer)")
+                let stream = try await streamed(store, viewer, watching: ["playlist:\(playlist)", "track:t1"])
+                #expect((stream["activity"] ?? []).sorted() == (try await feed(store, viewer)), "\(phase): activity of viewer \(viewer)")
                 let seesPlaylist = try await store.canSee(playlist: playlist, viewer: viewer)
                 let streamedComments = Set(stream["comment"] ?? [])
                 #expect(seesPlaylist == streamedComments.isSuperset(of: playlistCommentIds), "\(phase): playlist comments for viewer \(viewer)")
@@ -80,37 +77,38 @@ struct EventPrivacyTests {
         }
 
         try await check("everything public")
-        #expect(try await streamed(follower)["activity"]?.isEmpty == false)
-        #expect(try await streamed(follower)["now-playing"] != nil)
+        #expect(try await streamed(store, follower)["activity"]?.isEmpty == false)
+        #expect(try await streamed(store, follower)["now-playing"] != nil)
 
         _ = try await store.updatePlaylist(playlist, by: owner, name: nil, description: nil, visibility: .private, now: start)
         try await check("playlist made private")
         // The collaborator still sees it, the follower no longer does.
-        #expect(try await streamed(collaborator, watching: ["playlist:\(playlist)"])["comment"]?.contains(onPlaylist.id) == true)
-        #expect(try await streamed(follower, watching: ["playlist:\(playlist)"])["comment"] == nil)
+        #expect(try await streamed(store, collaborator, watching: ["playlist:\(playlist)"])["comment"]?.contains(onPlaylist.id) == true)
+        #expect(try await streamed(store, follower, watching: ["playlist:\(playlist)"])["comment"] == nil)
 
         for visibility in [ListeningVisibility.nobody, .everyone, .followers] {
             _ = try await store.updateProfile(owner, displayName: nil, bio: nil, nowPlayingVisibility: visibility)
             try await check("listening visible to \(visibility)")
         }
         _ = try await store.updateProfile(owner, displayName: nil, bio: nil, nowPlayingVisibility: .nobody)
-        #expect(try await streamed(follower)["now-playing"] == nil)
-        #expect(try await streamed(follower)["activity"].map { Set($0) } == Set(try await feed(follower)))
+        #expect(try await streamed(store, follower)["now-playing"] == nil)
+        #expect(try await streamed(store, follower)["activity"].map { Set($0) } == Set(try await feed(store, follower)))
 
         try await store.unfollow(follower, owner)
         try await check("follower unfollowed")
-        #expect(try await streamed(follower)["activity"] == nil)
+        #expect(try await streamed(store, follower)["activity"] == nil)
 
         try await store.removeCollaborator(collaborator, from: playlist, by: owner, now: start)
         try await check("collaborator removed")
-        #expect(try await streamed(collaborator, watching: ["playlist:\(playlist)"])["comment"] == nil)
+        #expect(try await streamed(store, collaborator, watching: ["playlist:\(playlist)"])["comment"] == nil)
         // The reply notification the owner got is theirs to keep.
-        #expect(try await streamed(owner)["notification"] != nil)
+        #expect(try await streamed(store, owner)["notification"] != nil)
     }
 
-    @Test("a replay is bounded in bytes and still delivers everything, in order, over several reads")
-    func boundedReplay() async throws {
-        let ann = try await user("ann")
+    @Test("a replay is bounded in bytes and still delivers everything, in order, over several reads", arguments: StoreBackend.all)
+    func boundedReplay(_ backend: StoreBackend) async throws {
+        let store = try await backend.store()
+        let ann = try await user("ann", store)
         for index in 0..<30 {
             _ = try await store.addComment(by: ann, on: .track, id: "t", parentId: nil, body: String(repeating: "x", count: 4000) + "\(index)", embeds: [], now: start)
         }

@@ -1,25 +1,22 @@
 import Foundation
 import Social
+import TestStores
 import Synchronization
 import Testing
 
 /// Store rules that the published fixtures (all shorter than 30 s, one catalog) cannot reach through the API.
 @Suite("Social store")
 struct SocialStoreTests {
-    let store: SocialStore
     let start = Date(timeIntervalSince1970: 1_900_000_000)
 
-    init() throws {
-        store = SocialStore(try SocialDatabase.inMemory())
-    }
-
-    func user(_ name: String) async throws -> Int64 {
+    func user(_ name: String, _ store: SocialStore) async throws -> Int64 {
         try await store.createAccount(email: "\(name)@example.org", passwordHash: "x", displayName: name, now: start)
     }
 
-    @Test("a listen counts after 30 s of playback of a long track, once per session; seeks and too-fast reports add nothing")
-    func listenThreshold() async throws {
-        let ann = try await user("ann")
+    @Test("a listen counts after 30 s of playback of a long track, once per session; seeks and too-fast reports add nothing", arguments: StoreBackend.all)
+    func listenThreshold(_ backend: StoreBackend) async throws {
+        let store = try await backend.store()
+        let ann = try await user("ann", store)
         func report(_ session: String, _ position: Double, at seconds: Double) async throws -> Bool {
             try await store.reportProgress(
                 of: ann, session: session, trackId: "t", trackDuration: 200, positionSeconds: position, state: .playing,
@@ -46,10 +43,11 @@ struct SocialStoreTests {
         #expect(end.value)
     }
 
-    @Test("followers of a content owner hear about a new release of their artist; the first catalog look only takes note")
-    func releaseNotifications() async throws {
-        let owner = try await user("label")
-        let fan = try await user("fan")
+    @Test("followers of a content owner hear about a new release of their artist; the first catalog look only takes note", arguments: StoreBackend.all)
+    func releaseNotifications(_ backend: StoreBackend) async throws {
+        let store = try await backend.store()
+        let owner = try await user("label", store)
+        let fan = try await user("fan", store)
         try await store.grant(role: .owner, email: "label@example.org", artistIds: [7])
         _ = try await store.follow(fan, owner, now: start)
         #expect(try await store.recordReleases([1: 7, 2: 8], now: start).events.isEmpty)
@@ -67,10 +65,10 @@ struct SocialStoreTests {
         func publish(_ events: [LiveEvent]) { self.events.withLock { $0 += events } }
     }
 
-    @Test("a change's events reach the sink once it is committed, already stored; a refused change publishes nothing")
-    func eventsAfterCommit() async throws {
+    @Test("a change's events reach the sink once it is committed, already stored; a refused change publishes nothing", arguments: StoreBackend.all)
+    func eventsAfterCommit(_ backend: StoreBackend) async throws {
         let collected = CollectedEvents()
-        let store = SocialStore(try SocialDatabase.inMemory(), events: collected)
+        let store = try await backend.store(events: collected)
         let ann = try await store.createAccount(email: "ann@example.org", passwordHash: "x", displayName: "Ann", now: start)
         let bob = try await store.createAccount(email: "bob@example.org", passwordHash: "x", displayName: "Bob", now: start)
         let before = try await store.latestEventId()
@@ -86,9 +84,10 @@ struct SocialStoreTests {
         #expect(collected.events.withLock { $0 }.count == 1)
     }
 
-    @Test("a thread and its first post are stored together: a refused post leaves no thread behind (issue 18)")
-    func threadWithFirstPost() async throws {
-        let ann = try await user("ann")
+    @Test("a thread and its first post are stored together: a refused post leaves no thread behind (issue 18)", arguments: StoreBackend.all)
+    func threadWithFirstPost(_ backend: StoreBackend) async throws {
+        let store = try await backend.store()
+        let ann = try await user("ann", store)
         let forum = try await store.createForum(name: "Loops", description: "", by: ann, now: start)
         let tooMany = (0..<11).map { Embed(kind: .track, id: "t\($0)") }
         await #expect(throws: SocialError.self) {
@@ -100,10 +99,11 @@ struct SocialStoreTests {
         #expect(try await store.comments(on: .thread, id: String(thread.value.id), page: PageRequest()).items.map(\.body) == ["this"])
     }
 
-    @Test("stored events replay after an id, for the user and the subjects watched")
-    func eventReplay() async throws {
-        let ann = try await user("ann")
-        let bob = try await user("bob")
+    @Test("stored events replay after an id, for the user and the subjects watched", arguments: StoreBackend.all)
+    func eventReplay(_ backend: StoreBackend) async throws {
+        let store = try await backend.store()
+        let ann = try await user("ann", store)
+        let bob = try await user("bob", store)
         let before = try await store.latestEventId()
         _ = try await store.follow(bob, ann, now: start)
         _ = try await store.addComment(by: bob, on: .track, id: "t", parentId: nil, body: "hi", embeds: [], now: start)
@@ -114,10 +114,11 @@ struct SocialStoreTests {
         #expect(try await store.events(for: ann, watching: ["track:t"], after: watching[0].id).map(\.type) == ["comment"])
     }
 
-    @Test("a listener who hides their listening sends no now-playing or listen activity to followers")
-    func listeningPrivacyEvents() async throws {
-        let ann = try await user("ann")
-        let bob = try await user("bob")
+    @Test("a listener who hides their listening sends no now-playing or listen activity to followers", arguments: StoreBackend.all)
+    func listeningPrivacyEvents(_ backend: StoreBackend) async throws {
+        let store = try await backend.store()
+        let ann = try await user("ann", store)
+        let bob = try await user("bob", store)
         _ = try await store.follow(bob, ann, now: start)
         _ = try await store.updateProfile(ann, displayName: nil, bio: nil, nowPlayingVisibility: .nobody)
         var events: [LiveEvent] = []

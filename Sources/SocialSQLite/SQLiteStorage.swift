@@ -1,33 +1,97 @@
 import Foundation
 import GRDB
+import Social
 
-/// The server's own SQLite database (`DATA_DIR/social.sqlite`): accounts, the social graph, comments, forums,
-/// playlists, likes, notifications, the event log behind live updates, play queues and listens.
-///
-/// The catalog is never written here; tracks, releases and artists are referred to by their published ids.
-/// Everything the server reads or writes goes through ``SocialStore``'s methods, so another backend (PostgreSQL)
-/// can take its place without touching the HTTP layer.
-public struct SocialDatabase: Sendable {
+/// The social data in one SQLite file (`DATA_DIR/social.sqlite`), the embedded default: one server process, WAL
+/// mode, writes one at a time. Full-text search is FTS5 with diacritics removed and prefix indexes.
+public struct SQLiteStorage: SocialStorage {
     let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the database at `path` in WAL mode and migrates it.
-    public static func open(atPath path: String) throws -> SocialDatabase {
+    public static func open(atPath path: String) throws -> SQLiteStorage {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
-        return try SocialDatabase(DatabasePool(path: path, configuration: configuration))
+        return try SQLiteStorage(DatabasePool(path: path, configuration: configuration))
     }
 
     /// An in-memory database (tests).
-    public static func inMemory() throws -> SocialDatabase {
+    public static func inMemory() throws -> SQLiteStorage {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        return try SocialDatabase(DatabaseQueue(configuration: configuration))
+        return try SQLiteStorage(DatabaseQueue(configuration: configuration))
     }
 
     init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         try Self.migrator.migrate(writer)
+    }
+
+    public func read<Value: Sendable>(_ body: @escaping @Sendable (any SocialSession) throws -> Value) async throws -> Value {
+        try await writer.read { db in try body(Session(db: db)) }
+    }
+
+    @discardableResult
+    public func write<Value: Sendable>(_ body: @escaping @Sendable (any SocialSession) throws -> Value) async throws -> Value {
+        try await writer.write { db in try body(Session(db: db)) }
+    }
+
+    public func close() async {}
+
+    /// The migrations this build knows, in order (`admin migrate-to-postgres` checks a source is fully migrated).
+    public static var migrationNames: [String] { migrator.migrations }
+
+    /// One transaction on a GRDB connection.
+    struct Session: SocialSession {
+        let db: Database
+
+        func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
+            try db.execute(sql: sql, arguments: Self.arguments(arguments))
+            return db.changesCount
+        }
+
+        func fetchAll(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow] {
+            try Row.fetchAll(db, sql: sql, arguments: Self.arguments(arguments)).map { row in
+                SQLRow(zip(row.columnNames, row.databaseValues).map { ($0, Self.value($1)) })
+            }
+        }
+
+        /// Each word a quoted FTS5 prefix query, so that no input is read as FTS5 syntax; ranked by BM25 with the
+        /// name weighing ten times the context.
+        func searchClauses(words: [String]) -> SearchClauses {
+            let match = words.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"*" }.joined(separator: " ")
+            return SearchClauses(match: "searchIndex MATCH ?", matchArguments: [.text(match)], order: "bm25(searchIndex, 0, 0, 10, 1)", orderArguments: [])
+        }
+
+        /// SQLite writes one transaction at a time, so event ids always commit in order.
+        func willStoreEvents() throws {}
+
+        static func arguments(_ arguments: SQLArguments) -> StatementArguments {
+            if !arguments.named.isEmpty {
+                return StatementArguments(arguments.named.mapValues { databaseValue($0) })
+            }
+            return StatementArguments(arguments.positional.map { databaseValue($0) })
+        }
+
+        static func databaseValue(_ value: SQLValue) -> DatabaseValue {
+            switch value {
+            case .null: .null
+            case .integer(let integer): integer.databaseValue
+            case .real(let real): real.databaseValue
+            case .text(let text): text.databaseValue
+            case .date(let date): date.storedText.databaseValue
+            }
+        }
+
+        static func value(_ value: DatabaseValue) -> SQLValue {
+            switch value.storage {
+            case .null: .null
+            case .int64(let integer): .integer(integer)
+            case .double(let real): .real(real)
+            case .string(let text): .text(text)
+            case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+            }
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -221,6 +285,16 @@ public struct SocialDatabase: Sendable {
         }
         migrator.registerMigration("v3: the track a playlist change was about") { db in
             try db.execute(sql: "ALTER TABLE activity ADD COLUMN itemId TEXT")
+        }
+        migrator.registerMigration("v4: emails found whatever their case; rate limits shared by restarts") { db in
+            try db.execute(sql: """
+                CREATE INDEX user_email_lower ON user(lower(email));
+                CREATE TABLE rateLimitHit (
+                    key TEXT NOT NULL,
+                    at DATETIME NOT NULL
+                );
+                CREATE INDEX rateLimitHit_key ON rateLimitHit(key, at);
+                """)
         }
         return migrator
     }

@@ -1,0 +1,57 @@
+import Foundation
+import Social
+import SocialPostgres
+import SocialSQLite
+import TestSupport
+
+/// The two social stores every Social and server test runs against. PostgreSQL is the throwaway cluster
+/// scripts/test starts (`MUSIKK_TEST_POSTGRES`); each test gets a schema of its own in it.
+public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+
+    public static let all = allCases
+    public var description: String { rawValue }
+
+    /// A fresh, empty, migrated storage.
+    public func storage() async throws -> any SocialStorage {
+        switch self {
+        case .sqlite: try SQLiteStorage.inMemory()
+        case .postgres: try await PostgresStorage.connect(url: try Self.freshPostgresURL(), connections: 4)
+        }
+    }
+
+    /// A store over a fresh storage.
+    public func store(events sink: any LiveEventSink = NoLiveEvents()) async throws -> SocialStore {
+        SocialStore(try await storage(), events: sink)
+    }
+
+    /// The URL of the test cluster's database with a new, empty schema first on the search path.
+    public static func freshPostgresURL() throws -> String {
+        let base = try cluster.get()
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try psql(base, "CREATE SCHEMA \(schema)")
+        // libpq's options, URL-encoded: "-c search_path=SCHEMA,public".
+        return base + "&options=-c%20search_path%3D\(schema)%2Cpublic"
+    }
+
+    /// The cluster's URL, with the extension the schema needs created once for all schemas.
+    private static let cluster: Result<String, SetupError> = Result { () throws(SetupError) in
+        guard let url = ProcessInfo.processInfo.environment["MUSIKK_TEST_POSTGRES"], !url.isEmpty else {
+            throw SetupError(description: "MUSIKK_TEST_POSTGRES is not set: run the suite with scripts/test, which starts a throwaway PostgreSQL")
+        }
+        try psql(url, "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+        return url
+    }
+
+    /// Runs one statement with psql, the PostgreSQL project's own client.
+    public static func psql(_ url: String, _ statement: String) throws(SetupError) {
+        do {
+            let result = try Command.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qAtc", statement])
+            guard result.status == 0 else { throw SetupError(description: "psql \(statement): \(result.standardError)") }
+        } catch let error as SetupError {
+            throw error
+        } catch {
+            throw SetupError(description: "psql \(statement): \(error)")
+        }
+    }
+}
