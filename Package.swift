@@ -206,7 +206,6 @@ let package = Package(
             dependencies: [
                 "MusikkServer", "Social", "SocialSQLite", "SocialPostgres", "TestStores", "TestSupport", "musikk-server", "musikk-ingest", "musikk-publish",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -211,13 +211,15 @@ public final class PostgresStorage: SocialStorage {
             }
         }
 
-        /// Letters and digits folded the way the index folds them (``PostgresMigrations``: lower case, accents
-        /// removed), each a prefix query; ranked with the name weighing ten times the context.
+        /// Each word folded the way the index folds names (``PostgresMigrations``: lower case, accents removed) and
+        /// made a quoted prefix query, so no input is read as tsquery syntax; all must match. Ranked with the name
+        /// weighing ten times the context.
         func searchClauses(words: [String]) -> SearchClauses {
-            let query = words.map { "'\($0)':*" }.joined(separator: " & ")
+            let query = "(" + words.map { _ in "to_tsquery('simple', quote_literal(trim(musikk_fold(?))) || ':*')" }.joined(separator: " && ") + ")"
+            let arguments = words.map { SQLValue.text($0) }
             return SearchClauses(
-                match: "searchIndex.document @@ to_tsquery('simple', musikk_fold(?))", matchArguments: [.text(query)],
-                order: "ts_rank('{0, 0, 0.1, 1}', searchIndex.document, to_tsquery('simple', musikk_fold(?))) DESC", orderArguments: [.text(query)])
+                match: "searchIndex.document @@ \(query)", matchArguments: arguments,
+                order: "ts_rank('{0, 0, 0.1, 1}', searchIndex.document, \(query)) DESC", orderArguments: arguments)
         }
 
         /// Takes the transaction-wide lock that makes event-storing transactions commit one at a time, in the order

@@ -5,6 +5,7 @@ import HummingbirdTesting
 @testable import MusikkServer
 import NIOCore
 import Testing
+import TestStores
 import TestSupport
 
 /// What a pentester tried on a live instance (issue 16), each as a class of requests rather than the one request
@@ -20,10 +21,10 @@ struct AbuseTests {
         ]
     }
 
-    @Test("no cursor or limit value makes a list fail with a server error or stop the server")
-    func extremeCursors() async throws {
+    @Test("no cursor or limit value makes a list fail with a server error or stop the server", arguments: StoreBackend.all)
+    func extremeCursors(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let cursors = ["9223372036854775807", "9223372036854775806", "-9223372036854775808", "-1", "0", "1", "+1", "01", " 1",
                            "9223372036854775808", "99999999999999999999999", "1e3", "0x10", "", "abc"]
@@ -41,9 +42,9 @@ struct AbuseTests {
         }
     }
 
-    @Test("ids are accepted only as written canonically: +1, 01 and 1.0 name nothing, so no shadow thread appears")
-    func canonicalIds() async throws {
-        try await ServerUnderTest().withRouter { api in
+    @Test("ids are accepted only as written canonically: +1, 01 and 1.0 name nothing, so no shadow thread appears", arguments: StoreBackend.all)
+    func canonicalIds(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             for id in ["+1", "01", "1.0", "%201", "1%00"] {
                 let post = try await api.call(.post, "/api/releases/\(id)/comments", as: ann, json: ["body": "shadow"])
@@ -56,10 +57,10 @@ struct AbuseTests {
         }
     }
 
-    @Test("stored texts are bounded in bytes as well as characters, and a page of comments is bounded however big they are")
-    func boundedResponses() async throws {
+    @Test("stored texts are bounded in bytes as well as characters, and a page of comments is bounded however big they are", arguments: StoreBackend.all)
+    func boundedResponses(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        let server = try ServerUnderTest { $0.postsPerMinute = 1000; $0.writesPerMinute = 1000 }
+        let server = try ServerUnderTest(backend) { $0.postsPerMinute = 1000; $0.writesPerMinute = 1000 }
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let heavy = String(repeating: "a" + String(repeating: "\u{0301}", count: 40), count: 60)
@@ -84,9 +85,9 @@ struct AbuseTests {
         }
     }
 
-    @Test("comments on a private playlist never reach a follower's event stream: not live, not on replay, not by watching it")
-    func privatePlaylistEvents() async throws {
-        try await ServerUnderTest { $0.clock = { Date() } }.withLiveServer { api in
+    @Test("comments on a private playlist never reach a follower's event stream: not live, not on replay, not by watching it", arguments: StoreBackend.all)
+    func privatePlaylistEvents(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend) { $0.clock = { Date() } }.withLiveServer { api in
             let base = "http://127.0.0.1:\(try #require(api.port))"
             let owner = try await api.signUp("Owner")
             let fan = try await api.signUp("Fan")
@@ -119,9 +120,9 @@ struct AbuseTests {
         }
     }
 
-    @Test("a log-in takes as long for an unknown email as for a known one (the decoy hash has the configured cost)")
-    func loginTiming() async throws {
-        let server = try ServerUnderTest { $0.bcryptCost = 10; $0.loginAttemptsPerAddress = 100; $0.loginFailuresPerAccount = 100 }
+    @Test("a log-in takes as long for an unknown email as for a known one (the decoy hash has the configured cost)", arguments: StoreBackend.all)
+    func loginTiming(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend) { $0.bcryptCost = 10; $0.loginAttemptsPerAddress = 100; $0.loginFailuresPerAccount = 100 }
         try await server.withRouter { api in
             _ = try await api.signUp("Ann")
             func seconds(_ email: String) async throws -> Double {
@@ -144,9 +145,9 @@ struct AbuseTests {
         }
     }
 
-    @Test("two tabs refreshing with one token at once both stay signed in; reuse after the grace signs the whole family out")
-    func refreshRace() async throws {
-        let server = try ServerUnderTest()
+    @Test("two tabs refreshing with one token at once both stay signed in; reuse after the grace signs the whole family out", arguments: StoreBackend.all)
+    func refreshRace(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend)
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let successors = try await withThrowingTaskGroup(of: Session.self) { group in
@@ -168,11 +169,11 @@ struct AbuseTests {
         }
     }
 
-    @Test("parallel listening sessions of one account never count more listening than wall-clock time")
-    func listenInflation() async throws {
+    @Test("parallel listening sessions of one account never count more listening than wall-clock time", arguments: StoreBackend.all)
+    func listenInflation(_ backend: StoreBackend) async throws {
         let track = try PublishedFixtures.longestTrack()
         let duration = try #require(try PublishedFixtures.trackDocument(track)["duration"] as? Double)
-        let server = try ServerUnderTest { $0.writesPerMinute = 100_000 }
+        let server = try ServerUnderTest(backend) { $0.writesPerMinute = 100_000 }
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             func report(_ session: Int, _ position: Double) async throws -> Bool {

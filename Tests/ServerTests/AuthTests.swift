@@ -1,19 +1,19 @@
 import Crypto
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 @testable import MusikkServer
 import Testing
+import TestStores
 import TestSupport
 
 @Suite("Accounts and access")
 struct AuthTests {
-    @Test("sign up, see my account, log in again; the password is stored as a bcrypt hash of cost 12 by default")
-    func signUpAndLogIn() async throws {
+    @Test("sign up, see my account, log in again; the password is stored as a bcrypt hash of cost 12 by default", arguments: StoreBackend.all)
+    func signUpAndLogIn(_ backend: StoreBackend) async throws {
         // The harness lowers the cost for speed; put back the default a real server runs with.
-        let server = try ServerUnderTest { $0.bcryptCost = ServerConfiguration(publication: $0.publication, dataDirectory: $0.dataDirectory).bcryptCost }
+        let server = try ServerUnderTest(backend) { $0.bcryptCost = ServerConfiguration(publication: $0.publication, dataDirectory: $0.dataDirectory).bcryptCost }
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let me = try await api.object(.get, "/api/me", as: ann)
@@ -22,15 +22,14 @@ struct AuthTests {
             let again = try await api.object(.post, "/api/auth/login", json: ["email": "ANN@example.org", "password": "correct horse battery"])
             #expect(again["userId"] as? Int == Int(ann.userId))
         }
-        let database = try DatabaseQueue(path: server.configuration.dataDirectory.appendingPathComponent("social.sqlite").path)
-        let hash = try await database.read { try String.fetchOne($0, sql: "SELECT passwordHash FROM user") }
-        #expect(hash?.hasPrefix("$2b$12$") == true)
-        #expect(hash?.contains("correct horse") == false)
+        let hash = try server.storeValue("SELECT passwordHash FROM \"user\"")
+        #expect(hash.hasPrefix("$2b$12$"))
+        #expect(!hash.contains("correct horse"))
     }
 
-    @Test("sign-up refuses a taken email (answered as a bad one), a short password, one over bcrypt's 72 bytes or with NUL, a bad email and a control character or too many bytes in the name")
-    func signUpValidation() async throws {
-        try await ServerUnderTest { $0.signUpsPerAddress = 100 }.withRouter { api in
+    @Test("sign-up refuses a taken email (answered as a bad one), a short password, one over bcrypt's 72 bytes or with NUL, a bad email and a control character or too many bytes in the name", arguments: StoreBackend.all)
+    func signUpValidation(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend) { $0.signUpsPerAddress = 100 }.withRouter { api in
             _ = try await api.signUp("Ann")
             // 64 characters, each a letter with 30 combining marks: 64 graphemes, but 3,904 bytes.
             let heavyName = String(repeating: "a" + String(repeating: "\u{0301}", count: 30), count: 64)
@@ -65,9 +64,9 @@ struct AuthTests {
         }
     }
 
-    @Test("everything but sign-up, log-in, refresh and health needs a valid token")
-    func tokensRequired() async throws {
-        try await ServerUnderTest().withRouter { api in
+    @Test("everything but sign-up, log-in, refresh and health needs a valid token", arguments: StoreBackend.all)
+    func tokensRequired(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend).withRouter { api in
             #expect(try await api.call(.get, "/health").status == .ok)
             let none = try await api.call(.get, "/api/tracks")
             #expect(none.status == .unauthorized)
@@ -88,9 +87,9 @@ struct AuthTests {
         }
     }
 
-    @Test("an access token expires after 15 minutes; the refresh token gets a new pair")
-    func expiryAndRefresh() async throws {
-        let server = try ServerUnderTest()
+    @Test("an access token expires after 15 minutes; the refresh token gets a new pair", arguments: StoreBackend.all)
+    func expiryAndRefresh(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend)
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             server.clock.advance(14 * 60)
@@ -111,9 +110,9 @@ struct AuthTests {
         }
     }
 
-    @Test("a refresh token used again after the reuse grace revokes its whole family, including the token issued in its place")
-    func refreshReuse() async throws {
-        let server = try ServerUnderTest()
+    @Test("a refresh token used again after the reuse grace revokes its whole family, including the token issued in its place", arguments: StoreBackend.all)
+    func refreshReuse(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend)
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let next = try API.session(try await api.object(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken]))
@@ -129,9 +128,9 @@ struct AuthTests {
         }
     }
 
-    @Test("log-out revokes the refresh token; another user's refresh token is not theirs to revoke")
-    func logOut() async throws {
-        try await ServerUnderTest().withRouter { api in
+    @Test("log-out revokes the refresh token; another user's refresh token is not theirs to revoke", arguments: StoreBackend.all)
+    func logOut(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             #expect(try await api.call(.post, "/api/auth/logout", as: bob, json: ["refreshToken": ann.refreshToken]).status == .noContent)
@@ -142,9 +141,9 @@ struct AuthTests {
         }
     }
 
-    @Test("failed log-ins are limited per account (then 429 with Retry-After) and attempts per client address")
-    func rateLimits() async throws {
-        let server = try ServerUnderTest { $0.loginAttemptsPerAddress = 10 }
+    @Test("failed log-ins are limited per account (then 429 with Retry-After) and attempts per client address", arguments: StoreBackend.all)
+    func rateLimits(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend) { $0.loginAttemptsPerAddress = 10 }
         try await server.withRouter { api in
             _ = try await api.signUp("Ann")
             for _ in 0..<5 {
@@ -169,9 +168,10 @@ struct AuthTests {
         }
     }
 
-    @Test("the signing keys are generated on first start into secrets.json with mode 0600, and kept")
-    func secretsFile() async throws {
-        let server = try ServerUnderTest()
+    /// (Several instances on PostgreSQL share their keys through the database: MultiInstanceTests.)
+    @Test("the signing keys are generated on first start into secrets.json with mode 0600, and kept", arguments: [StoreBackend.sqlite])
+    func secretsFile(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend)
         let token = try await server.withRouter { api in try await api.signUp("Ann").accessToken }
         let path = server.configuration.dataDirectory.appendingPathComponent("secrets.json").path
         let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
@@ -186,9 +186,9 @@ struct AuthTests {
         await #expect(throws: (any Error).self) { try await server.withRouter { _ in } }
     }
 
-    @Test("sign-ups are limited per client address (429 with Retry-After), apart from the log-in budget")
-    func signUpLimit() async throws {
-        let server = try ServerUnderTest { $0.signUpsPerAddress = 3 }
+    @Test("sign-ups are limited per client address (429 with Retry-After), apart from the log-in budget", arguments: StoreBackend.all)
+    func signUpLimit(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend) { $0.signUpsPerAddress = 3 }
         try await server.withRouter { api in
             for name in ["A", "B", "C"] { _ = try await api.signUp(name) }
             let fourth = try await api.call(.post, "/api/auth/signup", json: ["email": "d@example.org", "password": "long enough", "displayName": "D"])

@@ -1,23 +1,24 @@
 import Foundation
 import Testing
+import TestStores
 import TestSupport
 
 @Suite("musikk-server command line")
 struct CommandLineTests {
     let binary = Repository.executable("musikk-server").path
 
-    @Test("admin grant-owner makes a signed-up user the content owner of artists of the publication; unknown emails and artists fail with a reason")
-    func grantOwner() async throws {
-        let server = try ServerUnderTest()
+    @Test("admin grant-owner makes a signed-up user the content owner of artists of the publication; unknown emails and artists fail with a reason", arguments: StoreBackend.all)
+    func grantOwner(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend)
         let userId = try await server.withRouter { api in try await api.signUp("Label").userId }
-        let data = server.configuration.dataDirectory.path
+        let store = server.storeArguments
         let publication = try PublishedFixtures.get().path
         let granted = try Command.run(
-            binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "3", "--data", data, "--publication", publication])
+            binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "3", "--publication", publication] + store)
         #expect(granted.status == 0, "\(granted.standardError)")
         // An artist the publication does not have is refused, naming it (issue 17: `--artist 99` was accepted).
         let missing = try Command.run(
-            binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "99", "--data", data, "--publication", publication])
+            binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "99", "--publication", publication] + store)
         #expect(missing.status == 1)
         #expect(missing.standardError.contains("no artist 99"), "\(missing.standardError)")
         try await server.withRouter { api in
@@ -26,7 +27,7 @@ struct CommandLineTests {
             #expect(profile["role"] as? String == "owner")
             #expect(profile["ownedArtistIds"] as? [Int] == [2, 3])
         }
-        let unknown = try Command.run(binary, ["admin", "grant-admin", "nobody@example.org", "--data", data])
+        let unknown = try Command.run(binary, ["admin", "grant-admin", "nobody@example.org"] + store)
         #expect(unknown.status == 1)
         #expect(unknown.standardError.contains("nobody@example.org"))
     }
@@ -88,10 +89,10 @@ struct CommandLineTests {
         for secret in [access, password, tokens["refreshToken"] as? String ?? "?"] { #expect(!text.contains(secret)) }
     }
 
-    @Test("admin reset-password sets a new password, ends a lock-out at once and signs the account's sessions out")
-    func resetPassword() async throws {
-        let server = try ServerUnderTest()
-        let data = server.configuration.dataDirectory.path
+    @Test("admin reset-password sets a new password, ends a lock-out at once and signs the account's sessions out", arguments: StoreBackend.all)
+    func resetPassword(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend)
+        let store = server.storeArguments
         let binary = binary
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
@@ -101,16 +102,16 @@ struct CommandLineTests {
             #expect(String(buffer: locked.body).contains("admin reset-password"))
             // While the server runs:
             let reset = try await Command.runInBackground("/bin/sh", [
-                "-c", "printf 'brand new secret\\n' | \"$0\" admin reset-password ANN@example.org --password-stdin --cost 4 --data \"$1\"", binary, data])
+                "-c", "printf 'brand new secret\\n' | \"$0\" admin reset-password ANN@example.org --password-stdin --cost 4 \"$@\"", binary] + store)
             #expect(reset.status == 0, "\(reset.standardError)")
             _ = try await api.object(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "brand new secret"])
             #expect(api.errorCode(try await api.call(.post, "/api/auth/refresh", json: ["refreshToken": ann.refreshToken])) == "invalid_refresh_token")
-            let generated = try await Command.runInBackground(binary, ["admin", "reset-password", "ann@example.org", "--cost", "4", "--data", data])
+            let generated = try await Command.runInBackground(binary, ["admin", "reset-password", "ann@example.org", "--cost", "4"] + store)
             let newPassword = try #require(generated.text.split(separator: " ").last).trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(newPassword.count == 16)
             _ = try await api.object(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": newPassword])
         }
-        let unknown = try Command.run(binary, ["admin", "reset-password", "nobody@example.org", "--data", data])
+        let unknown = try Command.run(binary, ["admin", "reset-password", "nobody@example.org"] + store)
         #expect(unknown.status == 1 && unknown.standardError.contains("nobody@example.org"))
     }
 }

@@ -3,20 +3,21 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestStores
 import TestSupport
 
 /// The whole path on a live server: fixtures ingested and published by the real tools, two users, live events
 /// read by curl, playback decoded by ffmpeg.
 @Suite("End to end on a live server", .serialized)
 struct EndToEndTests {
-    @Test("sign up two users, follow, comment and reply with the notification arriving over SSE, sync a queue between two devices, play a manifest and a media range")
-    func endToEnd() async throws {
+    @Test("sign up two users, follow, comment and reply with the notification arriving over SSE, sync a queue between two devices, play a manifest and a media range", arguments: StoreBackend.all)
+    func endToEnd(_ backend: StoreBackend) async throws {
         let track = try PublishedFixtures.longestTrack()
         let document = try PublishedFixtures.trackDocument(track)
         let progressivePath = try #require((document["streams"] as? [String: Any])?["progressive"] as? String)
         let duration = try #require(document["duration"] as? Double)
         let media = try Data(contentsOf: try PublishedFixtures.get().appendingPathComponent(progressivePath))
-        let server = try ServerUnderTest { $0.clock = { Date() } }
+        let server = try ServerUnderTest(backend) { $0.clock = { Date() } }
         try await server.withLiveServer { api in
             let base = "http://127.0.0.1:\(try #require(api.port))"
             let ann = try await api.signUp("Ann")
@@ -75,10 +76,10 @@ struct EndToEndTests {
         }
     }
 
-    @Test("a client reconnecting with Last-Event-ID gets what it missed, then live events")
-    func replayOnReconnect() async throws {
+    @Test("a client reconnecting with Last-Event-ID gets what it missed, then live events", arguments: StoreBackend.all)
+    func replayOnReconnect(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        let server = try ServerUnderTest { $0.clock = { Date() } }
+        let server = try ServerUnderTest(backend) { $0.clock = { Date() } }
         try await server.withLiveServer { api in
             let base = "http://127.0.0.1:\(try #require(api.port))"
             let ann = try await api.signUp("Ann")
@@ -110,10 +111,10 @@ struct EndToEndTests {
         }
     }
 
-    @Test("friends' activity and now playing reach followers over SSE, and not when the listener hides it")
-    func friendActivity() async throws {
+    @Test("friends' activity and now playing reach followers over SSE, and not when the listener hides it", arguments: StoreBackend.all)
+    func friendActivity(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        try await ServerUnderTest().withLiveServer { api in
+        try await ServerUnderTest(backend).withLiveServer { api in
             let base = "http://127.0.0.1:\(try #require(api.port))"
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")

@@ -14,9 +14,9 @@ import TestSupport
 /// Resource limits and the smaller defects of issue 16: every abuse meets a bound, over real sockets where it matters.
 @Suite("Limits: hashing, connections, streams, writes, proxies, files", .serialized)
 struct LimitsTests {
-    @Test("a flood of sign-ups from 40 addresses gets 503 quickly while another address still logs in")
-    func bcryptFlood() async throws {
-        let server = try ServerUnderTest {
+    @Test("a flood of sign-ups from 40 addresses gets 503 quickly while another address still logs in", arguments: StoreBackend.all)
+    func bcryptFlood(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend) {
             // The production cost: the flood outlasts the time the 40 threads take to start, even on a loaded machine.
             $0.bcryptCost = 12
             $0.trustedProxies = [IPNetwork("127.0.0.1/32"), IPNetwork("::1/128")].compactMap { $0 }
@@ -60,9 +60,9 @@ struct LimitsTests {
         }
     }
 
-    @Test("silent and slow (slowloris) connections are closed after the idle timeout")
-    func slowClients() async throws {
-        let server = try ServerUnderTest { $0.idleTimeout = .seconds(1) }
+    @Test("silent and slow (slowloris) connections are closed after the idle timeout", arguments: StoreBackend.all)
+    func slowClients(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend) { $0.idleTimeout = .seconds(1) }
         try await server.withLiveServer { api in
             let port = try #require(api.port)
             // Python's sockets, not ours: 20 silent, 20 sending a header line every 300 ms and never finishing.
@@ -96,9 +96,9 @@ struct LimitsTests {
         }
     }
 
-    @Test("one user holds at most the configured number of event streams; a closed one frees its place")
-    func streamCap() async throws {
-        let server = try ServerUnderTest { $0.eventStreamsPerUser = 3; $0.clock = { Date() } }
+    @Test("one user holds at most the configured number of event streams; a closed one frees its place", arguments: StoreBackend.all)
+    func streamCap(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend) { $0.eventStreamsPerUser = 3; $0.clock = { Date() } }
         try await server.withLiveServer { api in
             let base = "http://127.0.0.1:\(try #require(api.port))"
             let ann = try await api.signUp("Ann")
@@ -178,10 +178,10 @@ struct LimitsTests {
         await second.close()
     }
 
-    @Test("writes are rate limited per user (posts more strictly), and following again does not notify again")
-    func writeLimits() async throws {
+    @Test("writes are rate limited per user (posts more strictly), and following again does not notify again", arguments: StoreBackend.all)
+    func writeLimits(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        let server = try ServerUnderTest { $0.writesPerMinute = 30; $0.postsPerMinute = 5 }
+        let server = try ServerUnderTest(backend) { $0.writesPerMinute = 30; $0.postsPerMinute = 5 }
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
@@ -207,8 +207,8 @@ struct LimitsTests {
         }
     }
 
-    @Test("X-Forwarded-For counts only from a --trusted-proxy, and then names the client for rate limits")
-    func trustedProxy() async throws {
+    @Test("X-Forwarded-For counts only from a --trusted-proxy, and then names the client for rate limits", arguments: StoreBackend.all)
+    func trustedProxy(_ backend: StoreBackend) async throws {
         #expect(ClientAddressMiddleware.client(peer: "127.0.0.1", forwardedFor: ["203.0.113.1"], trusting: []) == "127.0.0.1")
         let proxies = ["127.0.0.1/32", "10.0.0.0/8"].compactMap(IPNetwork.init)
         #expect(ClientAddressMiddleware.client(peer: "127.0.0.1", forwardedFor: ["198.51.100.9, 203.0.113.1, 10.1.2.3"], trusting: proxies) == "203.0.113.1")
@@ -218,7 +218,7 @@ struct LimitsTests {
         #expect(IPNetwork("10.0.0.0/33") == nil && IPNetwork("fd00::/8")?.contains("fd12::1") == true && IPNetwork("fd00::/8")?.contains("fe80::1") == false)
 
         for trusted in [false, true] {
-            let server = try ServerUnderTest {
+            let server = try ServerUnderTest(backend) {
                 $0.loginAttemptsPerAddress = 2
                 $0.clock = { Date() }
                 if trusted { $0.trustedProxies = ["127.0.0.1/32", "::1/128"].compactMap(IPNetwork.init) }
@@ -237,9 +237,9 @@ struct LimitsTests {
         }
     }
 
-    @Test("leaving a playlist one is not a member of is 404 and records nothing")
-    func leaveAsNonMember() async throws {
-        try await ServerUnderTest().withRouter { api in
+    @Test("leaving a playlist one is not a member of is 404 and records nothing", arguments: StoreBackend.all)
+    func leaveAsNonMember(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend).withRouter { api in
             let owner = try await api.signUp("Owner")
             let stranger = try await api.signUp("Stranger")
             let watcher = try await api.signUp("Watcher")
@@ -254,9 +254,9 @@ struct LimitsTests {
         }
     }
 
-    @Test("the data directory, the database and avatars are private even when the directory existed with open modes")
-    func privateFiles() async throws {
-        let server = try ServerUnderTest()
+    @Test("the data directory, the database and avatars are private even when the directory existed with open modes", arguments: StoreBackend.all)
+    func privateFiles(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend)
         let data = server.configuration.dataDirectory
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try await server.withRouter { api in
@@ -267,7 +267,8 @@ struct LimitsTests {
         // An operator (or an older version) loosened everything; the next start tightens it again.
         let database = data.appendingPathComponent("social.sqlite").path
         let avatar = data.appendingPathComponent("avatars").appendingPathComponent("1").path
-        for (path, mode) in [(data.path, 0o755), (database, 0o644), (avatar, 0o644)] {
+        let files = backend == .sqlite ? [database, avatar] : [avatar]
+        for (path, mode) in [(data.path, 0o755), (avatar, 0o644)] + (backend == .sqlite ? [(database, 0o644)] : []) {
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
         }
         let health = try await server.withRouter { api in try await api.call(.get, "/health").status }
@@ -276,13 +277,13 @@ struct LimitsTests {
             ((try FileManager.default.attributesOfItem(atPath: path))[.posixPermissions] as? NSNumber)?.intValue ?? -1
         }
         #expect(try mode(data.path) == 0o700)
-        for path in [database, avatar] + ["-wal", "-shm"].map { database + $0 }.filter(FileManager.default.fileExists(atPath:)) {
+        for path in files + ["-wal", "-shm"].map { database + $0 }.filter(FileManager.default.fileExists(atPath:)) {
             #expect(try mode(path) == 0o600, "\(path)")
         }
     }
 
-    @Test("a symbolic link in the publication is served only if it stays inside the publication")
-    func symlinks() async throws {
+    @Test("a symbolic link in the publication is served only if it stays inside the publication", arguments: StoreBackend.all)
+    func symlinks(_ backend: StoreBackend) async throws {
         let original = try PublishedFixtures.get()
         let copy = try Repository.temporaryDirectory("symlinked-publication").appendingPathComponent("out")
         try FileManager.default.copyItem(at: original, to: copy)
@@ -294,7 +295,7 @@ struct LimitsTests {
         try FileManager.default.createSymbolicLink(atPath: media.appendingPathComponent("outside.json").path, withDestinationPath: "/etc/passwd")
         try FileManager.default.createSymbolicLink(atPath: media.appendingPathComponent("up.json").path, withDestinationPath: "../../../../../../etc/hostname")
         try FileManager.default.createSymbolicLink(atPath: media.appendingPathComponent("inside.json").path, withDestinationPath: inside)
-        let server = try ServerUnderTest { $0.publication = copy }
+        let server = try ServerUnderTest(backend) { $0.publication = copy }
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let progressive = try #require((try await api.object(.get, "/api/tracks/\(track)/playback", as: ann))["progressive"] as? String)

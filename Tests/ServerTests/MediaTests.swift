@@ -5,17 +5,18 @@ import Hummingbird
 import HummingbirdTesting
 @testable import MusikkServer
 import Testing
+import TestStores
 import TestSupport
 
 @Suite("Playback access: signed media links and byte ranges")
 struct MediaTests {
-    @Test("Range: RFC 9110 byte ranges, suffix ranges included, against the file's own bytes")
-    func ranges() async throws {
+    @Test("Range: RFC 9110 byte ranges, suffix ranges included, against the file's own bytes", arguments: StoreBackend.all)
+    func ranges(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let progressive = try #require(((try PublishedFixtures.trackDocument(track))["streams"] as? [String: Any])?["progressive"] as? String)
         let file = try Data(contentsOf: try PublishedFixtures.get().appendingPathComponent(progressive))
         let size = file.count
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let url = try #require((try await api.object(.get, "/api/tracks/\(track)/playback", as: ann))["progressive"] as? String)
             func get(_ range: String?, _ extra: HTTPFields = [:]) async throws -> TestResponse {
@@ -64,10 +65,10 @@ struct MediaTests {
         }
     }
 
-    @Test("links expire, cannot be forged, and open only the publication's media and manifests")
-    func signedLinks() async throws {
+    @Test("links expire, cannot be forged, and open only the publication's media and manifests", arguments: StoreBackend.all)
+    func signedLinks(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        let server = try ServerUnderTest()
+        let server = try ServerUnderTest(backend)
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let playback = try await api.object(.get, "/api/tracks/\(track)/playback", as: ann)
@@ -92,10 +93,10 @@ struct MediaTests {
         }
     }
 
-    @Test("the signature scheme the README documents, recomputed with Python's hmac from the key in secrets.json")
-    func signatureSchemeIsDocumented() async throws {
+    @Test("the signature scheme the README documents, recomputed with Python's hmac from the server's media key", arguments: StoreBackend.all)
+    func signatureSchemeIsDocumented(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        let server = try ServerUnderTest { $0.mediaBaseURL = "https://cdn.example.org/musikk" }
+        let server = try ServerUnderTest(backend) { $0.mediaBaseURL = "https://cdn.example.org/musikk" }
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             let hls = try #require((try await api.object(.get, "/api/tracks/\(track)/playback", as: ann))["hls"] as? String)
@@ -103,20 +104,20 @@ struct MediaTests {
             let parts = hls.dropFirst("https://cdn.example.org/musikk/".count).split(separator: "/").map(String.init)
             let script = """
                 import base64, hashlib, hmac, json, sys
-                key = base64.b64decode(json.load(open(sys.argv[1]))["mediaKey"])
+                key = base64.b64decode(sys.argv[1])
                 mac = hmac.new(key, ("musikk-media-v1:" + sys.argv[2]).encode(), hashlib.sha256).digest()
                 print(base64.urlsafe_b64encode(mac).decode().rstrip("="))
                 """
             let result = try Command.run(
-                "/usr/bin/python3", ["-c", script, server.configuration.dataDirectory.appendingPathComponent("secrets.json").path, parts[0]])
+                "/usr/bin/python3", ["-c", script, try server.mediaKey(), parts[0]])
             #expect(String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == parts[1])
             // With a CDN in front, this server does not stream.
             #expect(try await api.call(.get, "/stream/\(parts[0])/\(parts[1])/\(parts[2...].joined(separator: "/"))").status == .notFound)
         }
     }
 
-    @Test("a file longer than a read chunk arrives whole and in ranges across chunks, over a real socket")
-    func longFiles() async throws {
+    @Test("a file longer than a read chunk arrives whole and in ranges across chunks, over a real socket", arguments: StoreBackend.all)
+    func longFiles(_ backend: StoreBackend) async throws {
         let publication = try PublishedFixtures.get()
         let media = publication.appendingPathComponent("media")
         let files = (FileManager.default.enumerator(atPath: media.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".mp4") }
@@ -125,7 +126,7 @@ struct MediaTests {
         let chunk = MediaFileReader(root: "/").chunkLength
         try #require(file.count > chunk, "the fixtures need a media file longer than \(chunk) bytes; the largest has \(file.count)")
         let track = try #require(try PublishedFixtures.trackIds().first)
-        try await ServerUnderTest().withLiveServer { api in
+        try await ServerUnderTest(backend).withLiveServer { api in
             let ann = try await api.signUp("Ann")
             let hls = try #require((try await api.object(.get, "/api/tracks/\(track)/playback", as: ann))["hls"] as? String)
             let url = hls.split(separator: "/").prefix(3).joined(separator: "/") + "/media/" + largest  // /stream/EXPIRES/SIGNATURE
@@ -188,10 +189,10 @@ struct MediaTests {
 
 @Suite("Play queue, listens and now playing")
 struct PlaybackTests {
-    @Test("a queue write based on a stale version gets 409 with the current queue")
-    func queueVersions() async throws {
+    @Test("a queue write based on a stale version gets 409 with the current queue", arguments: StoreBackend.all)
+    func queueVersions(_ backend: StoreBackend) async throws {
         let tracks = try PublishedFixtures.trackIds()
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let empty = try await api.object(.get, "/api/queue", as: ann)
             #expect(empty["version"] as? Int == 0)
@@ -220,11 +221,11 @@ struct PlaybackTests {
         }
     }
 
-    @Test("a listen counts once the track was really played (wall clock checked); play counts and history")
-    func listens() async throws {
+    @Test("a listen counts once the track was really played (wall clock checked); play counts and history", arguments: StoreBackend.all)
+    func listens(_ backend: StoreBackend) async throws {
         let track = try PublishedFixtures.longestTrack()
         let duration = try #require((try PublishedFixtures.trackDocument(track))["duration"] as? Double)
-        let server = try ServerUnderTest()
+        let server = try ServerUnderTest(backend)
         try await server.withRouter { api in
             let ann = try await api.signUp("Ann")
             func report(_ session: String, _ position: Double, _ state: String = "playing") async throws -> [String: Any] {
@@ -250,11 +251,11 @@ struct PlaybackTests {
         }
     }
 
-    @Test("now playing and listening history obey the privacy setting on every endpoint")
-    func nowPlayingPrivacy() async throws {
+    @Test("now playing and listening history obey the privacy setting on every endpoint", arguments: StoreBackend.all)
+    func nowPlayingPrivacy(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let title = try #require((try PublishedFixtures.trackDocument(track))["title"] as? String)
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let follower = try await api.signUp("Bob")
             let stranger = try await api.signUp("Cat")

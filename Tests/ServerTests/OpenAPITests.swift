@@ -4,6 +4,7 @@ import Hummingbird
 import Social
 import SocialSQLite
 import Testing
+import TestStores
 import TestSupport
 
 @Suite("docs/openapi.yaml")
@@ -24,9 +25,9 @@ struct OpenAPITests {
         return Set(String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").map(String.init))
     }
 
-    @Test("every route of the server is documented, and every documented operation is a route")
-    func routesMatchDocument() async throws {
-        let server = try ServerUnderTest()
+    @Test("every route of the server is documented, and every documented operation is a route", arguments: StoreBackend.all)
+    func routesMatchDocument(_ backend: StoreBackend) async throws {
+        let server = try ServerUnderTest(backend)
         try await server.withRouter { _ in }  // creates the data directory and secrets as the server would
         let services = try await TestServices.make(server.configuration)
         let routes = Set(buildRouter(services).routes.map { route in

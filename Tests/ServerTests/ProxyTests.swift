@@ -1,6 +1,7 @@
 import Foundation
 @testable import MusikkServer
 import Testing
+import TestStores
 import TestSupport
 
 /// musikk-server behind a real nginx (the Debian package) configured by `admin nginx-config`, judged with curl.
@@ -17,11 +18,11 @@ struct ProxyTests {
         return (status, json)
     }
 
-    @Test("admin nginx-config puts the server behind nginx: the API through it, events streamed as they happen, clients' addresses forwarded")
-    func behindNginx() async throws {
+    @Test("admin nginx-config puts the server behind nginx: the API through it, events streamed as they happen, clients' addresses forwarded", arguments: StoreBackend.all)
+    func behindNginx(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let binary = Repository.executable("musikk-server").path
-        let server = try ServerUnderTest {
+        let server = try ServerUnderTest(backend) {
             $0.trustedProxies = ["127.0.0.1/32", "::1/128"].compactMap(IPNetwork.init)
             $0.signUpsPerAddress = 2
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 @testable import MusikkServer
 import Testing
+import TestStores
 import TestSupport
 
 @Suite("A running server picks up a new publication")
@@ -21,11 +22,11 @@ struct RepublishTests {
         try #require(publish.status == 0, "\(publish.standardError)")
     }
 
-    @Test("after musikk-publish switches the tree: new releases and tracks are listed, followers of the owner are notified")
-    func newRelease() async throws {
+    @Test("after musikk-publish switches the tree: new releases and tracks are listed, followers of the owner are notified", arguments: StoreBackend.all)
+    func newRelease(_ backend: StoreBackend) async throws {
         let root = try Repository.temporaryDirectory("republish")
         try Self.publish(["Sonic Pi/Ambient"], into: root)
-        let server = try ServerUnderTest { $0.publication = root.appendingPathComponent("out") }
+        let server = try ServerUnderTest(backend) { $0.publication = root.appendingPathComponent("out") }
         try await server.withLiveServer { api in
             let olga = try await api.signUp("Olga")
             let ann = try await api.signUp("Ann")
@@ -34,8 +35,8 @@ struct RepublishTests {
             let artist = try #require((releases.first?["artist"] as? [String: Any])?["id"] as? Int)
             let grant = try Command.run(
                 Repository.executable("musikk-server").path,
-                ["admin", "grant-owner", "olga@example.org", "--artist", String(artist), "--data", server.configuration.dataDirectory.path,
-                 "--publication", root.appendingPathComponent("out").path])
+                ["admin", "grant-owner", "olga@example.org", "--artist", String(artist), "--publication", root.appendingPathComponent("out").path]
+                    + server.storeArguments)
             try #require(grant.status == 0, "\(grant.standardError)")
             #expect(try await api.call(.put, "/api/users/\(olga.userId)/follow", as: ann).status == .noContent)
             #expect(try await api.items("/api/tracks", as: ann).count == 3)  // this page is now cached

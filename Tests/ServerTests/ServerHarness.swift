@@ -5,6 +5,7 @@ import HummingbirdTesting
 @testable import MusikkServer
 import Synchronization
 import Testing
+import TestStores
 import TestSupport
 
 /// The good fixtures ingested and published once per test process (by the real musikk-ingest and musikk-publish).
@@ -61,16 +62,17 @@ final class TestClock: Sendable {
     }
 }
 
-/// One server under test: its configuration (fresh data directory, cheap bcrypt, a test clock) and helpers to
-/// call it.
+/// One server under test: its configuration (fresh data directory, or a fresh PostgreSQL schema, cheap bcrypt, a
+/// test clock) and helpers to call it.
 struct ServerUnderTest {
     let configuration: ServerConfiguration
     let clock: TestClock
 
-    init(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    init(_ backend: StoreBackend, _ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws {
         let clock = TestClock()
         var configuration = ServerConfiguration(
             publication: try PublishedFixtures.get(), dataDirectory: try Repository.temporaryDirectory("server-data").appendingPathComponent("data"))
+        if backend == .postgres { configuration.database = try StoreBackend.freshPostgresURL() }
         configuration.port = 0
         configuration.bcryptCost = 4
         configuration.clock = { clock.now() }
@@ -80,6 +82,30 @@ struct ServerUnderTest {
         adjust(&configuration)
         self.configuration = configuration
         self.clock = clock
+    }
+
+    /// The options that point an admin command at this server's store.
+    var storeArguments: [String] {
+        ["--data", configuration.dataDirectory.path] + (configuration.database.map { ["--database", $0] } ?? [])
+    }
+
+    /// The first column of the first row `sql` selects from this server's store, read by the database's own
+    /// client (sqlite3 or psql), not by Musikk's code.
+    func storeValue(_ sql: String) throws -> String {
+        let result = if let url = configuration.database {
+            try Command.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        } else {
+            try Command.run("/usr/bin/sqlite3", [configuration.dataDirectory.appendingPathComponent("social.sqlite").path, sql])
+        }
+        guard result.status == 0 else { throw SetupError(description: "\(sql): \(result.standardError)") }
+        return String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The key media links are signed with: in secrets.json, or in the database several instances share.
+    func mediaKey() throws -> String {
+        if configuration.database != nil { return try storeValue("SELECT value FROM serverSecret WHERE name = 'mediaKey'") }
+        let data = try Data(contentsOf: configuration.dataDirectory.appendingPathComponent("secrets.json"))
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["mediaKey"] as? String ?? ""
     }
 
     /// Runs `body` against the router (no sockets).

@@ -3,13 +3,14 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestStores
 import TestSupport
 
 @Suite("Profiles, follows, comments, forums, playlists, likes, notifications, feed, search")
 struct SocialFeatureTests {
-    @Test("profiles: edit my own name, bio and avatar; others see them; an avatar must be a real image")
-    func profiles() async throws {
-        try await ServerUnderTest().withRouter { api in
+    @Test("profiles: edit my own name, bio and avatar; others see them; an avatar must be a real image", arguments: StoreBackend.all)
+    func profiles(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             _ = try await api.object(.patch, "/api/me", as: ann, json: ["displayName": "Ann Lee", "bio": "Plays tabla.\nLikes loops."])
@@ -38,9 +39,9 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("follow and unfollow; followers and following lists, paginated")
-    func follows() async throws {
-        try await ServerUnderTest().withRouter { api in
+    @Test("follow and unfollow; followers and following lists, paginated", arguments: StoreBackend.all)
+    func follows(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             let cat = try await api.signUp("Cat")
@@ -67,10 +68,10 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("comments with nested replies on a track; edit and delete one's own only; text comes back as data")
-    func comments() async throws {
+    @Test("comments with nested replies on a track; edit and delete one's own only; text comes back as data", arguments: StoreBackend.all)
+    func comments(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             let path = "/api/tracks/\(track)/comments"
@@ -107,10 +108,10 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("the comment list filtered to people I follow")
-    func commentsFromFollowing() async throws {
+    @Test("the comment list filtered to people I follow", arguments: StoreBackend.all)
+    func commentsFromFollowing(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             let cat = try await api.signUp("Cat")
@@ -125,11 +126,11 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("forums and threads; a post embeds a track, returned with what a client needs to play it; unknown embeds refused")
-    func forums() async throws {
+    @Test("forums and threads; a post embeds a track, returned with what a client needs to play it; unknown embeds refused", arguments: StoreBackend.all)
+    func forums(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let title = try #require((try PublishedFixtures.trackDocument(track))["title"] as? String)
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             let forum = try await api.object(.post, "/api/forums", as: ann, json: ["name": "Loops", "description": "Share loops"], expect: .created)
@@ -174,11 +175,11 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("playlists: private ones stay private, only the owner edits details, collaborators edit tracks, reorder checks its input")
-    func playlists() async throws {
+    @Test("playlists: private ones stay private, only the owner edits details, collaborators edit tracks, reorder checks its input", arguments: StoreBackend.all)
+    func playlists(_ backend: StoreBackend) async throws {
         let tracks = try PublishedFixtures.trackIds()
         try #require(tracks.count >= 3)
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             let secret = try await api.object(.post, "/api/playlists", as: ann, json: ["name": "Secret"], expect: .created)
@@ -227,11 +228,11 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("likes on tracks, releases and playlists make up a user's library")
-    func likes() async throws {
+    @Test("likes on tracks, releases and playlists make up a user's library", arguments: StoreBackend.all)
+    func likes(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let release = try #require(((try PublishedFixtures.trackDocument(track))["release"] as? [String: Any])?["id"] as? Int)
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             #expect(try await api.call(.put, "/api/likes/track/\(track)", as: ann).status == .noContent)
@@ -250,10 +251,10 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("notifications: a reply, a new follower, a comment on my playlist; unread count; mark read")
-    func notifications() async throws {
+    @Test("notifications: a reply, a new follower, a comment on my playlist; unread count; mark read", arguments: StoreBackend.all)
+    func notifications(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             try await api.call(.put, "/api/users/\(ann.userId)/follow", as: bob)
@@ -282,10 +283,10 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("the feed shows what the people I follow did, newest first, paginated")
-    func feed() async throws {
+    @Test("the feed shows what the people I follow did, newest first, paginated", arguments: StoreBackend.all)
+    func feed(_ backend: StoreBackend) async throws {
         let tracks = try PublishedFixtures.trackIds()
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Bob")
             let cat = try await api.signUp("Cat")
@@ -312,12 +313,12 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("search: prefix matching over tracks, releases, artists and users; filter to items liked by people I follow; any input is safe")
-    func search() async throws {
+    @Test("search: prefix matching over tracks, releases, artists and users; filter to items liked by people I follow; any input is safe", arguments: StoreBackend.all)
+    func search(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let title = try #require((try PublishedFixtures.trackDocument(track))["title"] as? String)
         let prefix = String(title.prefix(3)).lowercased()
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Annabel")
             let bob = try await api.signUp("Bob")
             let hits = try await api.array(.get, "/api/search?q=\(prefix)&kinds=track", as: ann)
@@ -338,10 +339,10 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("catalog lists are paginated and details carry signed links")
-    func catalog() async throws {
+    @Test("catalog lists are paginated and details carry signed links", arguments: StoreBackend.all)
+    func catalog(_ backend: StoreBackend) async throws {
         let ids = try PublishedFixtures.trackIds()
-        try await ServerUnderTest().withRouter { api in
+        try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             var seen: [String] = []
             var cursor: String? = ""

@@ -3,13 +3,14 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestStores
 import TestSupport
 
 @Suite("The web app", .serialized)
 struct WebAppTests {
-    @Test("every page URL gets the shell with a strict security policy; app files have validators and unknown ones are 404")
-    func shellAndFiles() async throws {
-        try await ServerUnderTest().withRouter { api in
+    @Test("every page URL gets the shell with a strict security policy; app files have validators and unknown ones are 404", arguments: StoreBackend.all)
+    func shellAndFiles(_ backend: StoreBackend) async throws {
+        try await ServerUnderTest(backend).withRouter { api in
             for path in ["/", "/tracks/abc", "/forums/3", "/login"] {
                 let page = try await api.call(.get, path)
                 #expect(page.status == .ok, "\(path)")
@@ -47,11 +48,11 @@ struct WebAppTests {
         }
     }
 
-    @Test("in headless Chromium, as two listeners on a desktop and a phone: every flow of the app, axe-core on every page at both widths in both themes, no console error")
-    func inChromium() async throws {
+    @Test("in headless Chromium, as two listeners on a desktop and a phone: every flow of the app, axe-core on every page at both widths in both themes, no console error", arguments: StoreBackend.all)
+    func inChromium(_ backend: StoreBackend) async throws {
         let track = try PublishedFixtures.longestTrack()
         let title = try #require(try PublishedFixtures.trackDocument(track)["title"] as? String)
-        let server = try ServerUnderTest { $0.clock = { Date() } }
+        let server = try ServerUnderTest(backend) { $0.clock = { Date() } }
         try await server.withLiveServer { api in
             let port = try #require(api.port)
             let result = try await Command.runInBackground("/usr/bin/python3", [
