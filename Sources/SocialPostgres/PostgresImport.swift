@@ -31,7 +31,7 @@ extension PostgresStorage {
                 }
             }
             return Set(try target.fetchAll(
-                "SELECT table_name || '.' || column_name AS name FROM information_schema.columns WHERE data_type = 'timestamp with time zone'", []
+                "SELECT table_name || '.' || column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND data_type = 'timestamp with time zone'", []
             ).map { try $0["name"] as String })
         }
         do {
@@ -42,7 +42,12 @@ extension PostgresStorage {
             try await write { target in
                 for table in tables {
                     let identity = Self.tablesKeepingRowIds.contains(table) ? "rowid" : "id"
-                    guard try target.value(as: Bool.self, "SELECT pg_get_serial_sequence(?, ?) IS NOT NULL", [table, identity]) == true else { continue }
+                    let bareName = table.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+                    guard try target.value(as: Bool.self, """
+                        SELECT EXISTS(SELECT 1 FROM information_schema.columns
+                            WHERE table_schema = current_schema() AND table_name = ? AND column_name = ? AND is_identity = 'YES')
+                        """, [bareName, identity]) == true
+                    else { continue }
                     try target.execute(
                         "SELECT setval(pg_get_serial_sequence(?, ?), COALESCE((SELECT MAX(\(identity)) FROM \(table)), 0) + 1, false)", [table, identity])
                 }

@@ -228,7 +228,7 @@ enum PostgresMigrations {
     /// Applies the versions the database lacks, under the migration lock.
     static func migrate(_ storage: PostgresStorage) async throws {
         let known = versions.map(\.name)
-        try await storage.write { db in
+        try await storage.readCommitted { db in
             try db.execute("SELECT pg_advisory_xact_lock(\(migrationLock))")
             try db.execute("CREATE TABLE IF NOT EXISTS schemaMigration (version BIGINT PRIMARY KEY, name TEXT NOT NULL, appliedAt TIMESTAMPTZ NOT NULL)")
             let applied = try db.fetchAll("SELECT version, name FROM schemaMigration ORDER BY version", [])

@@ -65,6 +65,12 @@ public final class PostgresStorage: SocialStorage {
         try await transaction(begin: "BEGIN ISOLATION LEVEL SERIALIZABLE", attempts: Self.attempts, body)
     }
 
+    /// A transaction whose statements each see what committed before them: migrating, which first waits for
+    /// another instance's migration (a lock) and must then see its tables.
+    func readCommitted<Value: Sendable>(_ body: @escaping @Sendable (any SocialSession) throws -> Value) async throws -> Value {
+        try await transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", attempts: 1, body)
+    }
+
     private func transaction<Value: Sendable>(
         begin: String, attempts: Int, _ body: @escaping @Sendable (any SocialSession) throws -> Value
     ) async throws -> Value {

@@ -114,4 +114,47 @@ struct CommandLineTests {
         let unknown = try Command.run(binary, ["admin", "reset-password", "nobody@example.org"] + store)
         #expect(unknown.status == 1 && unknown.standardError.contains("nobody@example.org"))
     }
+
+    @Test("admin migrate-to-postgres copies a SQLite server's data with its ids into an empty PostgreSQL database; the server goes on from there")
+    func migrateToPostgres() async throws {
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        let source = try ServerUnderTest(.sqlite)
+        let (ann, bob) = try await source.withRouter { api in
+            let ann = try await api.signUp("Ann")
+            let bob = try await api.signUp("Björn")
+            try await api.call(.put, "/api/users/\(bob.userId)/follow", as: ann)
+            _ = try await api.object(.post, "/api/tracks/\(track)/comments", as: bob, json: ["body": "moved along"], expect: .created)
+            try await api.call(.put, "/api/likes/track/\(track)", as: ann)
+            return (ann, bob)
+        }
+        let url = try StoreBackend.freshPostgresURL()
+        let binary = binary
+        let migrated = try await Command.runInBackground(
+            binary, ["admin", "migrate-to-postgres", "--from", source.configuration.dataDirectory.path, "--to", url])
+        #expect(migrated.status == 0, "\(migrated.standardError)")
+        #expect(migrated.text.contains("user: 2 rows") && migrated.text.contains("comment: 1 rows"), "\(migrated.text)")
+        // A second run finds the database no longer empty, and says so.
+        let again = try await Command.runInBackground(
+            binary, ["admin", "migrate-to-postgres", "--from", source.configuration.dataDirectory.path, "--to", url])
+        #expect(again.status == 1 && again.standardError.contains("already holds data"), "\(again.standardError)")
+
+        let target = try ServerUnderTest(.postgres) { $0.database = url }
+        try await target.withRouter { api in
+            // The same accounts, passwords and ids; the follow, the comment and the like came along.
+            let login = try await api.object(.post, "/api/auth/login", json: ["email": "ann@example.org", "password": "correct horse battery"])
+            let session = try API.session(login)
+            #expect(session.userId == ann.userId)
+            let following = try await api.items("/api/users/\(ann.userId)/following", as: session)
+            #expect(following.map { $0["id"] as? Int } == [Int(bob.userId)])
+            let comments = try await api.items("/api/tracks/\(track)/comments", as: session)
+            #expect(comments.map { $0["body"] as? String } == ["moved along"])
+            let likes = try await api.items("/api/users/\(ann.userId)/likes", as: session)
+            #expect(likes.map { $0["id"] as? String } == [track])
+            // Search found the migrated user, accents folded; new rows take ids after the copied ones.
+            let hits = try await api.array(.get, "/api/search?q=bjorn&kinds=user", as: session)
+            #expect(hits.map { $0["id"] as? String } == [String(bob.userId)])
+            let cat = try await api.signUp("Cat")
+            #expect(cat.userId == bob.userId + 1)
+        }
+    }
 }
