@@ -42,8 +42,7 @@ struct MediaController: Sendable {
             .acceptRanges: "bytes",
             .eTag: Self.entityTag(opening.metadata),
             .contentType: Self.mediaType(of: path),
-            // Content-addressed media never changes; manifests may, but the URL carries an expiry anyway.
-            .cacheControl: folder == "media" ? "private, max-age=31536000, immutable" : "private, max-age=60",
+            .cacheControl: Self.cacheControl(folder: folder),
         ]
         switch range {
         case .whole:
@@ -80,16 +79,24 @@ struct MediaController: Sendable {
         return ByteRange(header: header, size: metadata.size)
     }
 
+    /// Media types by file extension, for this route and for the nginx edge that serves the same files.
+    static let mediaTypes: [(type: String, extensions: [String])] = [
+        ("application/vnd.apple.mpegurl", ["m3u8"]),
+        ("application/dash+xml", ["mpd"]),
+        ("audio/mp4", ["mp4", "m4s", "m4a"]),
+        ("application/json", ["json"]),
+        ("image/png", ["png"]),
+        ("image/jpeg", ["jpg", "jpeg"]),
+        ("image/webp", ["webp"]),
+    ]
+
     static func mediaType(of path: String) -> String {
-        switch path.lastIndex(of: ".").map({ path[path.index(after: $0)...].lowercased() }) ?? "" {
-        case "m3u8": "application/vnd.apple.mpegurl"
-        case "mpd": "application/dash+xml"
-        case "mp4", "m4s", "m4a": "audio/mp4"
-        case "json": "application/json"
-        case "png": "image/png"
-        case "jpg", "jpeg": "image/jpeg"
-        case "webp": "image/webp"
-        default: "application/octet-stream"
-        }
+        let fileExtension = path.lastIndex(of: ".").map { path[path.index(after: $0)...].lowercased() } ?? ""
+        return mediaTypes.first { $0.extensions.contains(fileExtension) }?.type ?? "application/octet-stream"
+    }
+
+    /// Content-addressed media never changes; manifests may, but the URL carries an expiry anyway.
+    static func cacheControl(folder: String) -> String {
+        folder == "media" ? "private, max-age=31536000, immutable" : "private, max-age=60"
     }
 }

@@ -11,6 +11,8 @@ final class MediaSigner: Sendable {
     /// Where signed paths start: `/stream` on this server, or the CDN's base URL.
     let base: String
     let lifetime: TimeInterval
+    /// What the HMAC covers before the expiry: a version, so a later scheme cannot be confused with this one.
+    static let context = "musikk-media-v1:"
     /// Expiry times are multiples of this many seconds.
     static let expiryStep: Int64 = 300
     /// Signatures by expiry. Links share an expiry for 5 minutes, so nearly every link made or checked finds its
@@ -36,7 +38,7 @@ final class MediaSigner: Sendable {
 
     func signature(expires: Int64) -> String {
         signatures.value(for: expires) {
-            Data(HMAC<SHA256>.authenticationCode(for: Data("musikk-media-v1:\(expires)".utf8), using: key)).base64URLEncoded()
+            Data(HMAC<SHA256>.authenticationCode(for: Data("\(Self.context)\(expires)".utf8), using: key)).base64URLEncoded()
         }
     }
 

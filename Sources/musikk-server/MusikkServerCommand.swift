@@ -141,14 +141,30 @@ struct Admin: AsyncParsableCommand {
         abstract: "Grant roles and reset passwords (works while the server runs; roles take effect at the user's next token refresh).",
         subcommands: [GrantOwner.self, GrantAdmin.self, ResetPassword.self, NginxConfig.self, MigrateToPostgres.self])
 
-    struct NginxConfig: ParsableCommand {
+    struct NginxConfig: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "nginx-config",
             abstract: "Print the nginx configuration that puts musikk-server instances behind nginx.",
             discussion: """
                 Put the output in nginx's http context (e.g. /etc/nginx/conf.d/musikk.conf). Start each instance \
                 with --trusted-proxy naming nginx's address, so the clients' addresses nginx forwards are believed.
+
+                With --media-from OUT, nginx serves the signed media links itself (checked by njs from Debian's \
+                libnginx-mod-http-js, whose verifier is written to --media-script), and no media request reaches \
+                an instance. The output then holds the media key, read from --data or --database: keep the file \
+                readable by root only.
                 """)
+
+        @Option(name: .customLong("media-from"), help: ArgumentHelp("The publication nginx serves signed media links from.", valueName: "dir"))
+        var mediaFrom: String?
+
+        @Option(name: .customLong("media-script"), help: ArgumentHelp("Where to write the njs verifier of signed links (with --media-from).", valueName: "file"))
+        var mediaScript: String?
+
+        @Option(help: ArgumentHelp("How long media links live, in seconds, as the instances' setting (with --media-from).", valueName: "seconds"))
+        var mediaLifetime: Int = 3600
+
+        @OptionGroup var data: DataOption
 
         @Option(name: .customLong("upstream"), help: ArgumentHelp("An instance's host:port; repeat for several.", valueName: "host:port"))
         var upstreams: [String] = []
@@ -161,6 +177,7 @@ struct Admin: AsyncParsableCommand {
 
         func validate() throws {
             guard !upstreams.isEmpty else { throw ValidationError("Name at least one --upstream host:port.") }
+            guard mediaLifetime > 0 else { throw ValidationError("--media-lifetime must be a number of seconds above 0.") }
             for value in upstreams + [listen, serverName] where value.contains(where: { $0.isWhitespace || ";{}#".contains($0) }) {
                 throw ValidationError("'\(value)' cannot go in an nginx configuration (no spaces, ';', '{', '}' or '#').")
             }
@@ -171,8 +188,29 @@ struct Admin: AsyncParsableCommand {
             }
         }
 
-        func run() throws {
-            print(NginxProxyConfiguration.render(upstreams: upstreams, listen: listen, serverName: serverName), terminator: "")
+        func run() async throws {
+            var media: NginxProxyConfiguration.MediaEdge?
+            if let mediaFrom {
+                guard let mediaScript else { throw ValidationError("--media-from needs --media-script FILE, where the njs verifier is written.") }
+                let publication = URL(fileURLWithPath: mediaFrom).standardizedFileURL.path
+                guard FileManager.default.fileExists(atPath: publication + "/publish.json") else {
+                    throw ValidationError("'\(mediaFrom)' is not a publication: it has no publish.json.")
+                }
+                let script = URL(fileURLWithPath: mediaScript).standardizedFileURL.path
+                for value in [publication, script] where value.contains(where: { $0.isWhitespace || ";{}#\"'$".contains($0) }) {
+                    throw ValidationError("'\(value)' cannot go in an nginx configuration (no spaces, quotes, '$', ';', '{', '}' or '#').")
+                }
+                let key: String
+                do {
+                    key = try await NginxProxyConfiguration.mediaKey(dataDirectory: data.url, database: data.database)
+                    try NginxProxyConfiguration.verifierScript.write(toFile: script, atomically: true, encoding: .utf8)
+                } catch {
+                    FileHandle.standardError.write(Data("musikk-server: \(error)\n".utf8))
+                    throw ExitCode.failure
+                }
+                media = NginxProxyConfiguration.MediaEdge(publication: publication, key: key, lifetime: TimeInterval(mediaLifetime), script: script)
+            }
+            print(NginxProxyConfiguration.render(upstreams: upstreams, listen: listen, serverName: serverName, media: media), terminator: "")
         }
     }
 

@@ -71,6 +71,89 @@ struct ProxyTests {
         }
     }
 
+    /// The njs module Debian's libnginx-mod-http-js installs.
+    static let njsModule = "/usr/lib/nginx/modules/ngx_http_js_module.so"
+
+    @Test("with --media-from, nginx checks signed links itself (njs HMAC-SHA256): expired, forged and out-of-tree links get 403, good ones exact ranges, and ffmpeg plays HLS with the server stopped", arguments: StoreBackend.all)
+    func mediaByNginx(_ backend: StoreBackend) async throws {
+        let binary = Repository.executable("musikk-server").path
+        let publication = try PublishedFixtures.get()
+        let track = try #require(try PublishedFixtures.trackIds().first)
+        // Real time: nginx checks the expiry against its own clock.
+        let server = try ServerUnderTest(backend) { $0.clock = { Date() } }
+        let script = try Repository.temporaryDirectory("njs").appendingPathComponent("musikk-media.js").path
+        let key = try await server.withRouter { _ in try server.mediaKey() }  // the key exists once the server started
+        let (nginx, progressive, hls) = try await server.withLiveServer { api in
+            let upstream = try #require(api.port)
+            let nginx = try NginxServer(modules: [Self.njsModule]) { port in
+                let result = try Command.run(binary, [
+                    "admin", "nginx-config", "--upstream", "127.0.0.1:\(upstream)", "--listen", "127.0.0.1:\(port)",
+                    "--media-from", publication.path, "--media-script", script,
+                ] + server.storeArguments)
+                guard result.status == 0 else { throw SetupError(description: result.standardError) }
+                return result.text
+            }
+            // A listener gets signed links from the server through nginx, as the web app does.
+            let signUp = try await Self.curl([
+                "-X", "POST", "-H", "Content-Type: application/json", "\(nginx.baseURL)/api/auth/signup",
+                "--data", #"{"email":"ann@example.org","password":"a long enough password","displayName":"Ann"}"#,
+            ])
+            let token = try #require(signUp.json["accessToken"] as? String)
+            let playback = try await Self.curl(["-H", "Authorization: Bearer \(token)", "\(nginx.baseURL)/api/tracks/\(track)/playback"])
+            return (nginx, playback.json["progressive"] as? String ?? "", playback.json["hls"] as? String ?? "")
+        }
+        defer { nginx.stop() }
+        // The server has stopped: whatever answers now is nginx alone.
+        let parts = progressive.split(separator: "/").map(String.init)  // stream, EXPIRES, SIGNATURE, PATH…
+        try #require(parts.count > 4 && parts[0] == "stream")
+        let (expires, signature, path) = (parts[1], parts[2], parts[3...].joined(separator: "/"))
+        let file = try Data(contentsOf: publication.appendingPathComponent(path))
+
+        func fetch(_ url: String, range: String? = nil) async throws -> (status: Int, body: Data) {
+            let output = try Repository.temporaryDirectory("nginx-fetch").appendingPathComponent("body").path
+            let result = try await Command.runInBackground(
+                "/usr/bin/curl", ["-sS", "--max-time", "20", "-o", output, "-w", "%{http_code}"] + (range.map { ["-H", "Range: \($0)"] } ?? []) + [url])
+            return (Int(result.text) ?? 0, (try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data())
+        }
+        // A good link: exact bytes of any range, 206.
+        let ranged = try await fetch("\(nginx.baseURL)\(progressive)", range: "bytes=100-4195")
+        #expect(ranged.status == 206)
+        #expect(ranged.body == file.subdata(in: 100..<4196))
+        let suffix = try await fetch("\(nginx.baseURL)\(progressive)", range: "bytes=-500")
+        #expect(suffix.status == 206 && suffix.body == file.suffix(500))
+
+        // Python's hmac signs links as an edge would see them: a genuine signature on an expired time is refused,
+        // as is one too far ahead, a forged signature, and any path outside media/, hls/ and dash/.
+        func sign(_ expiry: Int) throws -> String {
+            let result = try Command.run("/usr/bin/python3", ["-c", """
+                import base64, hashlib, hmac, sys
+                mac = hmac.new(base64.b64decode(sys.argv[1]), ("musikk-media-v1:" + sys.argv[2]).encode(), hashlib.sha256).digest()
+                print(base64.urlsafe_b64encode(mac).decode().rstrip("="))
+                """, key, String(expiry)])
+            return String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let now = Int(Date().timeIntervalSince1970)
+        #expect(try sign(Int(expires) ?? 0) == signature, "the README's scheme and the server's links disagree")
+        let past = now / 300 * 300 - 300
+        let farAhead = (now / 300 + 1000) * 300
+        let forged = String(signature.dropLast()) + (signature.last == "A" ? "B" : "A")
+        for (name, url) in [
+            ("expired", "/stream/\(past)/\(try sign(past))/\(path)"),
+            ("too far ahead", "/stream/\(farAhead)/\(try sign(farAhead))/\(path)"),
+            ("forged", "/stream/\(expires)/\(forged)/\(path)"),
+            ("out of the tree: api", "/stream/\(expires)/\(signature)/api/index.json"),
+            ("out of the tree: publish.json", "/stream/\(expires)/\(signature)/publish.json"),
+            ("out of the tree: dot-dot", "/stream/\(expires)/\(signature)/media/%2e%2e/%2e%2e/%2e%2e/etc/passwd"),
+            ("no signature", "/stream/\(expires)/\(path)"),
+        ] {
+            #expect(try await fetch("\(nginx.baseURL)\(url)").status == 403, "\(name)")
+        }
+        // ffmpeg plays the HLS master through nginx to the end (its relative URIs carry the token).
+        let played = try await Command.runInBackground("/usr/bin/ffmpeg", ["-v", "error", "-nostdin", "-i", "\(nginx.baseURL)\(hls)", "-f", "null", "-"])
+        #expect(played.status == 0, "\(played.standardError)")
+        #expect(!nginx.requests().contains { $0.contains("/stream/") && $0.hasSuffix(" 502") })
+    }
+
     @Test("admin nginx-config refuses what cannot go in a configuration")
     func refusesBadInput() throws {
         let binary = Repository.executable("musikk-server").path

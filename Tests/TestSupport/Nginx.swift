@@ -27,8 +27,8 @@ public final class NginxServer: @unchecked Sendable {
     }
 
     /// Starts nginx with what `http(port)` puts in its `http` context (servers and upstreams; one of them listening
-    /// on 127.0.0.1:`port`), and waits until it answers.
-    public init(http: (_ port: Int) throws -> String) throws {
+    /// on 127.0.0.1:`port`), and waits until it answers. `modules` are dynamic modules to load (paths).
+    public init(modules: [String] = [], http: (_ port: Int) throws -> String) throws {
         directory = try Repository.temporaryDirectory("nginx")
         port = try Self.freePort()
         let httpBody = try http(port)
@@ -36,7 +36,7 @@ public final class NginxServer: @unchecked Sendable {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         let temp = directory.appendingPathComponent("temp").path
-        let configuration = """
+        let configuration = modules.map { "load_module \($0);\n" }.joined() + """
             daemon off;
             worker_processes 1;
             pid \(directory.path)/nginx.pid;
