@@ -94,10 +94,12 @@ let package = Package(
             name: "CommandLineSupport",
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")]
         ),
+        // The publication's JSON documents: written by Publish, read by MusikkServer.
+        .target(name: "PublicationFormat"),
         // The static publication for a CDN: content-addressed media, manifests, JSON catalog, headers, atomic switch.
         .target(
             name: "Publish",
-            dependencies: ["Catalog", "Manifest", "MediaIO", "Segmenter", "WorkArea", "CLinux"]
+            dependencies: ["Catalog", "Manifest", "MediaIO", "PublicationFormat", "Segmenter", "WorkArea", "CLinux"]
         ),
         // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens): the rules, the
         // permission checks, the events each change raises, and its queries, over a storage protocol.
@@ -129,7 +131,7 @@ let package = Package(
         .target(
             name: "MusikkServer",
             dependencies: [
-                "Social", "SocialSQLite", "SocialPostgres", "CLinux", "WebApp", "WorkArea",
+                "PublicationFormat", "Social", "SocialSQLite", "SocialPostgres", "CLinux", "WebApp", "WorkArea",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -59,7 +59,8 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
     let services = Services(
         configuration: configuration, store: store, library: library,
         tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
-        signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime),
+        signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime,
+            scheme: configuration.mediaSignature),
         hub: hub, limiter: RateLimiter(store: store), passwords: PasswordHashing(),
         decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) },
         avatars: configuration.dataDirectory.appendingPathComponent("avatars"))

@@ -1,4 +1,5 @@
 import Foundation
+import PublicationFormat
 import Hummingbird
 import Social
 
@@ -20,12 +21,12 @@ struct CatalogController: Sendable {
     struct TrackSummary: Encodable, Sendable {
         var id: String
         var title: String
-        var durationSeconds: Double
+        var duration: Double
         var trackNumber: Int?
         var artists: [CatalogSnapshot.ArtistRef]
         var release: CatalogSnapshot.ReleaseRef?
         var cover: String?
-        var coverThumbnails: [CatalogSnapshot.Thumbnail]?
+        var coverThumbnails: [Thumbnail]?
     }
 
     struct WaveformLinks: Encodable, Sendable {
@@ -46,7 +47,8 @@ struct CatalogController: Sendable {
         var hls: String
         var hlsOpus: String?
         var dash: String
-        var progressive: String
+        /// One file a plain `<audio src>` plays (publications in the single-file layout; nil for segments).
+        var progressive: String?
         var expiresAt: Date
     }
 
@@ -56,7 +58,7 @@ struct CatalogController: Sendable {
         var date: String?
         var artist: CatalogSnapshot.ArtistRef
         var cover: String?
-        var coverThumbnails: [CatalogSnapshot.Thumbnail]?
+        var coverThumbnails: [Thumbnail]?
         var tracks: [TrackSummary]
         var likeCount: Int
         var likedByYou: Bool
@@ -67,7 +69,7 @@ struct CatalogController: Sendable {
         var title: String
         var artist: CatalogSnapshot.ArtistRef
         var cover: String?
-        var coverThumbnails: [CatalogSnapshot.Thumbnail]?
+        var coverThumbnails: [Thumbnail]?
         var trackCount: Int
     }
 
@@ -102,7 +104,7 @@ struct CatalogController: Sendable {
             let sign = { services.signer.url(for: $0, expires: expires) }
             return JSON(Playback(
                 trackId: track.id, hls: sign(track.streams.hls), hlsOpus: track.streams.hlsOpus.map(sign), dash: sign(track.streams.dash),
-                progressive: sign(track.streams.progressive), expiresAt: Date(timeIntervalSince1970: Double(expires))))
+                progressive: track.streams.progressive.map(sign), expiresAt: Date(timeIntervalSince1970: Double(expires))))
         }
         // `sort=newest`: the most recently added first (catalog ids grow as masters are ingested).
         group.get("releases") { request, _ in
@@ -121,7 +123,7 @@ struct CatalogController: Sendable {
             let likes = try await services.store.likeStatus(.release, String(id), viewer: user.id)
             let expires = services.signer.expiry(now: services.now)
             return JSON(ReleaseDetail(
-                id: id, title: release.title, date: release.date, artist: release.artist,
+                id: id, title: release.title, date: release.date, artist: CatalogSnapshot.ArtistRef(release.artist),
                 cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
                 coverThumbnails: services.signed(release.cover?.thumbnails, expires: expires),
                 tracks: release.tracks.compactMap { snapshot.tracks[$0.id].map { summary($0, expires: expires) } },
@@ -181,14 +183,14 @@ struct CatalogController: Sendable {
     func summary(_ track: CatalogSnapshot.Track, expires: Int64? = nil) -> TrackSummary {
         let expires = expires ?? services.signer.expiry(now: services.now)
         return TrackSummary(
-            id: track.id, title: track.title, durationSeconds: track.duration, trackNumber: track.trackNumber, artists: track.artists,
-            release: track.release, cover: track.cover.map { services.signer.url(for: $0, expires: expires) },
+            id: track.id, title: track.title, duration: track.duration, trackNumber: track.trackNumber, artists: track.artists.map(CatalogSnapshot.ArtistRef.init),
+            release: track.release.map(CatalogSnapshot.ReleaseRef.init), cover: track.cover.map { services.signer.url(for: $0, expires: expires) },
             coverThumbnails: services.signed(track.coverThumbnails, expires: expires))
     }
 
     func releaseSummary(_ release: CatalogSnapshot.Release, expires: Int64) -> ReleaseSummary {
         ReleaseSummary(
-            id: release.id, title: release.title, artist: release.artist, cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
+            id: release.id, title: release.title, artist: CatalogSnapshot.ArtistRef(release.artist), cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
             coverThumbnails: services.signed(release.cover?.thumbnails, expires: expires), trackCount: release.tracks.count)
     }
 

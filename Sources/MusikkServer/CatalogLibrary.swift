@@ -1,73 +1,36 @@
 import Foundation
+import PublicationFormat
 import Social
 import Synchronization
 
 /// The catalog as `musikk-publish` published it (`OUT/api/…`), held in memory and reloaded when `publish.json`
-/// changes. Paths in it are relative to the publication's root.
+/// changes: the publication's own documents (module PublicationFormat). Paths in it are relative to the
+/// publication's root.
 struct CatalogSnapshot: Sendable {
+    typealias Track = TrackDocument
+    typealias Release = ReleaseDocument
+    typealias Artist = ArtistDocument
+
+    /// An artist as the API names one next to a track or release.
     struct ArtistRef: Codable, Sendable {
         var id: Int64
         var name: String
+
+        init(_ link: ArtistLink) {
+            id = link.id
+            name = link.name
+        }
     }
 
+    /// A release as the API names one next to a track.
     struct ReleaseRef: Codable, Sendable {
         var id: Int64
         var title: String
-    }
 
-    struct Streams: Codable, Sendable {
-        var hls: String
-        var hlsOpus: String?
-        var dash: String
-        var progressive: String
-    }
-
-    struct Waveform: Codable, Sendable {
-        var json: String
-        var data: String
-        var pixelsPerSecond: Double?
-    }
-
-    /// A smaller copy of a cover that fits in `side` × `side` pixels.
-    struct Thumbnail: Codable, Sendable {
-        var side: Int
-        var url: String
-    }
-
-    struct Track: Codable, Sendable {
-        var id: String
-        var title: String
-        var duration: Double
-        var trackNumber: Int?
-        var artists: [ArtistRef]
-        var release: ReleaseRef?
-        var cover: String?
-        var coverThumbnails: [Thumbnail]?
-        var streams: Streams
-        var waveform: Waveform?
-    }
-
-    struct Cover: Codable, Sendable {
-        var url: String
-        var thumbnails: [Thumbnail]?
-    }
-
-    struct ReleaseTrack: Codable, Sendable {
-        var id: String
-    }
-
-    struct Release: Codable, Sendable {
-        var id: Int64
-        var title: String
-        var date: String?
-        var artist: ArtistRef
-        var cover: Cover?
-        var tracks: [ReleaseTrack]
-    }
-
-    struct Artist: Codable, Sendable {
-        var id: Int64
-        var name: String
+        init(_ link: ReleaseLink) {
+            id = link.id
+            title = link.title
+        }
     }
 
     var tracks: [String: Track] = [:]
@@ -121,31 +84,15 @@ final class CatalogLibrary: Sendable {
         (try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("publish.json").path))?[.modificationDate] as? Date
     }
 
-    private struct Index: Decodable {
-        var tracks: String
-        var releases: String
-        var artists: String
-        var search: String
-    }
-
-    private struct PageDocument<Item: Decodable>: Decodable {
-        var items: [Item]
-        var page: Int
-        var pageCount: Int
-    }
-
-    private struct Reference<ID: Decodable>: Decodable {
+    /// A list item, read for its id only.
+    private struct Reference<ID: Codable & Sendable>: Codable, Sendable {
         var id: ID
-    }
-
-    private struct SearchDocument: Decodable {
-        var entries: [[String]]
     }
 
     private static func read(_ root: URL) throws -> CatalogSnapshot {
         var snapshot = CatalogSnapshot()
         snapshot.publishedAt = publishStamp(root)
-        let index: Index = try document(root, "api/index.json")
+        let index: IndexDocument = try document(root, "api/index.json")
         for id in try pages(root, first: index.tracks, of: String.self) {
             let track: CatalogSnapshot.Track = try document(root, "api/tracks/\(id).json")
             snapshot.tracks[id] = track
@@ -170,7 +117,7 @@ final class CatalogLibrary: Sendable {
     }
 
     /// The ids listed by a paged list (`…/page-1.json`, `page-2.json`, …).
-    private static func pages<ID: Decodable>(_ root: URL, first: String, of: ID.Type) throws -> [ID] {
+    private static func pages<ID: Codable & Sendable>(_ root: URL, first: String, of: ID.Type) throws -> [ID] {
         var ids: [ID] = []
         var path = first
         while true {

@@ -6,9 +6,10 @@ import SocialPostgres
 /// instances with `--trusted-proxy` naming nginx's address, so they believe it). Goes in nginx's `http` context
 /// (for example `/etc/nginx/conf.d/musikk.conf`).
 ///
-/// With a ``MediaEdge``, nginx also serves the publication's media under the signed links itself: njs (Debian's
-/// `libnginx-mod-http-js`) checks each link's HMAC-SHA256 and expiry, and nginx's own static file handling answers,
-/// ranges included. No request for media reaches an instance.
+/// With a ``MediaEdge``, nginx also serves the publication's media under the signed links itself, ranges included,
+/// and no request for media reaches an instance. It checks each link's signature and expiry either with njs
+/// (Debian's `libnginx-mod-http-js`) for the default HMAC-SHA256 links, or with its own `secure_link` module for
+/// links signed `nginx-secure-link` (``MediaSignature``), which costs almost nothing next to serving the file.
 public enum NginxProxyConfiguration {
     /// What nginx needs to check signed links and serve the files: the publication, the media key, how far ahead
     /// links may expire, and where the njs verifier (``verifierScript``) is written.
@@ -16,12 +17,16 @@ public enum NginxProxyConfiguration {
         public var publication: String
         public var key: String
         public var lifetime: TimeInterval
-        public var script: String
+        /// How the instances sign links (their `--media-signature`).
+        public var signature: MediaSignature
+        /// Where the njs verifier is (HMAC-SHA256 links only).
+        public var script: String?
 
-        public init(publication: String, key: String, lifetime: TimeInterval, script: String) {
+        public init(publication: String, key: String, lifetime: TimeInterval, signature: MediaSignature, script: String?) {
             self.publication = publication
             self.key = key
             self.lifetime = lifetime
+            self.signature = signature
             self.script = script
         }
     }
@@ -69,12 +74,13 @@ public enum NginxProxyConfiguration {
 
     /// The http-context part: the verifier module and the variable it sets.
     private static func mediaModule(_ media: MediaEdge) -> String {
-        """
+        guard media.signature == .hmacSHA256, let script = media.script else { return "" }
+        return """
 
-        js_import musikk_media from \(media.script);
-        js_set $musikk_media_ok musikk_media.verify;
+            js_import musikk_media from \(script);
+            js_set $musikk_media_ok musikk_media.verify;
 
-        """
+            """
     }
 
     /// The signed-link locations: a link that is genuine, unexpired and names a file under `media/`, `hls/` or
@@ -82,12 +88,25 @@ public enum NginxProxyConfiguration {
     private static func mediaLocations(_ media: MediaEdge) -> String {
         let types = MediaController.mediaTypes.map { "            \($0.type) \($0.extensions.joined(separator: " "));" }.joined(separator: "\n")
         let folders = MediaController.servedFolders.sorted()
-        let locations = folders.map { folder in
+        let check = switch media.signature {
+        case .hmacSHA256:
             """
-                location ~ "^/stream/(?<musikk_expires>[0-9]{1,12})/(?<musikk_signature>[A-Za-z0-9_-]{43})/(?<musikk_path>\(folder)/[^?]+)$" {
                     js_var $musikk_media_key "\(media.key)";
                     js_var $musikk_media_lifetime \(Int(media.lifetime));
                     if ($musikk_media_ok != "1") { return 403; }
+            """
+        case .nginxSecureLink:
+            """
+                    secure_link $musikk_signature,$musikk_expires;
+                    secure_link_md5 "\(MediaSigner.secureLinkText(expires: "$musikk_expires", key: media.key))";
+                    if ($secure_link != "1") { return 403; }
+            """
+        }
+        let length = media.signature == .hmacSHA256 ? 43 : 22
+        let locations = folders.map { folder in
+            """
+                location ~ "^/stream/(?<musikk_expires>[0-9]{1,12})/(?<musikk_signature>[A-Za-z0-9_-]{\(length)})/(?<musikk_path>\(folder)/[^?]+)$" {
+            \(check)
                     alias \(media.publication)/$musikk_path;
                     disable_symlinks if_not_owner from=\(media.publication);
                     types {

@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     /// How long a refresh token just replaced still gets a successor (two tabs refreshing at once); after that,
     /// presenting it again signs its whole family out.
     public var refreshTokenReuseGrace: TimeInterval = 10
+    /// How media links are signed: the scheme the edge that checks them understands (`--media-signature`).
+    public var mediaSignature: MediaSignature = .hmacSHA256
     /// How long a signed media URL stays valid.
     public var mediaURLLifetime: TimeInterval = 3600
     /// Login attempts allowed per client address in `loginWindow`.

@@ -1,4 +1,5 @@
 import Foundation
+import PublicationFormat
 import Social
 
 /// What the route handlers share.
@@ -80,12 +81,12 @@ struct Services: Sendable {
     }
 
     /// Cover thumbnails with signed links.
-    func signed(_ thumbnails: [CatalogSnapshot.Thumbnail]?, expires: Int64) -> [CatalogSnapshot.Thumbnail]? {
-        thumbnails.map { $0.map { CatalogSnapshot.Thumbnail(side: $0.side, url: signer.url(for: $0.url, expires: expires)) } }
+    func signed(_ thumbnails: [Thumbnail]?, expires: Int64) -> [Thumbnail]? {
+        thumbnails.map { $0.map { Thumbnail(side: $0.side, url: signer.url(for: $0.url, expires: expires)) } }
     }
 
     /// The link to show a cover at about `side` pixels: the smallest thumbnail that big, else the original.
-    func coverLink(_ original: String?, _ thumbnails: [CatalogSnapshot.Thumbnail]?, side: Int, expires: Int64) -> String? {
+    func coverLink(_ original: String?, _ thumbnails: [Thumbnail]?, side: Int, expires: Int64) -> String? {
         guard let original else { return nil }
         let fitting = thumbnails?.filter { $0.side >= side }.min { $0.side < $1.side }
         return signer.url(for: fitting?.url ?? original, expires: expires)
@@ -134,7 +135,7 @@ struct Services: Sendable {
             if let track = snapshot.tracks[embed.id] {
                 resolved.item = EmbeddedItem(
                     title: track.title, subtitle: track.artists.map(\.name).joined(separator: ", "),
-                    cover: coverLink(track.cover, track.coverThumbnails, side: 96, expires: expires), durationSeconds: track.duration,
+                    cover: coverLink(track.cover, track.coverThumbnails, side: 96, expires: expires), duration: track.duration,
                     trackIds: [track.id], playback: "/api/tracks/\(track.id)/playback")
             }
         case .release:
@@ -143,7 +144,7 @@ struct Services: Sendable {
                 resolved.item = EmbeddedItem(
                     title: release.title, subtitle: release.artist.name,
                     cover: coverLink(release.cover?.url, release.cover?.thumbnails, side: 96, expires: expires),
-                    durationSeconds: trackIds.compactMap { snapshot.tracks[$0]?.duration }.reduce(0, +), trackIds: trackIds,
+                    duration: trackIds.compactMap { snapshot.tracks[$0]?.duration }.reduce(0, +), trackIds: trackIds,
                     playback: trackIds.first.map { "/api/tracks/\($0)/playback" })
             }
         case .playlist:
@@ -152,7 +153,7 @@ struct Services: Sendable {
                 let trackIds = Array(playlist.entries.lazy.map(\.trackId).filter { snapshot.tracks[$0] != nil }.prefix(SocialStore.maxQueueLength))
                 resolved.item = EmbeddedItem(
                     title: playlist.name, subtitle: playlist.owner.displayName, cover: nil,
-                    durationSeconds: trackIds.compactMap { snapshot.tracks[$0]?.duration }.reduce(0, +), trackIds: trackIds,
+                    duration: trackIds.compactMap { snapshot.tracks[$0]?.duration }.reduce(0, +), trackIds: trackIds,
                     playback: trackIds.first.map { "/api/tracks/\($0)/playback" })
             }
         }

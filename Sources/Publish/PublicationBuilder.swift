@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import PublicationFormat
 import Manifest
 import Segmenter
 import WorkArea
@@ -366,7 +367,7 @@ struct PublicationBuilder {
     }
 
     /// `api/KIND/page-N.json`, at least one page even when the list is empty.
-    private func addPages<Item: Encodable>(
+    private func addPages<Item: Codable & Sendable>(
         _ kind: String, _ items: [Item], into files: inout [GeneratedFile]
     ) throws(PublishError) {
         let pageCount = max(1, (items.count + Self.pageSize - 1) / Self.pageSize)

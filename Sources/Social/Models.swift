@@ -122,17 +122,17 @@ public struct EmbeddedItem: Codable, Sendable, Equatable {
     public var title: String
     public var subtitle: String?
     public var cover: String?
-    public var durationSeconds: Double?
+    public var duration: Double?
     /// Track ids to play, in order.
     public var trackIds: [String]
     /// Where the client gets stream URLs for the first track.
     public var playback: String?
 
-    public init(title: String, subtitle: String?, cover: String?, durationSeconds: Double?, trackIds: [String], playback: String?) {
+    public init(title: String, subtitle: String?, cover: String?, duration: Double?, trackIds: [String], playback: String?) {
         self.title = title
         self.subtitle = subtitle
         self.cover = cover
-        self.durationSeconds = durationSeconds
+        self.duration = duration
         self.trackIds = trackIds
         self.playback = playback
     }

@@ -81,6 +81,11 @@ struct Serve: AsyncParsableCommand {
         valueName: "url"))
     var mediaBaseURL: String?
 
+    @Option(help: ArgumentHelp(
+        "How media links are signed, for the edge that checks them: hmac-sha256 (this server, a CDN edge, nginx with njs) or nginx-secure-link (nginx's secure_link module) (default: $MUSIKK_MEDIA_SIGNATURE or hmac-sha256).",
+        valueName: "scheme"))
+    var mediaSignature: String?
+
     @Option(name: .customLong("trusted-proxy"), help: ArgumentHelp(
         "A reverse proxy's network (CIDR, e.g. 127.0.0.1/32 or 10.0.0.0/8) whose X-Forwarded-For names the client, for rate limits and the log; repeat for several.",
         valueName: "cidr"))
@@ -101,6 +106,9 @@ struct Serve: AsyncParsableCommand {
         if environment["MUSIKK_PORT"] != nil, port == nil, environment["MUSIKK_PORT"].flatMap(Int.init) == nil {
             throw ValidationError("MUSIKK_PORT must be a number.")
         }
+        if let scheme = mediaSignature ?? environment["MUSIKK_MEDIA_SIGNATURE"], MediaSignature(rawValue: scheme) == nil {
+            throw ValidationError("--media-signature must be one of \(MediaSignature.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
         for network in trustedProxies where IPNetwork(network) == nil {
             throw ValidationError("--trusted-proxy '\(network)' is not a network: write an address or address/prefix, like 10.0.0.0/8 or ::1/128.")
         }
@@ -120,6 +128,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port ?? environment["MUSIKK_PORT"].flatMap(Int.init) ?? 8080
         configuration.mediaBaseURL = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"]
         configuration.trustedProxies = trustedProxies.compactMap(IPNetwork.init)
+        configuration.mediaSignature = (mediaSignature ?? environment["MUSIKK_MEDIA_SIGNATURE"]).flatMap(MediaSignature.init(rawValue:)) ?? .hmacSHA256
         let logger = Logger(label: "musikk-server")
         do {
             let application = try await buildApplication(configuration, logger: logger)
@@ -164,6 +173,11 @@ struct Admin: AsyncParsableCommand {
         @Option(help: ArgumentHelp("How long media links live, in seconds, as the instances' setting (with --media-from).", valueName: "seconds"))
         var mediaLifetime: Int = 3600
 
+        @Option(help: ArgumentHelp(
+            "How the instances sign media links (their --media-signature): hmac-sha256 (checked with njs) or nginx-secure-link (checked by nginx's secure_link module).",
+            valueName: "scheme"))
+        var mediaSignature = MediaSignature.hmacSHA256.rawValue
+
         @OptionGroup var data: DataOption
 
         @Option(name: .customLong("upstream"), help: ArgumentHelp("An instance's host:port; repeat for several.", valueName: "host:port"))
@@ -178,6 +192,9 @@ struct Admin: AsyncParsableCommand {
         func validate() throws {
             guard !upstreams.isEmpty else { throw ValidationError("Name at least one --upstream host:port.") }
             guard mediaLifetime > 0 else { throw ValidationError("--media-lifetime must be a number of seconds above 0.") }
+            guard MediaSignature(rawValue: mediaSignature) != nil else {
+                throw ValidationError("--media-signature must be one of \(MediaSignature.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
             for value in upstreams + [listen, serverName] where value.contains(where: { $0.isWhitespace || ";{}#".contains($0) }) {
                 throw ValidationError("'\(value)' cannot go in an nginx configuration (no spaces, ';', '{', '}' or '#').")
             }
@@ -191,24 +208,30 @@ struct Admin: AsyncParsableCommand {
         func run() async throws {
             var media: NginxProxyConfiguration.MediaEdge?
             if let mediaFrom {
-                guard let mediaScript else { throw ValidationError("--media-from needs --media-script FILE, where the njs verifier is written.") }
+                let signature = MediaSignature(rawValue: mediaSignature) ?? .hmacSHA256
+                if signature == .hmacSHA256, mediaScript == nil {
+                    throw ValidationError("--media-from with hmac-sha256 links needs --media-script FILE, where the njs verifier is written.")
+                }
                 let publication = URL(fileURLWithPath: mediaFrom).standardizedFileURL.path
                 guard FileManager.default.fileExists(atPath: publication + "/publish.json") else {
                     throw ValidationError("'\(mediaFrom)' is not a publication: it has no publish.json.")
                 }
-                let script = URL(fileURLWithPath: mediaScript).standardizedFileURL.path
-                for value in [publication, script] where value.contains(where: { $0.isWhitespace || ";{}#\"'$".contains($0) }) {
+                let script = mediaScript.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                for value in [publication] + (script.map { [$0] } ?? []) where value.contains(where: { $0.isWhitespace || ";{}#\"'$".contains($0) }) {
                     throw ValidationError("'\(value)' cannot go in an nginx configuration (no spaces, quotes, '$', ';', '{', '}' or '#').")
                 }
                 let key: String
                 do {
                     key = try await NginxProxyConfiguration.mediaKey(dataDirectory: data.url, database: data.database)
-                    try NginxProxyConfiguration.verifierScript.write(toFile: script, atomically: true, encoding: .utf8)
+                    if signature == .hmacSHA256, let script {
+                        try NginxProxyConfiguration.verifierScript.write(toFile: script, atomically: true, encoding: .utf8)
+                    }
                 } catch {
                     FileHandle.standardError.write(Data("musikk-server: \(error)\n".utf8))
                     throw ExitCode.failure
                 }
-                media = NginxProxyConfiguration.MediaEdge(publication: publication, key: key, lifetime: TimeInterval(mediaLifetime), script: script)
+                media = NginxProxyConfiguration.MediaEdge(
+                    publication: publication, key: key, lifetime: TimeInterval(mediaLifetime), signature: signature, script: script)
             }
             print(NginxProxyConfiguration.render(upstreams: upstreams, listen: listen, serverName: serverName, media: media), terminator: "")
         }

@@ -358,7 +358,7 @@ def main():
         desktop.execute_script("document.getElementById('audio').pause()")
 
         # A short track played to its end counts as a listen, and shows under Recently played.
-        shortest = min(call(desktop, "GET", "/api/tracks?limit=50", None)["body"]["items"], key=lambda t: t["durationSeconds"])
+        shortest = min(call(desktop, "GET", "/api/tracks?limit=50", None)["body"]["items"], key=lambda t: t["duration"])
         desktop.get(base + "/")
         click(desktop, find(desktop, f"#main .track-row[data-track-id='{shortest['id']}'] .play-small", "the shortest track on the home page"))
         wait(desktop, lambda d: any(l["trackId"] == shortest["id"] for l in call(d, "GET", f"/api/users/{ann}/listens", None)["body"]["items"]),
@@ -398,7 +398,12 @@ def main():
         before = order()
         drag(desktop, ".track-list", 0, 2)
         wait(desktop, lambda d: order() == [before[1], before[2], before[0]], f"dragging the first track to the end did not reorder: {order()}")
-        wait(desktop, lambda d: d.find_elements(By.CSS_SELECTOR, ".track-list .track-row")[2].get_attribute("data-track-id") == before[0], "the page did not follow the drag")
+        # Read in one script: a live update may redraw the rows between two WebDriver calls (a stale element).
+        rows = lambda: desktop.execute_script("return [...document.querySelectorAll('.track-list .track-row')].map((row) => row.dataset.trackId)")
+        try:
+            wait(desktop, lambda d: rows()[2:3] == [before[0]], "the page did not follow the drag")
+        except AssertionError as error:
+            raise AssertionError(f"{error}: rows {rows()}, expected {before[0]} third of {before}") from None
         click(desktop, find(desktop, ".track-list .track-row button[aria-label^='Move'][aria-label$='down']"))
         wait(desktop, lambda d: order() == [before[2], before[1], before[0]], f"the keyboard's Move down did not reorder: {order()}")
         # A like is remembered on the next visit, and liking is not counted twice.

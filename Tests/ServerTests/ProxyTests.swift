@@ -74,13 +74,18 @@ struct ProxyTests {
     /// The njs module Debian's libnginx-mod-http-js installs.
     static let njsModule = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 
-    @Test("with --media-from, nginx checks signed links itself (njs HMAC-SHA256): expired, forged and out-of-tree links get 403, good ones exact ranges, and ffmpeg plays HLS with the server stopped", arguments: StoreBackend.all)
-    func mediaByNginx(_ backend: StoreBackend) async throws {
+    @Test(
+        "with --media-from, nginx checks signed links itself (njs for HMAC-SHA256, secure_link for its MD5 scheme): expired, forged and out-of-tree links get 403, good ones exact ranges, and ffmpeg plays HLS with the server stopped",
+        arguments: StoreBackend.all, MediaSignature.allCases)
+    func mediaByNginx(_ backend: StoreBackend, _ scheme: MediaSignature) async throws {
         let binary = Repository.executable("musikk-server").path
         let publication = try PublishedFixtures.get()
         let track = try #require(try PublishedFixtures.trackIds().first)
         // Real time: nginx checks the expiry against its own clock.
-        let server = try ServerUnderTest(backend) { $0.clock = { Date() } }
+        let server = try ServerUnderTest(backend) {
+            $0.clock = { Date() }
+            $0.mediaSignature = scheme
+        }
         let script = try Repository.temporaryDirectory("njs").appendingPathComponent("musikk-media.js").path
         let key = try await server.withRouter { _ in try server.mediaKey() }  // the key exists once the server started
         let (nginx, progressive, hls) = try await server.withLiveServer { api in
@@ -88,7 +93,7 @@ struct ProxyTests {
             let nginx = try NginxServer(modules: [Self.njsModule]) { port in
                 let result = try Command.run(binary, [
                     "admin", "nginx-config", "--upstream", "127.0.0.1:\(upstream)", "--listen", "127.0.0.1:\(port)",
-                    "--media-from", publication.path, "--media-script", script,
+                    "--media-from", publication.path, "--media-script", script, "--media-signature", scheme.rawValue,
                 ] + server.storeArguments)
                 guard result.status == 0 else { throw SetupError(description: result.standardError) }
                 return result.text
@@ -122,24 +127,29 @@ struct ProxyTests {
         let suffix = try await fetch("\(nginx.baseURL)\(progressive)", range: "bytes=-500")
         #expect(suffix.status == 206 && suffix.body == file.suffix(500))
 
-        // Python's hmac signs links as an edge would see them: a genuine signature on an expired time is refused,
-        // as is one too far ahead, a forged signature, and any path outside media/, hls/ and dash/.
+        // Python signs links as the README describes each scheme: a genuine signature on an expired time is
+        // refused, as is (with njs) one too far ahead, a forged signature, and any path outside media/, hls/, dash/.
         func sign(_ expiry: Int) throws -> String {
             let result = try Command.run("/usr/bin/python3", ["-c", """
                 import base64, hashlib, hmac, sys
-                mac = hmac.new(base64.b64decode(sys.argv[1]), ("musikk-media-v1:" + sys.argv[2]).encode(), hashlib.sha256).digest()
+                key, expires, scheme = sys.argv[1:4]
+                if scheme == "hmac-sha256":
+                    mac = hmac.new(base64.b64decode(key), ("musikk-media-v1:" + expires).encode(), hashlib.sha256).digest()
+                else:
+                    mac = hashlib.md5((expires + " musikk-media-v1:" + key).encode()).digest()
                 print(base64.urlsafe_b64encode(mac).decode().rstrip("="))
-                """, key, String(expiry)])
+                """, key, String(expiry), scheme.rawValue])
             return String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let now = Int(Date().timeIntervalSince1970)
         #expect(try sign(Int(expires) ?? 0) == signature, "the README's scheme and the server's links disagree")
         let past = now / 300 * 300 - 300
         let farAhead = (now / 300 + 1000) * 300
-        let forged = String(signature.dropLast()) + (signature.last == "A" ? "B" : "A")
-        for (name, url) in [
+        // The first character: the last one's low bits carry no signature bits, and base64 decoders ignore them.
+        let forged = (signature.first == "A" ? "B" : "A") + String(signature.dropFirst())
+        let tooFar = scheme == .hmacSHA256 ? [("too far ahead", "/stream/\(farAhead)/\(try sign(farAhead))/\(path)")] : []
+        for (name, url) in tooFar + [
             ("expired", "/stream/\(past)/\(try sign(past))/\(path)"),
-            ("too far ahead", "/stream/\(farAhead)/\(try sign(farAhead))/\(path)"),
             ("forged", "/stream/\(expires)/\(forged)/\(path)"),
             ("out of the tree: api", "/stream/\(expires)/\(signature)/api/index.json"),
             ("out of the tree: publish.json", "/stream/\(expires)/\(signature)/publish.json"),

@@ -21,7 +21,7 @@ export function trackRow(track, { context = null, number = null, note = "", acti
     h("div", { class: "track-text" },
       h("a", { href: pageOf("track", track.id), "data-link": true, class: "title", title: track.title }, track.title),
       h("span", { class: "muted small truncate", title: artists }, artists, track.release ? [" · ", track.release.title] : "", note)),
-    h("span", { class: "muted small time" }, formatTime(track.durationSeconds)),
+    h("span", { class: "muted small time" }, formatTime(track.duration)),
     h("button", { type: "button", class: "quiet", "aria-label": `Add ${track.title} to the queue`, onclick: () => player.enqueue(track.id) }, "+ Queue"),
     actions);
 }
@@ -35,7 +35,7 @@ export function trackList(tracks, { context = null, label = "Tracks", numbers = 
 
 /** How long a list of tracks plays, as "3 tracks · 12 min". */
 export function listLength(tracks) {
-  const seconds = tracks.reduce((sum, track) => sum + (Number.isFinite(track?.durationSeconds) ? track.durationSeconds : 0), 0);
+  const seconds = tracks.reduce((sum, track) => sum + (Number.isFinite(track?.duration) ? track.duration : 0), 0);
   const minutes = Math.round(seconds / 60);
   const length = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : minutes ? `${minutes} min` : `${Math.round(seconds)} s`;
   return `${tracks.length} ${tracks.length === 1 ? "track" : "tracks"} · ${length}`;

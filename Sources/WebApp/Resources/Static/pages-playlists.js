@@ -28,23 +28,30 @@ export const playlistPages = {
   async playlist(main, params) {
     const id = params.get("id");
     const comments = commentsSection("playlist", id);
+    // Edits and refetches run one at a time, in the order asked, each rendering before the next is sent: a
+    // change pushed live is fetched again while this page's own edit is in flight, and an older answer must never
+    // be drawn over a newer one.
+    let turns = Promise.resolve();
+    const inTurn = (work) => (turns = turns.then(work, work));
     const render = async (playlist) => {
       const me = session.current.userId;
       const isOwner = playlist.owner.id === me;
       const canEdit = isOwner || playlist.collaborators.some((user) => user.id === me);
       const details = await Promise.all(playlist.entries.map((entry) => player.summary(entry.trackId).catch(() => null)));
       const ids = playlist.entries.map((entry) => entry.trackId);
-      const change = (body) => attempt(async () => render(await api("PATCH", `/api/playlists/${id}`, body)));
+      const change = (body) => inTurn(() => attempt(async () => render(await api("PATCH", `/api/playlists/${id}`, body))));
       const rows = playlist.entries.map((entry, index) => {
         // A track no longer published still has its row, named by its id, so that it can be removed.
-        const track = details[index]?.track ?? { id: entry.trackId, title: entry.trackId, artists: [], durationSeconds: NaN };
+        const track = details[index]?.track ?? { id: entry.trackId, title: entry.trackId, artists: [], duration: NaN };
         const title = track.title;
         return trackRow(track, { context: ids, number: index + 1, note: ` · added by ${entry.addedBy.displayName}`, draggable: canEdit, actions:
           canEdit ? h("div", { class: "row-actions" },
             h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} up`, disabled: index === 0, onclick: () => reorder(index, -1) }, "↑"),
             h("button", { type: "button", class: "quiet", "aria-label": `Move ${title} down`, disabled: index === playlist.entries.length - 1, onclick: () => reorder(index, 1) }, "↓"),
             h("button", { type: "button", class: "quiet", "aria-label": `Remove ${title}`, onclick: async () => {
-              if ((await attempt(() => api("DELETE", `/api/playlists/${id}/tracks/${entry.id}`))) !== undefined) render(await api("GET", `/api/playlists/${id}`));
+              await inTurn(async () => {
+                if ((await attempt(() => api("DELETE", `/api/playlists/${id}/tracks/${entry.id}`))) !== undefined) await render(await api("GET", `/api/playlists/${id}`));
+              });
             } }, "✕")) : null });
       });
       const reorder = (index, delta) => moveEntry(index, index + delta);
@@ -52,8 +59,10 @@ export const playlistPages = {
         const order = playlist.entries.map((entry) => entry.id);
         const [moved] = order.splice(from, 1);
         order.splice(to, 0, moved);
-        const updated = await attempt(() => api("PUT", `/api/playlists/${id}/order`, { entryIds: order }));
-        if (updated) render(updated);
+        await inTurn(async () => {
+          const updated = await attempt(() => api("PUT", `/api/playlists/${id}/order`, { entryIds: order }));
+          if (updated) await render(updated);
+        });
       };
       const collaborator = h("input", { type: "search", placeholder: "Invite someone by name", "aria-label": "Invite a collaborator" });
       const found = h("ul", { class: "picker-results" });
@@ -61,7 +70,9 @@ export const playlistPages = {
         const q = collaborator.value.trim();
         const hits = q ? (await attempt(() => api("GET", `/api/search?q=${encodeURIComponent(q)}&kinds=user&limit=5`))) ?? [] : [];
         fill(found, hits.filter((hit) => Number(hit.id) !== me).map((hit) => h("li", {}, h("button", { type: "button", class: "quiet", onclick: async () => {
-          if ((await attempt(() => api("PUT", `/api/playlists/${id}/collaborators/${hit.id}`))) !== undefined) render(await api("GET", `/api/playlists/${id}`));
+          await inTurn(async () => {
+            if ((await attempt(() => api("PUT", `/api/playlists/${id}/collaborators/${hit.id}`))) !== undefined) await render(await api("GET", `/api/playlists/${id}`));
+          });
         } }, `Invite ${hit.name}`))));
       });
       fill(header,
@@ -101,10 +112,12 @@ export const playlistPages = {
     if (!playlist) return fill(main, page("Playlist not found"));
     await render(playlist);
     // A change pushed live is fetched again, so that what is shown is this viewer's (their like, their rights).
-    const stop = on("playlist", async (updated) => {
+    const stop = on("playlist", (updated) => {
       if (String(updated.id) !== String(id)) return;
-      const current = await attempt(() => api("GET", `/api/playlists/${id}`));
-      if (current) render(current);
+      inTurn(async () => {
+        const current = await attempt(() => api("GET", `/api/playlists/${id}`));
+        if (current) await render(current);
+      });
     });
     return { watch: [`playlist:${id}`], stop: () => { stop(); comments.stop(); } };
   },
