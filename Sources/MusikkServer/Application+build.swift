@@ -34,7 +34,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         // Several instances: every instance's events reach this one's streams through the relay, its own included.
         let postgres: PostgresStorage
         do {
-            postgres = try await PostgresStorage.connect(url: url, logger: logger)
+            postgres = try await PostgresStorage.connect(url: url, connections: configuration.databaseConnections, logger: logger)
             store = SocialStore(postgres)
             secrets = try await ServerSecrets.shared(in: postgres)
         } catch {

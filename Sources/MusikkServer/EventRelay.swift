@@ -19,11 +19,9 @@ struct EventRelay: Service {
 
     func run() async throws {
         let cursor = EventCursor(last: try await store.latestEventId())
-        await withGracefulShutdownHandler {
-            await cancelWhenGracefulShutdown {
-                await storage.listenForEvents { await relay(from: cursor) }
-            }
-        } onGracefulShutdown: {}
+        await cancelWhenGracefulShutdown {
+            await storage.listenForEvents { await relay(from: cursor) }
+        }
         await storage.close()
     }
 

@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     /// The PostgreSQL database shared by several instances (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`); when nil,
     /// the server keeps its data in `DATA_DIR/social.sqlite` and its keys in `DATA_DIR/secrets.json`.
     public var database: String?
+    /// Connections to that database this instance opens at most (one of them listens for events).
+    public var databaseConnections: Int = 20
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
     /// When set, media and manifest URLs point there (a CDN whose edge checks the signature); otherwise the

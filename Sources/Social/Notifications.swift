@@ -54,7 +54,7 @@ extension SocialStore {
                     SELECT a.* FROM activity a
                     WHERE a.actorId IN (SELECT followeeId FROM follow WHERE followerId = :viewer) AND a.id < :cursor
                     AND (a.kind != 'listen' OR \(Self.listeningVisible("a.actorId", viewer: ":viewer")))
-                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE CAST(p.id AS TEXT) = a.subjectId AND \(Self.visibleToViewer("p", viewer: ":viewer"))))
+                    AND (a.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = CASE WHEN a.subjectKind = 'playlist' THEN CAST(a.subjectId AS BIGINT) END AND \(Self.visibleToViewer("p", viewer: ":viewer"))))
                     ORDER BY a.id DESC LIMIT :limit
                     """, ["viewer": userId, "cursor": page.cursor ?? Int64.max, "limit": page.limit + 1])
             let actors = try Self.summaries(db, rows.map { try $0["actorId"] as Int64 })

@@ -236,7 +236,7 @@ extension SocialStore {
                 + [.integer(page.cursor ?? Int64.max), .integer(viewer), .integer(viewer), .integer(Int64(page.limit + 1))]
             let rows = try db.fetchAll("""
                     SELECT l.rowid, l.* FROM "like" l WHERE l.userId = ? \(kind == nil ? "" : "AND l.subjectKind = ?") AND l.rowid < ?
-                    AND (l.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE CAST(p.id AS TEXT) = l.subjectId AND \(Self.visibleToViewer("p"))))
+                    AND (l.subjectKind != 'playlist' OR EXISTS (SELECT 1 FROM playlist p WHERE p.id = CASE WHEN l.subjectKind = 'playlist' THEN CAST(l.subjectId AS BIGINT) END AND \(Self.visibleToViewer("p"))))
                     ORDER BY l.rowid DESC LIMIT ?
                     """, SQLArguments(arguments))
             return try page.page(rows, id: { try $0["rowid"] }) { row in

@@ -303,8 +303,8 @@ extension Date {
     /// Reads ``storedText`` (the milliseconds, or the whole time, may be missing; a `T` may separate date and time).
     public init?(storedText text: String) {
         let fields = text.split(whereSeparator: { "-: T.".contains($0) }).map(String.init)
-        guard fields.count >= 3, fields.count <= 7, let values = Optional(fields.compactMap { Int($0) }), values.count == fields.count
-        else { return nil }
+        let values = fields.compactMap { Int($0) }
+        guard fields.count >= 3, fields.count <= 7, values.count == fields.count else { return nil }
         var components = DateComponents()
         components.year = values[0]
         components.month = values[1]

@@ -43,7 +43,11 @@ public final class PostgresStorage: SocialStorage {
     init(configuration: PostgresClient.Configuration, connections: Int, logger: Logger) {
         var configuration = configuration
         configuration.options.maximumConnections = connections
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // postgres-nio warns when a connection is leased before `run()` has started, which the first lease after
+        // connecting always races with; its errors still show.
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.client = client
         self.logger = logger
         threads = NIOThreadPool(numberOfThreads: connections)

@@ -86,6 +86,9 @@ struct Serve: AsyncParsableCommand {
         valueName: "scheme"))
     var mediaSignature: String?
 
+    @Option(help: ArgumentHelp("Connections to the --database this instance opens at most (PostgreSQL's max_connections must cover every instance's).", valueName: "n"))
+    var databaseConnections = 20
+
     @Option(name: .customLong("trusted-proxy"), help: ArgumentHelp(
         "A reverse proxy's network (CIDR, e.g. 127.0.0.1/32 or 10.0.0.0/8) whose X-Forwarded-For names the client, for rate limits and the log; repeat for several.",
         valueName: "cidr"))
@@ -106,6 +109,7 @@ struct Serve: AsyncParsableCommand {
         if environment["MUSIKK_PORT"] != nil, port == nil, environment["MUSIKK_PORT"].flatMap(Int.init) == nil {
             throw ValidationError("MUSIKK_PORT must be a number.")
         }
+        guard (2...1000).contains(databaseConnections) else { throw ValidationError("--database-connections must be from 2 to 1000.") }
         if let scheme = mediaSignature ?? environment["MUSIKK_MEDIA_SIGNATURE"], MediaSignature(rawValue: scheme) == nil {
             throw ValidationError("--media-signature must be one of \(MediaSignature.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
@@ -124,6 +128,7 @@ struct Serve: AsyncParsableCommand {
             publication: URL(fileURLWithPath: publication ?? environment["MUSIKK_PUBLICATION"] ?? ".", isDirectory: true),
             dataDirectory: data.url)
         configuration.database = data.database
+        configuration.databaseConnections = databaseConnections
         configuration.host = host ?? environment["MUSIKK_HOST"] ?? "127.0.0.1"
         configuration.port = port ?? environment["MUSIKK_PORT"].flatMap(Int.init) ?? 8080
         configuration.mediaBaseURL = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"]

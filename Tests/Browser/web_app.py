@@ -9,6 +9,7 @@ themes.
 Usage: web_app.py --base http://127.0.0.1:PORT --track-title TITLE --screenshots DIR
 Exit status 0 when every check held; otherwise the failed check is printed."""
 import argparse, json, os, sys, time
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -44,7 +45,8 @@ def scheme(driver, name):
 
 def wait(driver, condition, what, seconds=WAIT):
     try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.2).until(lambda d: condition(d))
+        # A live update may redraw what the condition looks at between two WebDriver calls: look again.
+        return WebDriverWait(driver, seconds, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
     except Exception:
         errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
         raise AssertionError(f"{what} (url {driver.current_url}; browser console: {errors[-5:]})")
@@ -127,6 +129,17 @@ def click(driver, element):
     return element
 
 
+def click_on(driver, selector, what=None):
+    """Finds and clicks, finding again if a live update redrew the element in between."""
+    for _ in range(5):
+        element = find(driver, selector, what)
+        try:
+            return click(driver, element)
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"{what or selector} kept being redrawn before it could be clicked")
+
+
 def audio(driver, expression):
     return driver.execute_script(f"const a = document.getElementById('audio'); return {expression};")
 
@@ -169,7 +182,7 @@ def sign_up(driver, base, name, email):
     find(driver, "input[name=displayName]").send_keys(name)
     find(driver, "input[name=email]").send_keys(email)
     find(driver, "input[name=password]").send_keys(PASSWORD)
-    click(driver, find(driver, "form button[type=submit]"))
+    click_on(driver, "form button[type=submit]")
     find(driver, ".grid .card", f"home page with releases after {name} signed up")
 
 
@@ -177,7 +190,7 @@ def log_in(driver, base, email):
     driver.get(base + "/login")
     find(driver, "input[name=email]").send_keys(email)
     find(driver, "input[name=password]").send_keys(PASSWORD)
-    click(driver, find(driver, "form button[type=submit]"))
+    click_on(driver, "form button[type=submit]")
     find(driver, ".grid .card", "home page after log-in")
 
 
@@ -254,12 +267,12 @@ def main():
             desktop.switch_to.active_element.send_keys(Keys.ARROW_UP)
         assert desktop.execute_script("return document.activeElement.id") == "search-input", "↑ from the first hit did not return to the search box"
         assert desktop.execute_script("return document.getElementById('volume').value") == volume, "arrow keys in the search changed the volume"
-        click(desktop, find(desktop, "a.search-hit[data-kind=track]"))
+        click_on(desktop, "a.search-hit[data-kind=track]")
         find(desktop, "#play-track", "the track page's play button")
         assert find(desktop, "#search-input").get_attribute("value") == "", "the search text stayed in the box after navigating"
 
         # Play: currentTime advances. Seek with the waveform: a click at 75 % of its width.
-        click(desktop, find(desktop, "#play-track"))
+        click_on(desktop, "#play-track")
         wait(desktop, lambda d: audio(d, "a.currentTime") > 0.3, "currentTime did not advance after pressing play")
         first = audio(desktop, "a.currentTime")
         time.sleep(0.8)
@@ -280,19 +293,19 @@ def main():
         webdriver.ActionChains(desktop).key_down(Keys.SHIFT).send_keys(Keys.ARROW_DOWN).key_up(Keys.SHIFT).perform()
         lowered = float(desktop.execute_script("return document.getElementById('volume').value"))
         assert abs(lowered - (float(volume) - 0.05)) < 1e-6, f"Shift+↓ did not lower the volume: {volume} → {lowered}"
-        click(desktop, find(desktop, "#mute-button"))
+        click_on(desktop, "#mute-button")
         assert audio(desktop, "a.muted") and find(desktop, "#mute-button").get_attribute("aria-pressed") == "true", "mute did not mute"
         desktop.find_element(By.TAG_NAME, "body").send_keys("m")
         assert not audio(desktop, "a.muted"), "M did not unmute"
         labels = []
         for _ in range(3):
-            click(desktop, find(desktop, "#repeat-button"))
+            click_on(desktop, "#repeat-button")
             labels.append(find(desktop, "#repeat-button").get_attribute("aria-label"))
         assert labels == ["Repeat: the whole queue", "Repeat: this track", "Repeat: off"], labels
 
         # The track's release: numbered tracks, its length, and the row of the track playing marked.
         playing_id = desktop.execute_script("return document.querySelector('#player-title').getAttribute('href').split('/').pop()")
-        click(desktop, find(desktop, ".hero-text a[href^='/releases/']", "the link to the track's release"))
+        click_on(desktop, ".hero-text a[href^='/releases/']", "the link to the track's release")
         find(desktop, ".track-list .track-row", "the release's tracks")
         numbers = [e.text for e in desktop.find_elements(By.CSS_SELECTOR, ".track-list .track-row .number")]
         assert numbers and numbers[0] == "1", f"the release's tracks are not numbered: {numbers}"
@@ -313,12 +326,12 @@ def main():
         find(desktop, ".comments-section textarea")
         time.sleep(1)  # both event streams watch the track
         desktop.find_element(By.CSS_SELECTOR, ".comments-section textarea").send_keys("This loop is lovely")
-        click(desktop, find(desktop, ".comments-section form button[type=submit]"))
+        click_on(desktop, ".comments-section form button[type=submit]")
         wait(phone, lambda d: "This loop is lovely" in d.find_element(By.CSS_SELECTOR, ".comments").text, "Ann's comment did not appear live on Bob's phone")
         assert phone.execute_script("return window.stillTheSamePage === true"), "the phone reloaded the page"
-        click(phone, find(phone, ".comment .comment-actions button"))
+        click_on(phone, ".comment .comment-actions button")
         find(phone, ".comment form textarea").send_keys("Agreed, from my phone")
-        click(phone, find(phone, ".comment form button[type=submit]"))
+        click_on(phone, ".comment form button[type=submit]")
         wait(desktop, lambda d: "Agreed, from my phone" in d.find_element(By.CSS_SELECTOR, ".comments").text, "Bob's reply did not appear live on the desktop")
         toast_with(desktop, f"replied to your comment on “{title}”", "the reply's notification does not name the track")
         author = find(phone, ".comment .replies .user")
@@ -334,7 +347,7 @@ def main():
         counter = wait(phone, lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, ".hero .actions button") if "follower" in b.text), None),
                        "the follower count")
         assert counter.text == "0 followers", counter.text
-        click(phone, find(phone, ".hero .actions button.primary", "the Follow button"))
+        click_on(phone, ".hero .actions button.primary", "the Follow button")
         wait(phone, lambda d: counter.text == "1 follower", f"the follower count after Follow: {counter.text!r}")
         wait(desktop, lambda d: d.find_element(By.ID, "unread-badge").is_displayed(), "no unread badge for Ann")
         desktop.get(base + "/notifications")
@@ -347,7 +360,7 @@ def main():
 
         # Ann plays; Bob's home names the track she is listening to, and so does her profile.
         desktop.get(track_url)
-        click(desktop, find(desktop, "#play-track"))
+        click_on(desktop, "#play-track")
         wait(desktop, lambda d: audio(d, "a.currentTime") > 0.3, "Ann's second play did not start")
         phone.get(base + "/")
         wait(phone, lambda d: f"Ann Listener is listening to {title}" in " ".join(d.find_element(By.ID, "friends-listening").text.split()),
@@ -376,7 +389,7 @@ def main():
         audit(desktop, "the playlists page (desktop)")
         find(desktop, "input[name=name]").send_keys("Mix for Ann")
         Select(find(desktop, "select[name=visibility]")).select_by_value("public")
-        click(desktop, find(desktop, "form button[type=submit]"))
+        click_on(desktop, "form button[type=submit]")
         wait(desktop, lambda d: "/playlists/" in d.current_url and d.find_elements(By.CSS_SELECTOR, ".hero-text h1"), "the new playlist's page")
         playlist_url = desktop.current_url
         playlist = playlist_url.rsplit("/", 1)[1]
@@ -404,14 +417,14 @@ def main():
             wait(desktop, lambda d: rows()[2:3] == [before[0]], "the page did not follow the drag")
         except AssertionError as error:
             raise AssertionError(f"{error}: rows {rows()}, expected {before[0]} third of {before}") from None
-        click(desktop, find(desktop, ".track-list .track-row button[aria-label^='Move'][aria-label$='down']"))
+        click_on(desktop, ".track-list .track-row button[aria-label^='Move'][aria-label$='down']")
         wait(desktop, lambda d: order() == [before[2], before[1], before[0]], f"the keyboard's Move down did not reorder: {order()}")
         # A like is remembered on the next visit, and liking is not counted twice.
-        click(desktop, find(desktop, ".hero-text button.like"))
+        click_on(desktop, ".hero-text button.like")
         wait(desktop, lambda d: d.find_element(By.CSS_SELECTOR, ".hero-text button.like").get_attribute("aria-pressed") == "true", "the like did not take")
         desktop.get(playlist_url)
-        like = find(desktop, ".hero-text button.like")
-        wait(desktop, lambda d: like.get_attribute("aria-pressed") == "true" and "1" in like.text, f"the like was forgotten on revisit: {like.text!r}")
+        like = lambda: find(desktop, ".hero-text button.like")
+        wait(desktop, lambda d: like().get_attribute("aria-pressed") == "true" and "1" in like().text, f"the like was forgotten on revisit: {like().text!r}")
         audit(desktop, "the owner's playlist page")
         shots(desktop, "playlist-owner")
         phone.get(playlist_url)
@@ -432,13 +445,13 @@ def main():
         settled(desktop)
         find(desktop, "input[name=name]").send_keys("Loops we love")
         find(desktop, "input[name=description]").send_keys("Share the loops that stay in your head")
-        click(desktop, find(desktop, "form button[type=submit]"))
+        click_on(desktop, "form button[type=submit]")
         find(desktop, "input[name=title]", "the new forum's thread form").send_keys("Favourite loop")
         find(desktop, "textarea[name=body]").send_keys("Listen to this one")
         find(desktop, ".picker input").send_keys(title)
-        click(desktop, find(desktop, ".picker-results button", "the embed picker's results"))
+        click_on(desktop, ".picker-results button", "the embed picker's results")
         find(desktop, ".chip", "the chosen embed")
-        click(desktop, find(desktop, "form button[type=submit]"))
+        click_on(desktop, "form button[type=submit]")
         embed = find(desktop, ".embed[data-kind=track]", "the embedded track in the thread")
         thread_url = desktop.current_url
         time.sleep(1)
@@ -449,7 +462,7 @@ def main():
         desktop.execute_script("document.getElementById('audio').pause()")
         phone.get(thread_url)
         find(phone, ".comments-section textarea", "the thread's composer on the phone").send_keys("Mine is the choir")
-        click(phone, find(phone, ".comments-section > form button[type=submit]"))
+        click_on(phone, ".comments-section > form button[type=submit]")
         wait(desktop, lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".comments > .comment > .comment-body")] == ["Listen to this one", "Mine is the choir"],
              "the thread does not read oldest first with Bob's post live at the end")
         assert desktop.execute_script("const s = document.querySelector('.comments-section'); "
@@ -463,7 +476,7 @@ def main():
         # opens in view; what one device changes (add, remove, drag, shuffle) the other shows.
         ann_phone = browser(390, 844)
         log_in(ann_phone, base, "ann@example.org")
-        click(ann_phone, find(ann_phone, ".tabbar .queue-toggle", "the tab bar's Queue button"))
+        click_on(ann_phone, ".tabbar .queue-toggle", "the tab bar's Queue button")
         sheet = ann_phone.execute_script("const r = document.getElementById('queue-panel').getBoundingClientRect(); return {top: r.top, bottom: r.bottom, height: innerHeight}")
         assert sheet["top"] >= 0 and sheet["bottom"] <= sheet["height"] and sheet["bottom"] > sheet["top"], f"the phone's queue opened out of view: {sheet}"
         name = find(ann_phone, "#device-name")
@@ -472,15 +485,15 @@ def main():
         name.send_keys("Ann's phone", Keys.TAB)
         toast_with(ann_phone, "Ann's phone", "renaming the device was not confirmed")
         desktop.get(release_url)
-        click(desktop, find(desktop, ".hero .actions button.primary", "Play all"))
+        click_on(desktop, ".hero .actions button.primary", "Play all")
         wait(desktop, lambda d: audio(d, "a.currentTime") > 0, "Play all did not play")
         desktop.execute_script("document.getElementById('audio').pause()")
-        click(desktop, find(desktop, ".brand"))
+        click_on(desktop, ".brand")
         for track in others:
             queued = len(queue_ids(desktop))
             click(desktop, find(desktop, f"#main .track-row[data-track-id='{track['id']}'] button[aria-label$='to the queue']", "a track's + Queue on the home page"))
             wait(desktop, lambda d: len(queue_ids(d)) == queued + 1, "+ Queue did not add to the queue")
-        click(desktop, find(desktop, "button.queue-toggle", "the desktop's Queue button"))
+        click_on(desktop, "button.queue-toggle", "the desktop's Queue button")
         wait(ann_phone, lambda d: queue_ids(d) == queue_ids(desktop) and len(queue_ids(d)) >= 3, "Ann's phone did not get the desktop's queue")
         count = len(queue_ids(desktop))
         click(ann_phone, ann_phone.find_elements(By.CSS_SELECTOR, "#queue-list li")[-1].find_element(By.CSS_SELECTOR, "button[aria-label^=Remove]"))
@@ -499,7 +512,7 @@ def main():
         changed = False
         for _ in range(12):
             before = queue_ids(desktop)
-            click(desktop, find(desktop, "#queue-shuffle"))
+            click_on(desktop, "#queue-shuffle")
             wait(desktop, lambda d: sorted(queue_ids(d)) == sorted(before), "shuffle lost or added tracks")
             time.sleep(0.4)
             after = queue_ids(desktop)
@@ -522,10 +535,10 @@ def main():
         rows = phone.execute_script("const row = document.querySelector('.track-list .track-row').getBoundingClientRect(); "
                                     "return {top: row.top, fold: document.querySelector('.player').getBoundingClientRect().top}")
         assert rows["top"] < rows["fold"], f"a release page on the phone shows no track above the fold: {rows}"
-        click(phone, find(phone, ".player .play", "the mini-player's play button"))
-        click(phone, find(phone, "#expand-button"))
+        click_on(phone, ".player .play", "the mini-player's play button")
+        click_on(phone, "#expand-button")
         wait(phone, lambda d: d.find_element(By.ID, "waveform").size["width"] > 200, "the expanded player has no seek bar")
-        click(phone, find(phone, "#expand-button"))
+        click_on(phone, "#expand-button")
         for driver in (phone, desktop):
             height = driver.execute_script("return document.querySelector('.player').getBoundingClientRect().height")
             driver.execute_script("document.getElementById('player-artist').textContent = 'An Orchestra With A Name So Long '.repeat(8)")
@@ -554,7 +567,7 @@ def main():
         find(desktop, "input[name=name]", "the playlists page again")
         desktop.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
         find(desktop, "input[name=name]").send_keys("Road trip")
-        click(desktop, find(desktop, "form button[type=submit]"))
+        click_on(desktop, "form button[type=submit]")
         message = wait(desktop, lambda d: next((e.text for e in d.find_elements(By.CSS_SELECTOR, ".form-error, .toast") if e.text.strip() and "reach" in e.text), None),
                        "no message when the network failed")
         assert "reach Musikk" in message, f"unfriendly failure message: {message!r}"
@@ -589,7 +602,7 @@ def main():
         shots(phone, "profile")
         for driver, width in ((desktop, "desktop"), (phone, "phone")):
             driver.get(base + "/me")
-            click(driver, find(driver, "#main [data-logout]", "the profile's Log out button"))
+            click_on(driver, "#main [data-logout]", "the profile's Log out button")
             find(driver, "input[name=email]", "the log-in page after logging out")
             settled(driver)
             audit(driver, f"the log-in page ({width})")

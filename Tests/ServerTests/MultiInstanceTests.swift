@@ -21,10 +21,10 @@ struct MultiInstanceTests {
             process.executableURL = URL(fileURLWithPath: Repository.executable("musikk-server").path)
             process.arguments = [
                 "--publication", try PublishedFixtures.get().path, "--data", data.path, "--database", database, "--port", String(port),
-                "--trusted-proxy", "127.0.0.1/32",
+                "--trusted-proxy", "127.0.0.1/32", "--database-connections", "4",
             ]
             let log = data.deletingLastPathComponent().appendingPathComponent("server.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()

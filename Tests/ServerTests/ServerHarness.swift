@@ -72,7 +72,11 @@ struct ServerUnderTest {
         let clock = TestClock()
         var configuration = ServerConfiguration(
             publication: try PublishedFixtures.get(), dataDirectory: try Repository.temporaryDirectory("server-data").appendingPathComponent("data"))
-        if backend == .postgres { configuration.database = try StoreBackend.freshPostgresURL() }
+        if backend == .postgres {
+            configuration.database = try StoreBackend.freshPostgresURL()
+            // Dozens of servers run at once against one throwaway cluster.
+            configuration.databaseConnections = 4
+        }
         configuration.port = 0
         configuration.bcryptCost = 4
         configuration.clock = { clock.now() }
