@@ -21,7 +21,7 @@ struct AbuseTests {
         ]
     }
 
-    @Test("no cursor or limit value makes a list fail with a server error or stop the server", arguments: StoreBackend.all)
+    @Test("no cursor or limit value makes a list fail with a server error or stop the server", .serialized, arguments: StoreBackend.all)
     func extremeCursors(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         try await ServerUnderTest(backend).withRouter { api in
@@ -42,7 +42,7 @@ struct AbuseTests {
         }
     }
 
-    @Test("ids are accepted only as written canonically: +1, 01 and 1.0 name nothing, so no shadow thread appears", arguments: StoreBackend.all)
+    @Test("ids are accepted only as written canonically: +1, 01 and 1.0 name nothing, so no shadow thread appears", .serialized, arguments: StoreBackend.all)
     func canonicalIds(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
@@ -57,7 +57,7 @@ struct AbuseTests {
         }
     }
 
-    @Test("stored texts are bounded in bytes as well as characters, and a page of comments is bounded however big they are", arguments: StoreBackend.all)
+    @Test("stored texts are bounded in bytes as well as characters, and a page of comments is bounded however big they are", .serialized, arguments: StoreBackend.all)
     func boundedResponses(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let server = try ServerUnderTest(backend) { $0.postsPerMinute = 1000; $0.writesPerMinute = 1000 }
@@ -85,7 +85,7 @@ struct AbuseTests {
         }
     }
 
-    @Test("comments on a private playlist never reach a follower's event stream: not live, not on replay, not by watching it", arguments: StoreBackend.all)
+    @Test("comments on a private playlist never reach a follower's event stream: not live, not on replay, not by watching it", .serialized, arguments: StoreBackend.all)
     func privatePlaylistEvents(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend) { $0.clock = { Date() } }.withLiveServer { api in
             let base = "http://127.0.0.1:\(try #require(api.port))"
@@ -120,7 +120,7 @@ struct AbuseTests {
         }
     }
 
-    @Test("a log-in takes as long for an unknown email as for a known one (the decoy hash has the configured cost)", arguments: StoreBackend.all)
+    @Test("a log-in takes as long for an unknown email as for a known one (the decoy hash has the configured cost)", .serialized, arguments: StoreBackend.all)
     func loginTiming(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend) { $0.bcryptCost = 10; $0.loginAttemptsPerAddress = 100; $0.loginFailuresPerAccount = 100 }
         try await server.withRouter { api in
@@ -145,7 +145,7 @@ struct AbuseTests {
         }
     }
 
-    @Test("two tabs refreshing with one token at once both stay signed in; reuse after the grace signs the whole family out", arguments: StoreBackend.all)
+    @Test("two tabs refreshing with one token at once both stay signed in; reuse after the grace signs the whole family out", .serialized, arguments: StoreBackend.all)
     func refreshRace(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)
         try await server.withRouter { api in
@@ -169,7 +169,7 @@ struct AbuseTests {
         }
     }
 
-    @Test("parallel listening sessions of one account never count more listening than wall-clock time", arguments: StoreBackend.all)
+    @Test("parallel listening sessions of one account never count more listening than wall-clock time", .serialized, arguments: StoreBackend.all)
     func listenInflation(_ backend: StoreBackend) async throws {
         let track = try PublishedFixtures.longestTrack()
         let duration = try #require(try PublishedFixtures.trackDocument(track)["duration"] as? Double)

@@ -10,7 +10,7 @@ import TestSupport
 
 @Suite("Accounts and access")
 struct AuthTests {
-    @Test("sign up, see my account, log in again; the password is stored as a bcrypt hash of cost 12 by default", arguments: StoreBackend.all)
+    @Test("sign up, see my account, log in again; the password is stored as a bcrypt hash of cost 12 by default", .serialized, arguments: StoreBackend.all)
     func signUpAndLogIn(_ backend: StoreBackend) async throws {
         // The harness lowers the cost for speed; put back the default a real server runs with.
         let server = try ServerUnderTest(backend) { $0.bcryptCost = ServerConfiguration(publication: $0.publication, dataDirectory: $0.dataDirectory).bcryptCost }
@@ -27,7 +27,7 @@ struct AuthTests {
         #expect(!hash.contains("correct horse"))
     }
 
-    @Test("sign-up refuses a taken email (answered as a bad one), a short password, one over bcrypt's 72 bytes or with NUL, a bad email and a control character or too many bytes in the name", arguments: StoreBackend.all)
+    @Test("sign-up refuses a taken email (answered as a bad one), a short password, one over bcrypt's 72 bytes or with NUL, a bad email and a control character or too many bytes in the name", .serialized, arguments: StoreBackend.all)
     func signUpValidation(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend) { $0.signUpsPerAddress = 100 }.withRouter { api in
             _ = try await api.signUp("Ann")
@@ -64,7 +64,7 @@ struct AuthTests {
         }
     }
 
-    @Test("everything but sign-up, log-in, refresh and health needs a valid token", arguments: StoreBackend.all)
+    @Test("everything but sign-up, log-in, refresh and health needs a valid token", .serialized, arguments: StoreBackend.all)
     func tokensRequired(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend).withRouter { api in
             #expect(try await api.call(.get, "/health").status == .ok)
@@ -87,7 +87,7 @@ struct AuthTests {
         }
     }
 
-    @Test("an access token expires after 15 minutes; the refresh token gets a new pair", arguments: StoreBackend.all)
+    @Test("an access token expires after 15 minutes; the refresh token gets a new pair", .serialized, arguments: StoreBackend.all)
     func expiryAndRefresh(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)
         try await server.withRouter { api in
@@ -110,7 +110,7 @@ struct AuthTests {
         }
     }
 
-    @Test("a refresh token used again after the reuse grace revokes its whole family, including the token issued in its place", arguments: StoreBackend.all)
+    @Test("a refresh token used again after the reuse grace revokes its whole family, including the token issued in its place", .serialized, arguments: StoreBackend.all)
     func refreshReuse(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)
         try await server.withRouter { api in
@@ -128,7 +128,7 @@ struct AuthTests {
         }
     }
 
-    @Test("log-out revokes the refresh token; another user's refresh token is not theirs to revoke", arguments: StoreBackend.all)
+    @Test("log-out revokes the refresh token; another user's refresh token is not theirs to revoke", .serialized, arguments: StoreBackend.all)
     func logOut(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
@@ -141,7 +141,7 @@ struct AuthTests {
         }
     }
 
-    @Test("failed log-ins are limited per account (then 429 with Retry-After) and attempts per client address", arguments: StoreBackend.all)
+    @Test("failed log-ins are limited per account (then 429 with Retry-After) and attempts per client address", .serialized, arguments: StoreBackend.all)
     func rateLimits(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend) { $0.loginAttemptsPerAddress = 10 }
         try await server.withRouter { api in
@@ -186,7 +186,7 @@ struct AuthTests {
         await #expect(throws: (any Error).self) { try await server.withRouter { _ in } }
     }
 
-    @Test("sign-ups are limited per client address (429 with Retry-After), apart from the log-in budget", arguments: StoreBackend.all)
+    @Test("sign-ups are limited per client address (429 with Retry-After), apart from the log-in budget", .serialized, arguments: StoreBackend.all)
     func signUpLimit(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend) { $0.signUpsPerAddress = 3 }
         try await server.withRouter { api in

@@ -7,7 +7,7 @@ import TestSupport
 struct CommandLineTests {
     let binary = Repository.executable("musikk-server").path
 
-    @Test("admin grant-owner makes a signed-up user the content owner of artists of the publication; unknown emails and artists fail with a reason", arguments: StoreBackend.all)
+    @Test("admin grant-owner makes a signed-up user the content owner of artists of the publication; unknown emails and artists fail with a reason", .serialized, arguments: StoreBackend.all)
     func grantOwner(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)
         let userId = try await server.withRouter { api in try await api.signUp("Label").userId }
@@ -89,7 +89,7 @@ struct CommandLineTests {
         for secret in [access, password, tokens["refreshToken"] as? String ?? "?"] { #expect(!text.contains(secret)) }
     }
 
-    @Test("admin reset-password sets a new password, ends a lock-out at once and signs the account's sessions out", arguments: StoreBackend.all)
+    @Test("admin reset-password sets a new password, ends a lock-out at once and signs the account's sessions out", .serialized, arguments: StoreBackend.all)
     func resetPassword(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)
         let store = server.storeArguments

@@ -10,7 +10,7 @@ import TestSupport
 /// read by curl, playback decoded by ffmpeg.
 @Suite("End to end on a live server", .serialized)
 struct EndToEndTests {
-    @Test("sign up two users, follow, comment and reply with the notification arriving over SSE, sync a queue between two devices, play a manifest and a media range", arguments: StoreBackend.all)
+    @Test("sign up two users, follow, comment and reply with the notification arriving over SSE, sync a queue between two devices, play a manifest and a media range", .serialized, arguments: StoreBackend.all)
     func endToEnd(_ backend: StoreBackend) async throws {
         let track = try PublishedFixtures.longestTrack()
         let document = try PublishedFixtures.trackDocument(track)
@@ -76,7 +76,7 @@ struct EndToEndTests {
         }
     }
 
-    @Test("a client reconnecting with Last-Event-ID gets what it missed, then live events", arguments: StoreBackend.all)
+    @Test("a client reconnecting with Last-Event-ID gets what it missed, then live events", .serialized, arguments: StoreBackend.all)
     func replayOnReconnect(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let server = try ServerUnderTest(backend) { $0.clock = { Date() } }
@@ -111,7 +111,7 @@ struct EndToEndTests {
         }
     }
 
-    @Test("friends' activity and now playing reach followers over SSE, and not when the listener hides it", arguments: StoreBackend.all)
+    @Test("friends' activity and now playing reach followers over SSE, and not when the listener hides it", .serialized, arguments: StoreBackend.all)
     func friendActivity(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         try await ServerUnderTest(backend).withLiveServer { api in

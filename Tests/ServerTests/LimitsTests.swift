@@ -14,7 +14,7 @@ import TestSupport
 /// Resource limits and the smaller defects of issue 16: every abuse meets a bound, over real sockets where it matters.
 @Suite("Limits: hashing, connections, streams, writes, proxies, files", .serialized)
 struct LimitsTests {
-    @Test("a flood of sign-ups from 40 addresses gets 503 quickly while another address still logs in", arguments: StoreBackend.all)
+    @Test("a flood of sign-ups from 40 addresses gets 503 quickly while another address still logs in", .serialized, arguments: StoreBackend.all)
     func bcryptFlood(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend) {
             // The production cost: the flood outlasts the time the 40 threads take to start, even on a loaded machine.
@@ -60,7 +60,7 @@ struct LimitsTests {
         }
     }
 
-    @Test("silent and slow (slowloris) connections are closed after the idle timeout", arguments: StoreBackend.all)
+    @Test("silent and slow (slowloris) connections are closed after the idle timeout", .serialized, arguments: StoreBackend.all)
     func slowClients(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend) { $0.idleTimeout = .seconds(1) }
         try await server.withLiveServer { api in
@@ -96,7 +96,7 @@ struct LimitsTests {
         }
     }
 
-    @Test("one user holds at most the configured number of event streams; a closed one frees its place", arguments: StoreBackend.all)
+    @Test("one user holds at most the configured number of event streams; a closed one frees its place", .serialized, arguments: StoreBackend.all)
     func streamCap(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend) { $0.eventStreamsPerUser = 3; $0.clock = { Date() } }
         try await server.withLiveServer { api in
@@ -141,7 +141,7 @@ struct LimitsTests {
         #expect(received == Array(1...Int64(EventHub.buffered)))
     }
 
-    @Test("rate limits live in the store: a second instance (or a restart) enforces the same count, and a key keeps at most its limit", arguments: StoreBackend.all)
+    @Test("rate limits live in the store: a second instance (or a restart) enforces the same count, and a key keeps at most its limit", .serialized, arguments: StoreBackend.all)
     func sharedRateLimits(_ backend: StoreBackend) async throws {
         // Two stores on one database: two PostgreSQL instances, or the SQLite file before and after a restart.
         let first: any SocialStorage
@@ -178,7 +178,7 @@ struct LimitsTests {
         await second.close()
     }
 
-    @Test("writes are rate limited per user (posts more strictly), and following again does not notify again", arguments: StoreBackend.all)
+    @Test("writes are rate limited per user (posts more strictly), and following again does not notify again", .serialized, arguments: StoreBackend.all)
     func writeLimits(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let server = try ServerUnderTest(backend) { $0.writesPerMinute = 30; $0.postsPerMinute = 5 }
@@ -207,7 +207,7 @@ struct LimitsTests {
         }
     }
 
-    @Test("X-Forwarded-For counts only from a --trusted-proxy, and then names the client for rate limits", arguments: StoreBackend.all)
+    @Test("X-Forwarded-For counts only from a --trusted-proxy, and then names the client for rate limits", .serialized, arguments: StoreBackend.all)
     func trustedProxy(_ backend: StoreBackend) async throws {
         #expect(ClientAddressMiddleware.client(peer: "127.0.0.1", forwardedFor: ["203.0.113.1"], trusting: []) == "127.0.0.1")
         let proxies = ["127.0.0.1/32", "10.0.0.0/8"].compactMap(IPNetwork.init)
@@ -237,7 +237,7 @@ struct LimitsTests {
         }
     }
 
-    @Test("leaving a playlist one is not a member of is 404 and records nothing", arguments: StoreBackend.all)
+    @Test("leaving a playlist one is not a member of is 404 and records nothing", .serialized, arguments: StoreBackend.all)
     func leaveAsNonMember(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend).withRouter { api in
             let owner = try await api.signUp("Owner")
@@ -254,7 +254,7 @@ struct LimitsTests {
         }
     }
 
-    @Test("the data directory, the database and avatars are private even when the directory existed with open modes", arguments: StoreBackend.all)
+    @Test("the data directory, the database and avatars are private even when the directory existed with open modes", .serialized, arguments: StoreBackend.all)
     func privateFiles(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)
         let data = server.configuration.dataDirectory
@@ -282,7 +282,7 @@ struct LimitsTests {
         }
     }
 
-    @Test("a symbolic link in the publication is served only if it stays inside the publication", arguments: StoreBackend.all)
+    @Test("a symbolic link in the publication is served only if it stays inside the publication", .serialized, arguments: StoreBackend.all)
     func symlinks(_ backend: StoreBackend) async throws {
         let original = try PublishedFixtures.get()
         let copy = try Repository.temporaryDirectory("symlinked-publication").appendingPathComponent("out")

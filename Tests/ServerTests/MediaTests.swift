@@ -10,7 +10,7 @@ import TestSupport
 
 @Suite("Playback access: signed media links and byte ranges")
 struct MediaTests {
-    @Test("Range: RFC 9110 byte ranges, suffix ranges included, against the file's own bytes", arguments: StoreBackend.all)
+    @Test("Range: RFC 9110 byte ranges, suffix ranges included, against the file's own bytes", .serialized, arguments: StoreBackend.all)
     func ranges(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let progressive = try #require(((try PublishedFixtures.trackDocument(track))["streams"] as? [String: Any])?["progressive"] as? String)
@@ -65,7 +65,7 @@ struct MediaTests {
         }
     }
 
-    @Test("links expire, cannot be forged, and open only the publication's media and manifests", arguments: StoreBackend.all)
+    @Test("links expire, cannot be forged, and open only the publication's media and manifests", .serialized, arguments: StoreBackend.all)
     func signedLinks(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let server = try ServerUnderTest(backend)
@@ -93,7 +93,7 @@ struct MediaTests {
         }
     }
 
-    @Test("the signature scheme the README documents, recomputed with Python's hmac from the server's media key", arguments: StoreBackend.all)
+    @Test("the signature scheme the README documents, recomputed with Python's hmac from the server's media key", .serialized, arguments: StoreBackend.all)
     func signatureSchemeIsDocumented(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let server = try ServerUnderTest(backend) { $0.mediaBaseURL = "https://cdn.example.org/musikk" }
@@ -116,7 +116,7 @@ struct MediaTests {
         }
     }
 
-    @Test("a file longer than a read chunk arrives whole and in ranges across chunks, over a real socket", arguments: StoreBackend.all)
+    @Test("a file longer than a read chunk arrives whole and in ranges across chunks, over a real socket", .serialized, arguments: StoreBackend.all)
     func longFiles(_ backend: StoreBackend) async throws {
         let publication = try PublishedFixtures.get()
         let media = publication.appendingPathComponent("media")
@@ -189,7 +189,7 @@ struct MediaTests {
 
 @Suite("Play queue, listens and now playing")
 struct PlaybackTests {
-    @Test("a queue write based on a stale version gets 409 with the current queue", arguments: StoreBackend.all)
+    @Test("a queue write based on a stale version gets 409 with the current queue", .serialized, arguments: StoreBackend.all)
     func queueVersions(_ backend: StoreBackend) async throws {
         let tracks = try PublishedFixtures.trackIds()
         try await ServerUnderTest(backend).withRouter { api in
@@ -221,7 +221,7 @@ struct PlaybackTests {
         }
     }
 
-    @Test("a listen counts once the track was really played (wall clock checked); play counts and history", arguments: StoreBackend.all)
+    @Test("a listen counts once the track was really played (wall clock checked); play counts and history", .serialized, arguments: StoreBackend.all)
     func listens(_ backend: StoreBackend) async throws {
         let track = try PublishedFixtures.longestTrack()
         let duration = try #require((try PublishedFixtures.trackDocument(track))["duration"] as? Double)
@@ -251,7 +251,7 @@ struct PlaybackTests {
         }
     }
 
-    @Test("now playing and listening history obey the privacy setting on every endpoint", arguments: StoreBackend.all)
+    @Test("now playing and listening history obey the privacy setting on every endpoint", .serialized, arguments: StoreBackend.all)
     func nowPlayingPrivacy(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let title = try #require((try PublishedFixtures.trackDocument(track))["title"] as? String)

@@ -25,7 +25,7 @@ struct OpenAPITests {
         return Set(String(decoding: result.standardOutput, as: UTF8.self).split(separator: "\n").map(String.init))
     }
 
-    @Test("every route of the server is documented, and every documented operation is a route", arguments: StoreBackend.all)
+    @Test("every route of the server is documented, and every documented operation is a route", .serialized, arguments: StoreBackend.all)
     func routesMatchDocument(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)
         try await server.withRouter { _ in }  // creates the data directory and secrets as the server would

@@ -18,7 +18,7 @@ struct ProxyTests {
         return (status, json)
     }
 
-    @Test("admin nginx-config puts the server behind nginx: the API through it, events streamed as they happen, clients' addresses forwarded", arguments: StoreBackend.all)
+    @Test("admin nginx-config puts the server behind nginx: the API through it, events streamed as they happen, clients' addresses forwarded", .serialized, arguments: StoreBackend.all)
     func behindNginx(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let binary = Repository.executable("musikk-server").path
@@ -76,7 +76,7 @@ struct ProxyTests {
 
     @Test(
         "with --media-from, nginx checks signed links itself (njs for HMAC-SHA256, secure_link for its MD5 scheme): expired, forged and out-of-tree links get 403, good ones exact ranges, and ffmpeg plays HLS with the server stopped",
-        arguments: StoreBackend.all, MediaSignature.allCases)
+        .serialized, arguments: StoreBackend.all, MediaSignature.allCases)
     func mediaByNginx(_ backend: StoreBackend, _ scheme: MediaSignature) async throws {
         let binary = Repository.executable("musikk-server").path
         let publication = try PublishedFixtures.get()

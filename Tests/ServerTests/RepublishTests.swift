@@ -22,7 +22,7 @@ struct RepublishTests {
         try #require(publish.status == 0, "\(publish.standardError)")
     }
 
-    @Test("after musikk-publish switches the tree: new releases and tracks are listed, followers of the owner are notified", arguments: StoreBackend.all)
+    @Test("after musikk-publish switches the tree: new releases and tracks are listed, followers of the owner are notified", .serialized, arguments: StoreBackend.all)
     func newRelease(_ backend: StoreBackend) async throws {
         let root = try Repository.temporaryDirectory("republish")
         try Self.publish(["Sonic Pi/Ambient"], into: root)

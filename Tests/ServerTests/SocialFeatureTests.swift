@@ -8,7 +8,7 @@ import TestSupport
 
 @Suite("Profiles, follows, comments, forums, playlists, likes, notifications, feed, search")
 struct SocialFeatureTests {
-    @Test("profiles: edit my own name, bio and avatar; others see them; an avatar must be a real image", arguments: StoreBackend.all)
+    @Test("profiles: edit my own name, bio and avatar; others see them; an avatar must be a real image", .serialized, arguments: StoreBackend.all)
     func profiles(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
@@ -39,7 +39,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("follow and unfollow; followers and following lists, paginated", arguments: StoreBackend.all)
+    @Test("follow and unfollow; followers and following lists, paginated", .serialized, arguments: StoreBackend.all)
     func follows(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
@@ -68,7 +68,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("comments with nested replies on a track; edit and delete one's own only; text comes back as data", arguments: StoreBackend.all)
+    @Test("comments with nested replies on a track; edit and delete one's own only; text comes back as data", .serialized, arguments: StoreBackend.all)
     func comments(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         try await ServerUnderTest(backend).withRouter { api in
@@ -108,7 +108,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("the comment list filtered to people I follow", arguments: StoreBackend.all)
+    @Test("the comment list filtered to people I follow", .serialized, arguments: StoreBackend.all)
     func commentsFromFollowing(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         try await ServerUnderTest(backend).withRouter { api in
@@ -126,7 +126,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("forums and threads; a post embeds a track, returned with what a client needs to play it; unknown embeds refused", arguments: StoreBackend.all)
+    @Test("forums and threads; a post embeds a track, returned with what a client needs to play it; unknown embeds refused", .serialized, arguments: StoreBackend.all)
     func forums(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let title = try #require((try PublishedFixtures.trackDocument(track))["title"] as? String)
@@ -175,7 +175,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("playlists: private ones stay private, only the owner edits details, collaborators edit tracks, reorder checks its input", arguments: StoreBackend.all)
+    @Test("playlists: private ones stay private, only the owner edits details, collaborators edit tracks, reorder checks its input", .serialized, arguments: StoreBackend.all)
     func playlists(_ backend: StoreBackend) async throws {
         let tracks = try PublishedFixtures.trackIds()
         try #require(tracks.count >= 3)
@@ -228,7 +228,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("likes on tracks, releases and playlists make up a user's library", arguments: StoreBackend.all)
+    @Test("likes on tracks, releases and playlists make up a user's library", .serialized, arguments: StoreBackend.all)
     func likes(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let release = try #require(((try PublishedFixtures.trackDocument(track))["release"] as? [String: Any])?["id"] as? Int)
@@ -251,7 +251,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("notifications: a reply, a new follower, a comment on my playlist; unread count; mark read", arguments: StoreBackend.all)
+    @Test("notifications: a reply, a new follower, a comment on my playlist; unread count; mark read", .serialized, arguments: StoreBackend.all)
     func notifications(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         try await ServerUnderTest(backend).withRouter { api in
@@ -283,7 +283,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("the feed shows what the people I follow did, newest first, paginated", arguments: StoreBackend.all)
+    @Test("the feed shows what the people I follow did, newest first, paginated", .serialized, arguments: StoreBackend.all)
     func feed(_ backend: StoreBackend) async throws {
         let tracks = try PublishedFixtures.trackIds()
         try await ServerUnderTest(backend).withRouter { api in
@@ -313,7 +313,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("search: prefix matching over tracks, releases, artists and users; filter to items liked by people I follow; any input is safe", arguments: StoreBackend.all)
+    @Test("search: prefix matching over tracks, releases, artists and users; filter to items liked by people I follow; any input is safe", .serialized, arguments: StoreBackend.all)
     func search(_ backend: StoreBackend) async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let title = try #require((try PublishedFixtures.trackDocument(track))["title"] as? String)
@@ -339,7 +339,7 @@ struct SocialFeatureTests {
         }
     }
 
-    @Test("catalog lists are paginated and details carry signed links", arguments: StoreBackend.all)
+    @Test("catalog lists are paginated and details carry signed links", .serialized, arguments: StoreBackend.all)
     func catalog(_ backend: StoreBackend) async throws {
         let ids = try PublishedFixtures.trackIds()
         try await ServerUnderTest(backend).withRouter { api in

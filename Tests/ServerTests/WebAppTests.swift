@@ -8,7 +8,7 @@ import TestSupport
 
 @Suite("The web app", .serialized)
 struct WebAppTests {
-    @Test("every page URL gets the shell with a strict security policy; app files have validators and unknown ones are 404", arguments: StoreBackend.all)
+    @Test("every page URL gets the shell with a strict security policy; app files have validators and unknown ones are 404", .serialized, arguments: StoreBackend.all)
     func shellAndFiles(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend).withRouter { api in
             for path in ["/", "/tracks/abc", "/forums/3", "/login"] {
@@ -48,7 +48,7 @@ struct WebAppTests {
         }
     }
 
-    @Test("in headless Chromium, as two listeners on a desktop and a phone: every flow of the app, axe-core on every page at both widths in both themes, no console error", arguments: StoreBackend.all)
+    @Test("in headless Chromium, as two listeners on a desktop and a phone: every flow of the app, axe-core on every page at both widths in both themes, no console error", .serialized, arguments: StoreBackend.all)
     func inChromium(_ backend: StoreBackend) async throws {
         let track = try PublishedFixtures.longestTrack()
         let title = try #require(try PublishedFixtures.trackDocument(track)["title"] as? String)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Social
 import SocialPostgres
 import SocialSQLite
@@ -25,21 +26,31 @@ public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertibl
         SocialStore(try await storage(), events: sink)
     }
 
-    /// The URL of the test cluster's database with a new, empty schema first on the search path.
+    /// The URL of the test cluster's database with a new, empty schema first on the search path. Schemas are made
+    /// in advance, all in one psql call: starting a process per test would block the cooperative threads the
+    /// in-process servers of other tests answer on.
     public static func freshPostgresURL() throws -> String {
         let base = try cluster.get()
-        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try psql(base, "CREATE SCHEMA \(schema)")
+        let index = nextSchema.add(1, ordering: .relaxed).oldValue
+        let schema = "t_\(runTag)_\(index)"
+        if index >= preparedSchemas { try psql(base, "CREATE SCHEMA \(schema)") }
         // libpq's options, URL-encoded: "-c search_path=SCHEMA,public".
         return base + "&options=-c%20search_path%3D\(schema)%2Cpublic"
     }
 
-    /// The cluster's URL, with the extension the schema needs created once for all schemas.
+    /// Schemas made when the cluster is first used.
+    static let preparedSchemas = 200
+    private static let nextSchema = Atomic<Int>(0)
+    /// Tells this run's schemas from an earlier run's on the same cluster.
+    private static let runTag = UUID().uuidString.prefix(8).lowercased()
+
+    /// The cluster's URL, with the extension the schema needs created once for all schemas, and the schemas.
     private static let cluster: Result<String, SetupError> = Result { () throws(SetupError) in
         guard let url = ProcessInfo.processInfo.environment["MUSIKK_TEST_POSTGRES"], !url.isEmpty else {
             throw SetupError(description: "MUSIKK_TEST_POSTGRES is not set: run the suite with scripts/test, which starts a throwaway PostgreSQL")
         }
-        try psql(url, "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+        let schemas = (0..<preparedSchemas).map { "CREATE SCHEMA t_\(runTag)_\($0);" }.joined(separator: " ")
+        try psql(url, "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public; " + schemas)
         return url
     }
 
