@@ -64,7 +64,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         hub: hub, limiter: RateLimiter(store: store), passwords: PasswordHashing(),
         decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) },
         avatars: configuration.dataDirectory.appendingPathComponent("avatars"))
-    try await CatalogWatcher.index(library.snapshot, services: services)
+    try await CatalogWatcher.index(library.snapshot, into: store, now: configuration.clock())
 
     let router = buildRouter(services)
     do {
@@ -77,7 +77,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         router: router,
         server: .http1(configuration: .init(idleTimeout: idleTimeout)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "musikk-server"),
-        services: background + [CatalogWatcher(services: services, logger: logger)],
+        services: background + [CatalogWatcher(library: library, store: store, hub: hub, configuration: configuration, logger: logger)],
         logger: logger)
 }
 
@@ -87,32 +87,42 @@ func origin(of url: String) -> String? {
     return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
 }
 
-/// The API's routes (the web app's pages are added beside them by `buildApplication`).
+/// The API's routes (the web app's pages are added beside them by `buildApplication`). Each controller gets only
+/// what it uses.
 func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
+    let configuration = services.configuration
+    let (store, clock, links, subjects) = (services.store, configuration.clock, services.links, services.subjects)
     let router = Router(context: ServerRequestContext.self)
-    router.add(middleware: ClientAddressMiddleware(trustedProxies: services.configuration.trustedProxies))
-    if services.configuration.accessLog { router.add(middleware: AccessLogMiddleware()) }
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
+    if configuration.accessLog { router.add(middleware: AccessLogMiddleware()) }
     router.add(middleware: ErrorShapeMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
-    router.get("/health") { _, _ in JSON(["status": "ok"]) }
-    if services.configuration.mediaBaseURL == nil {
-        MediaController(rootPath: services.library.root.path, signer: services.signer, clock: services.configuration.clock).addRoutes(to: router)
+    router.get("/health", use: health)
+    if configuration.mediaBaseURL == nil {
+        MediaController(rootPath: services.library.root.path, signer: services.signer, clock: clock).addRoutes(to: router)
     }
 
-    let auth = AuthController(services: services)
+    let auth = AuthController(
+        store: store, tokens: services.tokens, limiter: services.limiter, passwords: services.passwords, decoyHash: services.decoyHash,
+        configuration: configuration)
     auth.addPublicRoutes(to: router.group("/api/auth"))
 
     let api = router.group("/api")
         .add(middleware: AuthenticationMiddleware(tokens: services.tokens))
-        .add(middleware: WriteLimitMiddleware(limiter: services.limiter, perMinute: services.configuration.writesPerMinute, clock: services.configuration.clock))
+        .add(middleware: WriteLimitMiddleware(limiter: services.limiter, perMinute: configuration.writesPerMinute, clock: clock))
         .group(context: AuthenticatedRequestContext.self)
     auth.addRoutes(to: api.group("auth"))
-    UsersController(services: services).addRoutes(to: api)
-    CatalogController(services: services).addRoutes(to: api)
-    CommentsController(services: services).addRoutes(to: api)
-    PlaylistsController(services: services).addRoutes(to: api)
-    ActivityController(services: services).addRoutes(to: api)
-    PlaybackController(services: services).addRoutes(to: api)
-    EventsController(services: services).addRoutes(to: api)
+    UsersController(store: store, subjects: subjects, avatars: services.avatars, clock: clock).addRoutes(to: api)
+    CatalogController(store: store, links: links).addRoutes(to: api)
+    CommentsController(store: store, subjects: subjects, posting: services.posting, clock: clock).addRoutes(to: api)
+    PlaylistsController(store: store, links: links, subjects: subjects, clock: clock).addRoutes(to: api)
+    ActivityController(store: store, subjects: subjects, clock: clock).addRoutes(to: api)
+    PlaybackController(store: store, links: links, clock: clock).addRoutes(to: api)
+    EventsController(store: store, subjects: subjects, hub: services.hub).addRoutes(to: api)
     return router
+}
+
+/// `GET /health`: answers while the process serves requests (load balancers and `curl -f` probe it).
+@Sendable func health(_ request: Request, context: ServerRequestContext) -> JSON<[String: String]> {
+    JSON(["status": "ok"])
 }

@@ -4,7 +4,15 @@ import Social
 
 /// Sign-up, log-in, token refresh and log-out.
 struct AuthController: Sendable {
-    let services: Services
+    let store: SocialStore
+    let tokens: TokenIssuer
+    let limiter: RateLimiter
+    let passwords: PasswordHashing
+    /// A bcrypt hash at the configured cost that matches no password: log-ins with unknown emails are checked
+    /// against it, so they take as long as those with known ones.
+    let decoyHash: String
+    /// Its limits, bcrypt cost, refresh-token grace and clock.
+    let configuration: ServerConfiguration
 
     struct SignUp: Decodable {
         var email: String
@@ -33,16 +41,15 @@ struct AuthController: Sendable {
 
     @Sendable func signUp(_ request: Request, context: ServerRequestContext) async throws -> JSON<TokenIssuer.Tokens> {
         let input = try await request.decode(as: SignUp.self, context: context)
-        let configuration = services.configuration
         try await limit(
             "signup:\(context.clientAddress)", configuration.signUpsPerAddress, window: configuration.signUpWindow,
             "too many sign-ups from your address; wait and try again")
         let email = try Self.checkedEmail(input.email)
         try Self.checkPassword(input.password)
-        let hash = try await hashing { try await services.passwords.hash(input.password, cost: configuration.bcryptCost, lane: .signUp, client: context.clientAddress) }
+        let hash = try await hashing { try await passwords.hash(input.password, cost: configuration.bcryptCost, lane: .signUp, client: context.clientAddress) }
         do {
-            let id = try await services.store.createAccount(email: email, passwordHash: hash, displayName: input.displayName, now: services.now)
-            return JSON(try await services.tokens.issue(userId: id, role: .listener), status: .created)
+            let id = try await store.createAccount(email: email, passwordHash: hash, displayName: input.displayName, now: configuration.clock())
+            return JSON(try await tokens.issue(userId: id, role: .listener), status: .created)
         } catch SocialError.conflict {
             // The same answer as for an address that cannot be an email, after the same work.
             throw Self.unusableEmail
@@ -51,7 +58,6 @@ struct AuthController: Sendable {
 
     @Sendable func logIn(_ request: Request, context: ServerRequestContext) async throws -> JSON<TokenIssuer.Tokens> {
         let input = try await request.decode(as: LogIn.self, context: context)
-        let configuration = services.configuration
         try await limit(
             "address:\(context.clientAddress)", configuration.loginAttemptsPerAddress, window: configuration.loginWindow,
             "too many sign-in attempts from your address; wait and try again")
@@ -60,24 +66,24 @@ struct AuthController: Sendable {
         guard !email.contains("\0"), !input.password.contains("\0") else {
             throw APIError(.unauthorized, "invalid_credentials", "the email or password is wrong")
         }
-        let credentials = try await services.store.credentials(email: email)
+        let credentials = try await store.credentials(email: email)
         // Failures count per account and password, so a password reset ends a lock-out.
         let accountKey = credentials.map { "account:\($0.userId):\($0.passwordHash.suffix(16))" } ?? "account:\(email)"
-        if let wait = try await services.limiter.retryAfter(
-            accountKey, limit: configuration.loginFailuresPerAccount, window: configuration.loginWindow, now: services.now)
+        if let wait = try await limiter.retryAfter(
+            accountKey, limit: configuration.loginFailuresPerAccount, window: configuration.loginWindow, now: configuration.clock())
         {
             throw Self.tooMany(
                 wait, "too many failed log-ins for this account; wait and try again, or ask the operator to run `musikk-server admin reset-password EMAIL`")
         }
         // An unknown email is checked against a hash of the same cost, so the time taken does not tell which exist.
-        let hash = credentials?.passwordHash ?? services.decoyHash
-        let matches = try await hashing { try await services.passwords.verify(input.password, hash: hash, lane: .logIn, client: context.clientAddress) }
+        let hash = credentials?.passwordHash ?? decoyHash
+        let matches = try await hashing { try await passwords.verify(input.password, hash: hash, lane: .logIn, client: context.clientAddress) }
         guard matches, let credentials else {
-            try await services.limiter.record(accountKey, now: services.now)
+            try await limiter.record(accountKey, now: configuration.clock())
             throw APIError(.unauthorized, "invalid_credentials", "the email or password is wrong")
         }
-        try await services.limiter.reset(accountKey)
-        return JSON(try await services.tokens.issue(userId: credentials.userId, role: credentials.role))
+        try await limiter.reset(accountKey)
+        return JSON(try await tokens.issue(userId: credentials.userId, role: credentials.role))
     }
 
     /// Runs a hash through the queue, turning its refusals into 503 and 429 with Retry-After.
@@ -94,15 +100,15 @@ struct AuthController: Sendable {
     @Sendable func refresh(_ request: Request, context: ServerRequestContext) async throws -> JSON<TokenIssuer.Tokens> {
         let input = try await request.decode(as: Refresh.self, context: context)
         let successor = TokenIssuer.randomToken()
-        let use = try await services.store.rotateRefreshToken(
-            hash: TokenIssuer.hash(input.refreshToken), successorHash: TokenIssuer.hash(successor), expiresAt: services.tokens.refreshTokenExpiry(),
-            grace: services.configuration.refreshTokenReuseGrace, now: services.now)
+        let use = try await store.rotateRefreshToken(
+            hash: TokenIssuer.hash(input.refreshToken), successorHash: TokenIssuer.hash(successor), expiresAt: tokens.refreshTokenExpiry(),
+            grace: configuration.refreshTokenReuseGrace, now: configuration.clock())
         switch use {
         case .valid(let userId, _):
-            guard let role = try await services.store.role(of: userId) else {
+            guard let role = try await store.role(of: userId) else {
                 throw APIError(.unauthorized, "invalid_refresh_token", "the account no longer exists")
             }
-            return JSON(try await services.tokens.tokens(userId: userId, role: role, refreshToken: successor))
+            return JSON(try await tokens.tokens(userId: userId, role: role, refreshToken: successor))
         case .reused:
             throw APIError(.unauthorized, "refresh_token_reused", "this refresh token was already used, so all sessions started with it were signed out; sign in again")
         case .invalid:
@@ -113,13 +119,13 @@ struct AuthController: Sendable {
     @Sendable func logOut(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
         let user = context.user
         let input = try await request.decode(as: Refresh.self, context: context)
-        try await services.store.revokeRefreshTokenFamily(hash: TokenIssuer.hash(input.refreshToken), userId: user.id, now: services.now)
+        try await store.revokeRefreshTokenFamily(hash: TokenIssuer.hash(input.refreshToken), userId: user.id, now: configuration.clock())
         return Response(status: .noContent)
     }
 
     /// Counts an attempt under `key`, refusing it with 429 once `limit` were made in `window` seconds.
     private func limit(_ key: String, _ limit: Int, window: TimeInterval, _ message: String) async throws {
-        if let wait = try await services.limiter.take(key, limit: limit, window: window, now: services.now) {
+        if let wait = try await limiter.take(key, limit: limit, window: window, now: configuration.clock()) {
             throw Self.tooMany(wait, message)
         }
     }

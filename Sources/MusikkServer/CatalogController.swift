@@ -5,7 +5,8 @@ import Social
 
 /// The published catalog (tracks, releases, artists), its search, and signed playback URLs.
 struct CatalogController: Sendable {
-    let services: Services
+    let store: SocialStore
+    let links: CatalogLinks
     /// Encoded list pages. They are the same for every listener until the catalog is republished or links move to
     /// the next expiry, and both are part of the key.
     let pages = MemoCache<PageKey, ByteBuffer>(capacity: 512)
@@ -81,70 +82,79 @@ struct CatalogController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
-        group.get("tracks") { request, _ in
-            try cachedPage("tracks", request) { snapshot, expires, page in
-                try Self.page(snapshot.trackOrder, page) { snapshot.tracks[$0].map { summary($0, expires: expires) } }
-            }
-        }
-        group.get("tracks/:trackId") { request, context in
-            let user = context.user
-            let track = try services.track(context.parameters.get("trackId") ?? "")
-            let likes = try await services.store.likeStatus(.track, track.id, viewer: user.id)
-            let expires = services.signer.expiry(now: services.now)
-            return JSON(TrackDetail(
-                track: summary(track, expires: expires),
-                waveform: track.waveform.map {
-                    WaveformLinks(json: services.signer.url(for: $0.json, expires: expires), data: services.signer.url(for: $0.data, expires: expires))
-                },
-                playCount: try await services.store.playCount(of: track.id), likeCount: likes.count, likedByYou: likes.likedByYou))
-        }
-        group.get("tracks/:trackId/playback") { _, context in
-            let track = try services.track(context.parameters.get("trackId") ?? "")
-            let expires = services.signer.expiry(now: services.now)
-            let sign = { services.signer.url(for: $0, expires: expires) }
-            return JSON(Playback(
-                trackId: track.id, hls: sign(track.streams.hls), hlsOpus: track.streams.hlsOpus.map(sign), dash: sign(track.streams.dash),
-                progressive: track.streams.progressive.map(sign), expiresAt: Date(timeIntervalSince1970: Double(expires))))
-        }
-        // `sort=newest`: the most recently added first (catalog ids grow as masters are ingested).
-        group.get("releases") { request, _ in
-            let sort = request.uri.queryParameters["sort"]
-            guard sort == nil || sort == "newest" else { throw APIError.badRequest("sort is either absent or `newest`") }
-            return try cachedPage(sort == nil ? "releases" : "releases-newest", request) { snapshot, expires, page in
-                let order = sort == nil ? snapshot.releaseOrder : snapshot.releaseOrder.sorted(by: >)
-                return try Self.page(order, page) { snapshot.releases[$0].map { releaseSummary($0, expires: expires) } }
-            }
-        }
-        group.get("releases/:releaseId") { request, context in
-            let user = context.user
-            let id = try request.id("releaseId", context: context, what: "release")
-            let snapshot = services.library.snapshot
-            guard let release = snapshot.releases[id] else { throw APIError.notFound("release \(id)") }
-            let likes = try await services.store.likeStatus(.release, String(id), viewer: user.id)
-            let expires = services.signer.expiry(now: services.now)
-            return JSON(ReleaseDetail(
-                id: id, title: release.title, date: release.date, artist: CatalogSnapshot.ArtistRef(release.artist),
-                cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
-                coverThumbnails: services.signed(release.cover?.thumbnails, expires: expires),
-                tracks: release.tracks.compactMap { snapshot.tracks[$0.id].map { summary($0, expires: expires) } },
-                likeCount: likes.count, likedByYou: likes.likedByYou))
-        }
-        group.get("artists") { request, _ in
-            try cachedPage("artists", request) { snapshot, _, page in try Self.page(snapshot.artistOrder, page) { snapshot.artists[$0] } }
-        }
-        group.get("artists/:artistId") { request, context in
-            let id = try request.id("artistId", context: context, what: "artist")
-            let snapshot = services.library.snapshot
-            guard let artist = snapshot.artists[id] else { throw APIError.notFound("artist \(id)") }
-            let expires = services.signer.expiry(now: services.now)
-            return JSON(ArtistDetail(
-                id: id, name: artist.name,
-                releases: snapshot.releaseOrder.compactMap { snapshot.releases[$0] }.filter { $0.artist.id == id }
-                    .map { releaseSummary($0, expires: expires) },
-                tracks: snapshot.trackOrder.compactMap { snapshot.tracks[$0] }.filter { $0.artists.contains { $0.id == id } }
-                    .map { summary($0, expires: expires) }))
-        }
+        group.get("tracks", use: tracks)
+        group.get("tracks/:trackId", use: track)
+        group.get("tracks/:trackId/playback", use: playback)
+        group.get("releases", use: releases)
+        group.get("releases/:releaseId", use: release)
+        group.get("artists", use: artists)
+        group.get("artists/:artistId", use: artist)
         group.get("search", use: search)
+    }
+
+    @Sendable func tracks(_ request: Request, context: AuthenticatedRequestContext) async throws -> EncodedJSON {
+        try cachedPage("tracks", request) { snapshot, expires, page in
+            try Self.page(snapshot.trackOrder, page) { snapshot.tracks[$0].map { summary($0, expires: expires) } }
+        }
+    }
+
+    @Sendable func track(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<TrackDetail> {
+        let track = try links.track(context.parameters.get("trackId") ?? "")
+        let likes = try await store.likeStatus(.track, track.id, viewer: context.user.id)
+        let expires = links.expiry()
+        return JSON(TrackDetail(
+            track: summary(track, expires: expires),
+            waveform: track.waveform.map { WaveformLinks(json: links.url($0.json, expires: expires), data: links.url($0.data, expires: expires)) },
+            playCount: try await store.playCount(of: track.id), likeCount: likes.count, likedByYou: likes.likedByYou))
+    }
+
+    @Sendable func playback(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playback> {
+        let track = try links.track(context.parameters.get("trackId") ?? "")
+        let expires = links.expiry()
+        let sign = { links.url($0, expires: expires) }
+        return JSON(Playback(
+            trackId: track.id, hls: sign(track.streams.hls), hlsOpus: track.streams.hlsOpus.map(sign), dash: sign(track.streams.dash),
+            progressive: track.streams.progressive.map(sign), expiresAt: Date(timeIntervalSince1970: Double(expires))))
+    }
+
+    /// `sort=newest`: the most recently added first (catalog ids grow as masters are ingested).
+    @Sendable func releases(_ request: Request, context: AuthenticatedRequestContext) async throws -> EncodedJSON {
+        let sort = request.uri.queryParameters["sort"]
+        guard sort == nil || sort == "newest" else { throw APIError.badRequest("sort is either absent or `newest`") }
+        return try cachedPage(sort == nil ? "releases" : "releases-newest", request) { snapshot, expires, page in
+            let order = sort == nil ? snapshot.releaseOrder : snapshot.releaseOrder.sorted(by: >)
+            return try Self.page(order, page) { snapshot.releases[$0].map { releaseSummary($0, expires: expires) } }
+        }
+    }
+
+    @Sendable func release(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<ReleaseDetail> {
+        let id = try request.id("releaseId", context: context, what: "release")
+        let snapshot = links.library.snapshot
+        guard let release = snapshot.releases[id] else { throw APIError.notFound("release \(id)") }
+        let likes = try await store.likeStatus(.release, String(id), viewer: context.user.id)
+        let expires = links.expiry()
+        return JSON(ReleaseDetail(
+            id: id, title: release.title, date: release.date, artist: CatalogSnapshot.ArtistRef(release.artist),
+            cover: release.cover.map { links.url($0.url, expires: expires) },
+            coverThumbnails: links.signed(release.cover?.thumbnails, expires: expires),
+            tracks: release.tracks.compactMap { snapshot.tracks[$0.id].map { summary($0, expires: expires) } },
+            likeCount: likes.count, likedByYou: likes.likedByYou))
+    }
+
+    @Sendable func artists(_ request: Request, context: AuthenticatedRequestContext) async throws -> EncodedJSON {
+        try cachedPage("artists", request) { snapshot, _, page in try Self.page(snapshot.artistOrder, page) { snapshot.artists[$0] } }
+    }
+
+    @Sendable func artist(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<ArtistDetail> {
+        let id = try request.id("artistId", context: context, what: "artist")
+        let snapshot = links.library.snapshot
+        guard let artist = snapshot.artists[id] else { throw APIError.notFound("artist \(id)") }
+        let expires = links.expiry()
+        return JSON(ArtistDetail(
+            id: id, name: artist.name,
+            releases: snapshot.releaseOrder.compactMap { snapshot.releases[$0] }.filter { $0.artist.id == id }.map { releaseSummary($0, expires: expires) },
+            tracks: snapshot.trackOrder.compactMap { snapshot.tracks[$0] }.filter { $0.artists.contains { $0.id == id } }
+                .map { summary($0, expires: expires) }))
     }
 
     /// `q` (required), `kinds` (comma-separated: track, release, artist, user), `likedByFollowing=true`, `limit`.
@@ -162,17 +172,17 @@ struct CatalogController: Sendable {
             return value
         } ?? 20
         let followedOnly = request.uri.queryParameters["likedByFollowing"] == "true"
-        let hits = try await services.store.search(query, kinds: kinds, likedByFollowersOf: followedOnly ? user.id : nil, limit: limit)
-        let (snapshot, expires) = (services.library.snapshot, services.signer.expiry(now: services.now))
+        let hits = try await store.search(query, kinds: kinds, likedByFollowersOf: followedOnly ? user.id : nil, limit: limit)
+        let (snapshot, expires) = (links.library.snapshot, links.expiry())
         return JSON(hits.map { hit in
             var hit = hit
             switch hit.kind {
             case .track:
                 let track = snapshot.tracks[hit.id]
-                hit.cover = services.coverLink(track?.cover, track?.coverThumbnails, side: 96, expires: expires)
+                hit.cover = links.coverLink(track?.cover, track?.coverThumbnails, side: 96, expires: expires)
             case .release:
                 let release = canonicalID(hit.id).flatMap { snapshot.releases[$0] }
-                hit.cover = services.coverLink(release?.cover?.url, release?.cover?.thumbnails, side: 96, expires: expires)
+                hit.cover = links.coverLink(release?.cover?.url, release?.cover?.thumbnails, side: 96, expires: expires)
             case .artist, .user:
                 break
             }
@@ -181,25 +191,25 @@ struct CatalogController: Sendable {
     }
 
     func summary(_ track: CatalogSnapshot.Track, expires: Int64? = nil) -> TrackSummary {
-        let expires = expires ?? services.signer.expiry(now: services.now)
+        let expires = expires ?? links.expiry()
         return TrackSummary(
             id: track.id, title: track.title, duration: track.duration, trackNumber: track.trackNumber, artists: track.artists.map(CatalogSnapshot.ArtistRef.init),
-            release: track.release.map(CatalogSnapshot.ReleaseRef.init), cover: track.cover.map { services.signer.url(for: $0, expires: expires) },
-            coverThumbnails: services.signed(track.coverThumbnails, expires: expires))
+            release: track.release.map(CatalogSnapshot.ReleaseRef.init), cover: track.cover.map { links.url($0, expires: expires) },
+            coverThumbnails: links.signed(track.coverThumbnails, expires: expires))
     }
 
     func releaseSummary(_ release: CatalogSnapshot.Release, expires: Int64) -> ReleaseSummary {
         ReleaseSummary(
-            id: release.id, title: release.title, artist: CatalogSnapshot.ArtistRef(release.artist), cover: release.cover.map { services.signer.url(for: $0.url, expires: expires) },
-            coverThumbnails: services.signed(release.cover?.thumbnails, expires: expires), trackCount: release.tracks.count)
+            id: release.id, title: release.title, artist: CatalogSnapshot.ArtistRef(release.artist), cover: release.cover.map { links.url($0.url, expires: expires) },
+            coverThumbnails: links.signed(release.cover?.thumbnails, expires: expires), trackCount: release.tracks.count)
     }
 
     /// A page of a catalog list, encoded once and then served from `pages`.
     func cachedPage<Item: Encodable & Sendable>(
         _ list: String, _ request: Request, make: (CatalogSnapshot, _ expires: Int64, PageRequest) throws -> Page<Item>
     ) throws -> EncodedJSON {
-        let (snapshot, page) = (services.library.snapshot, try request.pageRequest())
-        let expires = services.signer.expiry(now: services.now)
+        let (snapshot, page) = (links.library.snapshot, try request.pageRequest())
+        let expires = links.expiry()
         let key = PageKey(list: list, limit: page.limit, cursor: page.cursor, expires: expires, publishedAt: snapshot.publishedAt)
         return EncodedJSON(body: try pages.value(for: key) { ByteBuffer(bytes: try JSONCoding.encoder.encode(try make(snapshot, expires, page))) })
     }

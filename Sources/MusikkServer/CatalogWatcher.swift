@@ -2,11 +2,15 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Social
 
 /// Background work: rereads the publication when musikk-publish switched it (re-indexing search and telling
-/// followers of new releases), sends SSE keep-alives, and forgets live events older than a day.
+/// followers of new releases), sends SSE keep-alives, and forgets old live events and rate-limit hits.
 struct CatalogWatcher: Service {
-    let services: Services
+    let library: CatalogLibrary
+    let store: SocialStore
+    let hub: EventHub
+    let configuration: ServerConfiguration
     let logger: Logger
 
     func run() async throws {
@@ -18,42 +22,53 @@ struct CatalogWatcher: Service {
             }
         }
         // Open event streams would hold the shutdown up; end them.
-        services.hub.finishAll()
+        hub.finishAll()
     }
 
     private func watch() async {
         var lastPrune = ContinuousClock.now
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: services.configuration.catalogCheckInterval)
-                } catch {
-                    return
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: configuration.catalogCheckInterval)
+            } catch {
+                return
+            }
+            do {
+                if let snapshot = try library.reloadIfChanged() {
+                    try await Self.index(snapshot, into: store, now: configuration.clock())
+                    logger.info("publication reloaded", metadata: ["tracks": "\(snapshot.tracks.count)"])
                 }
+            } catch {
+                logger.error("cannot reload the publication; still serving the previous one", metadata: ["error": "\(error)"])
+            }
+            if ContinuousClock.now - lastPrune > .seconds(3600) {
                 do {
-                    if let snapshot = try services.library.reloadIfChanged() {
-                        try await Self.index(snapshot, services: services)
-                        logger.info("publication reloaded", metadata: ["tracks": "\(snapshot.tracks.count)"])
-                    }
-                    if ContinuousClock.now - lastPrune > .seconds(3600) {
-                        try await services.store.pruneEvents(before: services.now.addingTimeInterval(-24 * 3600))
-                        lastPrune = .now
-                    }
+                    try await prune()
+                    lastPrune = .now
                 } catch {
-                    logger.error("cannot reload the publication; still serving the previous one", metadata: ["error": "\(error)"])
+                    logger.error("cannot prune old events and rate-limit hits; will try again", metadata: ["error": "\(error)"])
                 }
             }
+        }
+    }
+
+    /// Forgets live events older than a day and rate-limit hits older than the longest limit's window.
+    func prune() async throws {
+        let now = configuration.clock()
+        try await store.pruneEvents(before: now.addingTimeInterval(-24 * 3600))
+        try await store.pruneRateLimits(before: now.addingTimeInterval(-configuration.longestRateLimitWindow))
     }
 
     private func keepStreamsAlive() async {
-        while (try? await Task.sleep(for: services.configuration.eventKeepAliveInterval)) != nil {
-            services.hub.heartbeat()
+        while (try? await Task.sleep(for: configuration.eventKeepAliveInterval)) != nil {
+            hub.heartbeat()
         }
     }
 
     /// Puts the catalog in the search index and notifies followers of content owners about new releases.
-    static func index(_ snapshot: CatalogSnapshot, services: Services) async throws {
-        try await services.store.replaceCatalogIndex(snapshot.searchEntries)
+    static func index(_ snapshot: CatalogSnapshot, into store: SocialStore, now: Date) async throws {
+        try await store.replaceCatalogIndex(snapshot.searchEntries)
         let artistOfRelease = snapshot.releases.mapValues(\.artist.id)
-        _ = try await services.store.recordReleases(artistOfRelease, now: services.now)
+        _ = try await store.recordReleases(artistOfRelease, now: now)
     }
 }

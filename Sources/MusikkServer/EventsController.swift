@@ -9,7 +9,9 @@ import Social
 /// (repeatable, up to 20) adds the comments on the subjects a page shows. Every event, live or replayed, is sent
 /// only if the store still admits it for this user (``SocialStore/admits(_:viewer:)``).
 struct EventsController: Sendable {
-    let services: Services
+    let store: SocialStore
+    let subjects: Subjects
+    let hub: EventHub
     static let maxWatched = 20
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
@@ -25,7 +27,7 @@ struct EventsController: Sendable {
             guard parts.count == 2, let kind = CommentSubject(rawValue: parts[0]) else {
                 throw APIError.badRequest("watch takes kind:id, with kind one of track, release, playlist, thread")
             }
-            try await services.checkSubject(kind, parts[1], viewer: user.id)
+            try await subjects.checkSubject(kind, parts[1], viewer: user.id)
         }
         let lastEventText = request.headers[values: .lastEventID].first ?? request.uri.queryParameters["lastEventId"].map(String.init)
         let resumeAfter: Int64
@@ -33,22 +35,20 @@ struct EventsController: Sendable {
             guard let value = Int64(lastEventText), value >= 0 else { throw APIError.badRequest("Last-Event-ID must be the id of an event") }
             resumeAfter = value
         } else {
-            resumeAfter = try await services.store.latestEventId()
+            resumeAfter = try await store.latestEventId()
         }
 
         // Subscribe before replaying, so nothing falls between the replay and the live events.
         let subscription: (id: UUID, events: AsyncStream<LiveEvent>)
         do {
-            subscription = try services.hub.subscribe(userId: user.id, subjects: Set(watched))
+            subscription = try hub.subscribe(userId: user.id, subjects: Set(watched))
         } catch .userAtLimit {
             throw APIError(
-                .tooManyRequests, "too_many_streams", "you have \(services.hub.maximumPerUser) event streams open already; close a tab or device first",
+                .tooManyRequests, "too_many_streams", "you have \(hub.maximumPerUser) event streams open already; close a tab or device first",
                 headers: [.retryAfter: "30"])
         } catch .serverAtLimit {
             throw APIError(.serviceUnavailable, "busy", "the server holds as many event streams as it can; try again shortly", headers: [.retryAfter: "30"])
         }
-        let store = services.store
-        let hub = services.hub
         let body = ResponseBody { writer in
             defer { hub.cancel(subscription.id) }
             // A server shutting down ends the stream (the client reconnects to another instance or later).

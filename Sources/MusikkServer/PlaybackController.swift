@@ -4,7 +4,9 @@ import Social
 
 /// The play queue shared by a user's devices, and listen reports.
 struct PlaybackController: Sendable {
-    let services: Services
+    let store: SocialStore
+    let links: CatalogLinks
+    let clock: @Sendable () -> Date
 
     struct QueueInput: Decodable {
         /// The version this write is based on (from the last GET or push).
@@ -41,25 +43,34 @@ struct PlaybackController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
-        group.get("queue") { _, context in JSON(try await services.store.queue(of: context.user.id)) }
-        group.put("queue") { request, context -> Response in
-            let input = try await request.decode(as: QueueInput.self, context: context)
-            for id in input.trackIds { _ = try services.track(id) }
-            let outcome = try await services.store.writeQueue(
-                of: context.user.id, expectedVersion: input.version, trackIds: input.trackIds, currentIndex: input.currentIndex,
-                positionSeconds: input.positionSeconds, device: input.device, now: services.now)
-            switch outcome.value {
-            case .written(let queue): return try JSON(queue).response(from: request, context: context)
-            case .conflict(let current): return try JSON(QueueConflict(current: current), status: .conflict).response(from: request, context: context)
-            }
+        group.get("queue", use: queue)
+        group.put("queue", use: writeQueue)
+        group.post("listens", use: reportListen)
+    }
+
+    @Sendable func queue(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<PlayQueue> {
+        JSON(try await store.queue(of: context.user.id))
+    }
+
+    /// Writes the queue if `version` is still current; else 409 with the current queue to merge with.
+    @Sendable func writeQueue(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let input = try await request.decode(as: QueueInput.self, context: context)
+        for id in input.trackIds { _ = try links.track(id) }
+        let outcome = try await store.writeQueue(
+            of: context.user.id, expectedVersion: input.version, trackIds: input.trackIds, currentIndex: input.currentIndex,
+            positionSeconds: input.positionSeconds, device: input.device, now: clock())
+        switch outcome.value {
+        case .written(let queue): return try JSON(queue).response(from: request, context: context)
+        case .conflict(let current): return try JSON(QueueConflict(current: current), status: .conflict).response(from: request, context: context)
         }
-        group.post("listens") { request, context in
-            let report = try await request.decode(as: ListenReport.self, context: context)
-            let track = try services.track(report.trackId)
-            let outcome = try await services.store.reportProgress(
-                of: context.user.id, session: report.sessionId, trackId: track.id, trackDuration: track.duration,
-                positionSeconds: report.positionSeconds, state: report.state, now: services.now)
-            return JSON(ListenAnswer(counted: outcome.value, playCount: try await services.store.playCount(of: track.id)))
-        }
+    }
+
+    @Sendable func reportListen(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<ListenAnswer> {
+        let report = try await request.decode(as: ListenReport.self, context: context)
+        let track = try links.track(report.trackId)
+        let outcome = try await store.reportProgress(
+            of: context.user.id, session: report.sessionId, trackId: track.id, trackDuration: track.duration,
+            positionSeconds: report.positionSeconds, state: report.state, now: clock())
+        return JSON(ListenAnswer(counted: outcome.value, playCount: try await store.playCount(of: track.id)))
     }
 }

@@ -4,7 +4,10 @@ import Social
 
 /// Playlists (create, edit, tracks, order, collaborators) and likes.
 struct PlaylistsController: Sendable {
-    let services: Services
+    let store: SocialStore
+    let links: CatalogLinks
+    let subjects: Subjects
+    let clock: @Sendable () -> Date
 
     struct NewPlaylist: Decodable {
         var name: String
@@ -28,76 +31,89 @@ struct PlaylistsController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
-        group.post("playlists") { request, context in
-            let input = try await request.decode(as: NewPlaylist.self, context: context)
-            let outcome = try await services.store.createPlaylist(
-                by: context.user.id, name: input.name, description: input.description ?? "", visibility: input.visibility ?? .private,
-                now: services.now)
-            return JSON(outcome.value, status: .created)
-        }
-        group.get("playlists/:playlistId") { request, context in
-            JSON(try await services.store.playlist(try request.id("playlistId", context: context, what: "playlist"), viewer: context.user.id))
-        }
-        group.patch("playlists/:playlistId") { request, context in
-            let change = try await request.decode(as: PlaylistChange.self, context: context)
-            return try await changed(services.store.updatePlaylist(
-                try request.id("playlistId", context: context, what: "playlist"), by: context.user.id, name: change.name,
-                description: change.description, visibility: change.visibility, now: services.now))
-        }
-        group.delete("playlists/:playlistId") { request, context in
-            try await services.store.deletePlaylist(try request.id("playlistId", context: context, what: "playlist"), by: context.user.id)
-            return Response(status: .noContent)
-        }
-        group.post("playlists/:playlistId/tracks") { request, context in
-            let entry = try await request.decode(as: NewEntry.self, context: context)
-            _ = try services.track(entry.trackId)
-            return try await changed(services.store.addTrack(
-                entry.trackId, to: try request.id("playlistId", context: context, what: "playlist"), at: entry.position,
-                by: context.user.id, now: services.now))
-        }
-        group.delete("playlists/:playlistId/tracks/:entryId") { request, context in
-            try await changed(services.store.removeEntry(
-                try request.id("entryId", context: context, what: "entry"), from: try request.id("playlistId", context: context, what: "playlist"),
-                by: context.user.id, now: services.now))
-        }
-        group.put("playlists/:playlistId/order") { request, context in
-            let order = try await request.decode(as: Order.self, context: context)
-            return try await changed(services.store.reorder(
-                try request.id("playlistId", context: context, what: "playlist"), entryIds: order.entryIds, by: context.user.id,
-                now: services.now))
-        }
-        group.put("playlists/:playlistId/collaborators/:userId") { request, context in
-            try await changed(services.store.addCollaborator(
-                try request.id("userId", context: context, what: "user"), to: try request.id("playlistId", context: context, what: "playlist"),
-                by: context.user.id, now: services.now))
-        }
-        group.delete("playlists/:playlistId/collaborators/:userId") { request, context in
-            try await changed(services.store.removeCollaborator(
-                try request.id("userId", context: context, what: "user"), from: try request.id("playlistId", context: context, what: "playlist"),
-                by: context.user.id, now: services.now))
-        }
-
-        group.put("likes/:kind/:itemId") { request, context in
-            let user = context.user
-            let (kind, id) = try await likedItem(context, viewer: user.id)
-            _ = try await services.store.like(kind, id, by: user.id, now: services.now)
-            return Response(status: .noContent)
-        }
-        group.delete("likes/:kind/:itemId") { request, context in
-            let user = context.user
-            let (kind, id) = try await likedItem(context, viewer: user.id)
-            try await services.store.unlike(kind, id, by: user.id)
-            return Response(status: .noContent)
-        }
+        group.post("playlists", use: create)
+        group.get("playlists/:playlistId", use: playlist)
+        group.patch("playlists/:playlistId", use: update)
+        group.delete("playlists/:playlistId", use: delete)
+        group.post("playlists/:playlistId/tracks", use: addTrack)
+        group.delete("playlists/:playlistId/tracks/:entryId", use: removeEntry)
+        group.put("playlists/:playlistId/order", use: reorder)
+        group.put("playlists/:playlistId/collaborators/:userId", use: addCollaborator)
+        group.delete("playlists/:playlistId/collaborators/:userId", use: removeCollaborator)
+        group.put("likes/:kind/:itemId", use: like)
+        group.delete("likes/:kind/:itemId", use: unlike)
     }
 
-    private func changed(_ outcome: SocialStore.Outcome<Playlist>) -> JSON<Playlist> {
-        return JSON(outcome.value)
+    @Sendable func create(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playlist> {
+        let input = try await request.decode(as: NewPlaylist.self, context: context)
+        let outcome = try await store.createPlaylist(
+            by: context.user.id, name: input.name, description: input.description ?? "", visibility: input.visibility ?? .private, now: clock())
+        return JSON(outcome.value, status: .created)
+    }
+
+    @Sendable func playlist(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playlist> {
+        JSON(try await store.playlist(try request.id("playlistId", context: context, what: "playlist"), viewer: context.user.id))
+    }
+
+    @Sendable func update(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playlist> {
+        let change = try await request.decode(as: PlaylistChange.self, context: context)
+        return JSON(try await store.updatePlaylist(
+            try request.id("playlistId", context: context, what: "playlist"), by: context.user.id, name: change.name,
+            description: change.description, visibility: change.visibility, now: clock()).value)
+    }
+
+    @Sendable func delete(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        try await store.deletePlaylist(try request.id("playlistId", context: context, what: "playlist"), by: context.user.id)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func addTrack(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playlist> {
+        let entry = try await request.decode(as: NewEntry.self, context: context)
+        _ = try links.track(entry.trackId)
+        return JSON(try await store.addTrack(
+            entry.trackId, to: try request.id("playlistId", context: context, what: "playlist"), at: entry.position, by: context.user.id,
+            now: clock()).value)
+    }
+
+    @Sendable func removeEntry(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playlist> {
+        JSON(try await store.removeEntry(
+            try request.id("entryId", context: context, what: "entry"), from: try request.id("playlistId", context: context, what: "playlist"),
+            by: context.user.id, now: clock()).value)
+    }
+
+    @Sendable func reorder(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playlist> {
+        let order = try await request.decode(as: Order.self, context: context)
+        return JSON(try await store.reorder(
+            try request.id("playlistId", context: context, what: "playlist"), entryIds: order.entryIds, by: context.user.id, now: clock()).value)
+    }
+
+    @Sendable func addCollaborator(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playlist> {
+        JSON(try await store.addCollaborator(
+            try request.id("userId", context: context, what: "user"), to: try request.id("playlistId", context: context, what: "playlist"),
+            by: context.user.id, now: clock()).value)
+    }
+
+    @Sendable func removeCollaborator(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Playlist> {
+        JSON(try await store.removeCollaborator(
+            try request.id("userId", context: context, what: "user"), from: try request.id("playlistId", context: context, what: "playlist"),
+            by: context.user.id, now: clock()).value)
+    }
+
+    @Sendable func like(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let (kind, id) = try await likedItem(context)
+        _ = try await store.like(kind, id, by: context.user.id, now: clock())
+        return Response(status: .noContent)
+    }
+
+    @Sendable func unlike(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        let (kind, id) = try await likedItem(context)
+        try await store.unlike(kind, id, by: context.user.id)
+        return Response(status: .noContent)
     }
 
     /// The kind and id of a like route, checked against the catalog (tracks, releases) or the viewer's access
     /// (playlists).
-    private func likedItem(_ context: AuthenticatedRequestContext, viewer: Int64) async throws -> (ItemKind, String) {
+    private func likedItem(_ context: AuthenticatedRequestContext) async throws -> (ItemKind, String) {
         guard let kind = ItemKind(rawValue: context.parameters.get("kind") ?? "") else {
             throw APIError.notFound("kind \(context.parameters.get("kind") ?? "")")
         }
@@ -107,7 +123,7 @@ struct PlaylistsController: Sendable {
         case .release: .release
         case .playlist: .playlist
         }
-        try await services.checkSubject(subject, id, viewer: viewer)
+        try await subjects.checkSubject(subject, id, viewer: context.user.id)
         return (kind, id)
     }
 }

@@ -26,6 +26,22 @@ struct RateLimiter: Sendable {
     }
 }
 
+/// Bounds how fast one user posts: comments, forum posts, threads and forums.
+struct PostingLimit: Sendable {
+    let limiter: RateLimiter
+    let perMinute: Int
+    let clock: @Sendable () -> Date
+
+    /// Counts a new post of the user, refusing it with 429 past the limit.
+    func take(_ user: AuthenticatedUser) async throws {
+        if let wait = try await limiter.take("posts:\(user.id)", limit: perMinute, window: 60, now: clock()) {
+            throw APIError(
+                .tooManyRequests, "rate_limited", "you are posting faster than \(perMinute) a minute; wait a little",
+                headers: [.retryAfter: String(Int(wait.rounded(.up)))])
+        }
+    }
+}
+
 /// Bounds how fast one user changes things: every request but GET and HEAD counts against `perMinute`.
 struct WriteLimitMiddleware: RouterMiddleware {
     typealias Context = ServerRequestContext

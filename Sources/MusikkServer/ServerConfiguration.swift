@@ -55,6 +55,9 @@ public struct ServerConfiguration: Sendable {
     /// The clock; tests move it forward.
     public var clock: @Sendable () -> Date = { Date() }
 
+    /// The longest window a rate limit counts hits in (writes and posts count per minute): older hits can go.
+    var longestRateLimitWindow: TimeInterval { max(loginWindow, signUpWindow, 60) }
+
     public init(publication: URL, dataDirectory: URL) {
         self.publication = publication
         self.dataDirectory = dataDirectory

@@ -2,7 +2,7 @@ import Foundation
 import PublicationFormat
 import Social
 
-/// What the route handlers share.
+/// What buildApplication makes once. `buildRouter` hands each controller only the parts it uses.
 struct Services: Sendable {
     let configuration: ServerConfiguration
     let store: SocialStore
@@ -18,21 +18,21 @@ struct Services: Sendable {
     /// Where avatars are kept (`DATA_DIR/avatars`).
     let avatars: URL
 
-    var now: Date { configuration.clock() }
+    var links: CatalogLinks { CatalogLinks(library: library, signer: signer, clock: configuration.clock) }
+    var subjects: Subjects { Subjects(store: store, links: links) }
+    var posting: PostingLimit { PostingLimit(limiter: limiter, perMinute: configuration.postsPerMinute, clock: configuration.clock) }
+}
 
-    /// Counts a new comment, post, thread or forum of the user, refusing it with 429 past the posting limit.
-    func limitPosting(_ user: AuthenticatedUser) async throws {
-        if let wait = try await limiter.take("posts:\(user.id)", limit: configuration.postsPerMinute, window: 60, now: now) {
-            throw APIError(
-                .tooManyRequests, "rate_limited", "you are posting faster than \(configuration.postsPerMinute) a minute; wait a little",
-                headers: [.retryAfter: String(Int(wait.rounded(.up)))])
-        }
-    }
+/// The things comments, likes, notifications, the feed and event streams are about (catalog items, playlists,
+/// threads): whether a viewer may see one, what it is called, and what an embed of it shows.
+struct Subjects: Sendable {
+    let store: SocialStore
+    let links: CatalogLinks
 
     /// The name of a subject as `viewer` may see it (a track's or release's title, a playlist's or thread's name), or
     /// nil when it is gone or hidden from them: notifications, the feed and now-playing name what they are about.
     func title(of kind: String, _ id: String, viewer: Int64) async -> String? {
-        let snapshot = library.snapshot
+        let snapshot = links.library.snapshot
         switch kind {
         case "track": return snapshot.tracks[id]?.title
         case "release": return canonicalID(id).flatMap { snapshot.releases[$0]?.title }
@@ -63,7 +63,7 @@ struct Services: Sendable {
     /// Feed entries named for the reader, with the tracks a playlist change was about.
     func titledFeed(_ page: Page<Activity>, viewer: Int64) async -> Page<Activity> {
         var page = await titled(page, viewer: viewer)
-        let snapshot = library.snapshot
+        let snapshot = links.library.snapshot
         for index in page.items.indices {
             if let itemId = page.items[index].itemId { page.items[index].itemTitle = snapshot.tracks[itemId]?.title }
         }
@@ -72,7 +72,7 @@ struct Services: Sendable {
 
     /// What friends play, with each track's title.
     func titled(_ playing: [NowPlaying]) -> [NowPlaying] {
-        let snapshot = library.snapshot
+        let snapshot = links.library.snapshot
         return playing.map { item in
             var item = item
             item.trackTitle = snapshot.tracks[item.trackId]?.title
@@ -80,27 +80,9 @@ struct Services: Sendable {
         }
     }
 
-    /// Cover thumbnails with signed links.
-    func signed(_ thumbnails: [Thumbnail]?, expires: Int64) -> [Thumbnail]? {
-        thumbnails.map { $0.map { Thumbnail(side: $0.side, url: signer.url(for: $0.url, expires: expires)) } }
-    }
-
-    /// The link to show a cover at about `side` pixels: the smallest thumbnail that big, else the original.
-    func coverLink(_ original: String?, _ thumbnails: [Thumbnail]?, side: Int, expires: Int64) -> String? {
-        guard let original else { return nil }
-        let fitting = thumbnails?.filter { $0.side >= side }.min { $0.side < $1.side }
-        return signer.url(for: fitting?.url ?? original, expires: expires)
-    }
-
-    /// A track of the catalog, or 404.
-    func track(_ id: String) throws -> CatalogSnapshot.Track {
-        guard let track = library.snapshot.tracks[id] else { throw APIError.notFound("track \(id)") }
-        return track
-    }
-
     /// Checks that a comment subject exists and that the user may see it.
     func checkSubject(_ subject: CommentSubject, _ id: String, viewer: Int64) async throws {
-        let snapshot = library.snapshot
+        let snapshot = links.library.snapshot
         switch subject {
         case .track:
             guard snapshot.tracks[id] != nil else { throw APIError.notFound("track \(id)") }
@@ -127,15 +109,15 @@ struct Services: Sendable {
 
     /// Fills in what a client needs to render and play an embedded item (nil when it is gone or private).
     func resolve(_ embed: Embed, viewer: Int64) async throws -> Embed {
-        let snapshot = library.snapshot
-        let expires = signer.expiry(now: now)
+        let snapshot = links.library.snapshot
+        let expires = links.expiry()
         var resolved = Embed(kind: embed.kind, id: embed.id)
         switch embed.kind {
         case .track:
             if let track = snapshot.tracks[embed.id] {
                 resolved.item = EmbeddedItem(
                     title: track.title, subtitle: track.artists.map(\.name).joined(separator: ", "),
-                    cover: coverLink(track.cover, track.coverThumbnails, side: 96, expires: expires), duration: track.duration,
+                    cover: links.coverLink(track.cover, track.coverThumbnails, side: 96, expires: expires), duration: track.duration,
                     trackIds: [track.id], playback: "/api/tracks/\(track.id)/playback")
             }
         case .release:
@@ -143,7 +125,7 @@ struct Services: Sendable {
                 let trackIds = release.tracks.map(\.id).filter { snapshot.tracks[$0] != nil }
                 resolved.item = EmbeddedItem(
                     title: release.title, subtitle: release.artist.name,
-                    cover: coverLink(release.cover?.url, release.cover?.thumbnails, side: 96, expires: expires),
+                    cover: links.coverLink(release.cover?.url, release.cover?.thumbnails, side: 96, expires: expires),
                     duration: trackIds.compactMap { snapshot.tracks[$0]?.duration }.reduce(0, +), trackIds: trackIds,
                     playback: trackIds.first.map { "/api/tracks/\($0)/playback" })
             }

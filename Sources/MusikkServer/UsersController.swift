@@ -4,7 +4,11 @@ import Social
 
 /// The signed-in user's account and other users' profiles, follows, playlists, likes and listening.
 struct UsersController: Sendable {
-    let services: Services
+    let store: SocialStore
+    let subjects: Subjects
+    /// Where avatars are kept (`DATA_DIR/avatars`).
+    let avatars: URL
+    let clock: @Sendable () -> Date
 
     struct ProfileChange: Decodable {
         var displayName: String?
@@ -21,61 +25,84 @@ struct UsersController: Sendable {
     static let maxAvatarBytes = 1024 * 1024
 
     func addRoutes(to group: RouterGroup<AuthenticatedRequestContext>) {
-        group.get("me") { _, context in JSON(try await services.store.ownAccount(context.user.id)) }
+        group.get("me", use: me)
         group.patch("me", use: updateMe)
         group.put("me/avatar", use: putAvatar)
-        group.get("now-playing") { _, context in
-            JSON(services.titled(try await services.store.friendsNowPlaying(viewer: context.user.id, now: services.now)))
-        }
-        group.get("users/:userId") { request, context in
-            JSON(try await services.store.profile(of: try request.id("userId", context: context, what: "user"), viewer: context.user.id))
-        }
+        group.get("now-playing", use: friendsNowPlaying)
+        group.get("users/:userId", use: profile)
         group.get("users/:userId/avatar", use: getAvatar)
-        group.get("users/:userId/followers") { request, context in
-            JSON(try await services.store.followers(of: try request.id("userId", context: context, what: "user"), page: try request.pageRequest()))
+        group.get("users/:userId/followers", use: followers)
+        group.get("users/:userId/following", use: following)
+        group.put("users/:userId/follow", use: follow)
+        group.delete("users/:userId/follow", use: unfollow)
+        group.get("users/:userId/playlists", use: playlists)
+        group.get("users/:userId/likes", use: likes)
+        group.get("users/:userId/listens", use: listens)
+        group.get("users/:userId/now-playing", use: nowPlaying)
+    }
+
+    @Sendable func me(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<OwnAccount> {
+        JSON(try await store.ownAccount(context.user.id))
+    }
+
+    @Sendable func friendsNowPlaying(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<[NowPlaying]> {
+        JSON(subjects.titled(try await store.friendsNowPlaying(viewer: context.user.id, now: clock())))
+    }
+
+    @Sendable func profile(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Profile> {
+        JSON(try await store.profile(of: try request.id("userId", context: context, what: "user"), viewer: context.user.id))
+    }
+
+    @Sendable func followers(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Page<UserSummary>> {
+        JSON(try await store.followers(of: try request.id("userId", context: context, what: "user"), page: try request.pageRequest()))
+    }
+
+    @Sendable func following(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Page<UserSummary>> {
+        JSON(try await store.following(of: try request.id("userId", context: context, what: "user"), page: try request.pageRequest()))
+    }
+
+    @Sendable func follow(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        _ = try await store.follow(context.user.id, try request.id("userId", context: context, what: "user"), now: clock())
+        return Response(status: .noContent)
+    }
+
+    @Sendable func unfollow(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
+        try await store.unfollow(context.user.id, try request.id("userId", context: context, what: "user"))
+        return Response(status: .noContent)
+    }
+
+    @Sendable func playlists(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Page<PlaylistSummary>> {
+        JSON(try await store.playlists(
+            of: try request.id("userId", context: context, what: "user"), viewer: context.user.id, page: try request.pageRequest()))
+    }
+
+    /// `kind=track|release|playlist` narrows the list.
+    @Sendable func likes(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Page<Like>> {
+        let kind = try request.uri.queryParameters["kind"].map { text in
+            guard let kind = ItemKind(rawValue: String(text)) else { throw APIError.badRequest("kind is track, release or playlist") }
+            return kind
         }
-        group.get("users/:userId/following") { request, context in
-            JSON(try await services.store.following(of: try request.id("userId", context: context, what: "user"), page: try request.pageRequest()))
+        return JSON(try await store.likes(
+            of: try request.id("userId", context: context, what: "user"), kind: kind, viewer: context.user.id, page: try request.pageRequest()))
+    }
+
+    @Sendable func listens(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Page<Listen>> {
+        let userId = try request.id("userId", context: context, what: "user")
+        guard let listens = try await store.listens(of: userId, viewer: context.user.id, page: try request.pageRequest()) else {
+            throw APIError(.forbidden, "listening_private", "this user does not share what they listen to with you")
         }
-        group.put("users/:userId/follow") { request, context in
-            _ = try await services.store.follow(
-                context.user.id, try request.id("userId", context: context, what: "user"), now: services.now)
-            return Response(status: .noContent)
-        }
-        group.delete("users/:userId/follow") { request, context in
-            try await services.store.unfollow(context.user.id, try request.id("userId", context: context, what: "user"))
-            return Response(status: .noContent)
-        }
-        group.get("users/:userId/playlists") { request, context in
-            JSON(try await services.store.playlists(
-                of: try request.id("userId", context: context, what: "user"), viewer: context.user.id, page: try request.pageRequest()))
-        }
-        group.get("users/:userId/likes") { request, context in
-            let kind = try request.uri.queryParameters["kind"].map { text in
-                guard let kind = ItemKind(rawValue: String(text)) else { throw APIError.badRequest("kind is track, release or playlist") }
-                return kind
-            }
-            return JSON(try await services.store.likes(
-                of: try request.id("userId", context: context, what: "user"), kind: kind, viewer: context.user.id,
-                page: try request.pageRequest()))
-        }
-        group.get("users/:userId/listens") { request, context in
-            let userId = try request.id("userId", context: context, what: "user")
-            guard let listens = try await services.store.listens(of: userId, viewer: context.user.id, page: try request.pageRequest()) else {
-                throw APIError(.forbidden, "listening_private", "this user does not share what they listen to with you")
-            }
-            return JSON(listens)
-        }
-        group.get("users/:userId/now-playing") { request, context in
-            let userId = try request.id("userId", context: context, what: "user")
-            let playing = try await services.store.nowPlaying(of: userId, viewer: context.user.id, now: services.now)
-            return JSON(NowPlayingAnswer(nowPlaying: playing.flatMap { services.titled([$0]).first }))
-        }
+        return JSON(listens)
+    }
+
+    @Sendable func nowPlaying(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<NowPlayingAnswer> {
+        let userId = try request.id("userId", context: context, what: "user")
+        let playing = try await store.nowPlaying(of: userId, viewer: context.user.id, now: clock())
+        return JSON(NowPlayingAnswer(nowPlaying: playing.flatMap { subjects.titled([$0]).first }))
     }
 
     @Sendable func updateMe(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<OwnAccount> {
         let change = try await request.decode(as: ProfileChange.self, context: context)
-        return JSON(try await services.store.updateProfile(
+        return JSON(try await store.updateProfile(
             context.user.id, displayName: change.displayName, bio: change.bio, nowPlayingVisibility: change.nowPlayingVisibility))
     }
 
@@ -91,18 +118,18 @@ struct UsersController: Sendable {
         guard Self.looksLike(mediaType, bytes) else {
             throw APIError(.unprocessableContent, "invalid_image", "the body is not a \(mediaType) image")
         }
-        let file = services.avatars.appendingPathComponent(String(user.id))
-        try FileManager.default.createDirectory(at: services.avatars, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let file = avatars.appendingPathComponent(String(user.id))
+        try FileManager.default.createDirectory(at: avatars, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try Data(bytes).write(to: file, options: .atomic)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        _ = try await services.store.setAvatar(user.id, mediaType: mediaType)
-        return JSON(try await services.store.ownAccount(user.id))
+        _ = try await store.setAvatar(user.id, mediaType: mediaType)
+        return JSON(try await store.ownAccount(user.id))
     }
 
     @Sendable func getAvatar(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
         let userId = try request.id("userId", context: context, what: "user")
-        guard let mediaType = try await services.store.avatarType(of: userId),
-              let data = FileManager.default.contents(atPath: services.avatars.appendingPathComponent(String(userId)).path)
+        guard let mediaType = try await store.avatarType(of: userId),
+              let data = FileManager.default.contents(atPath: avatars.appendingPathComponent(String(userId)).path)
         else { throw APIError.notFound("avatar of user \(userId)") }
         return Response(
             status: .ok, headers: [.contentType: mediaType, .cacheControl: "private, max-age=86400"],

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 @testable import MusikkServer
 import NIOCore
 import Social
@@ -176,6 +177,25 @@ struct LimitsTests {
         #expect(try await SocialStore(second).rateLimitHitCount() == 0)
         await first.close()
         await second.close()
+    }
+
+    @Test("the watcher forgets rate-limit hits older than the longest window, and keeps those a limit still counts", .serialized, arguments: StoreBackend.all)
+    func watcherPrunesHits(_ backend: StoreBackend) async throws {
+        let store = try await backend.store()
+        let start = Date(timeIntervalSince1970: 1_900_000_000)
+        var configuration = ServerConfiguration(publication: try PublishedFixtures.get(), dataDirectory: try Repository.temporaryDirectory("prune"))
+        configuration.signUpWindow = 3600
+        configuration.loginWindow = 900
+        configuration.clock = { start.addingTimeInterval(7200) }
+        try await store.recordHit("signup:192.0.2.1", now: start)
+        try await store.recordHit("signup:192.0.2.2", now: start.addingTimeInterval(7200 - 3000))
+        let watcher = CatalogWatcher(
+            library: try CatalogLibrary(publication: configuration.publication), store: store, hub: EventHub(), configuration: configuration,
+            logger: Logger(label: "test"))
+        try await watcher.prune()
+        #expect(try await store.rateLimitHitCount() == 1)
+        // The hit 50 minutes old still holds the hour's sign-up limit of one.
+        #expect(try await store.rateLimit("signup:192.0.2.2", limit: 1, window: 3600, now: configuration.clock(), counting: false) != nil)
     }
 
     @Test("writes are rate limited per user (posts more strictly), and following again does not notify again", .serialized, arguments: StoreBackend.all)
