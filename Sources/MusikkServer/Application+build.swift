@@ -27,28 +27,26 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         throw ServerStartError(description: "\(error)")
     }
     let hub = EventHub(maximumPerUser: configuration.eventStreamsPerUser)
+    var postgres: PostgresStorage?
     let store: SocialStore
     let secrets: ServerSecrets
     var background: [any Service] = []
-    if let url = configuration.database {
-        // Several instances: every instance's events reach this one's streams through the relay, its own included.
-        let postgres: PostgresStorage
-        do {
+    do {
+        if let url = configuration.database {
             postgres = try await PostgresStorage.connect(url: url, connections: configuration.databaseConnections, logger: logger)
-            store = SocialStore(postgres)
-            secrets = try await ServerSecrets.shared(in: postgres)
-        } catch {
-            throw ServerStartError(description: "\(error)")
         }
-        background.append(EventRelay(storage: postgres, store: store, hub: hub, logger: logger))
-    } else {
-        do {
-            secrets = try ServerSecrets.loadOrCreate(in: configuration.dataDirectory)
+        secrets = try await ServerSecrets.load(dataDirectory: configuration.dataDirectory, shared: postgres)
+        if let postgres {
+            // Several instances: every instance's events reach this one's streams through the relay, its own included.
+            store = SocialStore(postgres)
+            background.append(EventRelay(storage: postgres, store: store, hub: hub, logger: logger))
+        } else {
             // The store hands the events of each committed change to the hub, which pushes them to open streams.
             store = SocialStore(try SQLiteStorage.open(atPath: DataDirectory.database(in: configuration.dataDirectory).path), events: hub)
-        } catch {
-            throw ServerStartError(description: "\(error)")
         }
+    } catch {
+        await postgres?.close()
+        throw ServerStartError(description: "\(error)")
     }
     do {
         try DataDirectory.restrict(configuration.dataDirectory)

@@ -35,6 +35,8 @@ struct EventRelay: Service {
                 if events.count < Self.batch { return }
             }
         } catch {
+            // A read cancelled at shutdown loses nothing: the next start relays from the stored events.
+            guard !Task.isCancelled else { return }
             logger.warning("could not read new events from PostgreSQL", metadata: ["error": "\(error)"])
         }
     }

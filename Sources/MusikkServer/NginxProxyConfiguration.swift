@@ -164,22 +164,21 @@ public enum NginxProxyConfiguration {
 
         """
 
-    /// The media key an instance with this store signs with: from `DATA/secrets.json`, or from the PostgreSQL
-    /// database the instances share.
+    /// The media key an instance with this store signs with.
     public static func mediaKey(dataDirectory: URL, database: String?) async throws -> String {
+        var postgres: PostgresStorage?
         if let database {
-            let storage = try await PostgresStorage.connect(url: database, connections: 1)
-            let secrets: ServerSecrets
-            do {
-                secrets = try await ServerSecrets.shared(in: storage)
-            } catch {
-                await storage.close()
-                throw error
-            }
-            await storage.close()
-            return secrets.mediaKey
+            postgres = try await PostgresStorage.connect(url: database, connections: 1)
+        } else {
+            try DataDirectory.prepare(dataDirectory)
         }
-        try DataDirectory.prepare(dataDirectory)
-        return try ServerSecrets.loadOrCreate(in: dataDirectory).mediaKey
+        let secrets: Result<ServerSecrets, any Error>
+        do {
+            secrets = .success(try await ServerSecrets.load(dataDirectory: dataDirectory, shared: postgres))
+        } catch {
+            secrets = .failure(error)
+        }
+        await postgres?.close()
+        return try secrets.get().mediaKey
     }
 }

@@ -14,6 +14,12 @@ struct ServerSecrets: Codable, Sendable {
         var description: String
     }
 
+    /// The keys of a server on this store: in the PostgreSQL database the instances share, else in `DATA/secrets.json`.
+    static func load(dataDirectory: URL, shared postgres: PostgresStorage?) async throws -> ServerSecrets {
+        if let postgres { return try await shared(in: postgres) }
+        return try loadOrCreate(in: dataDirectory)
+    }
+
     /// Reads the secrets, or creates them with fresh random keys. Refuses a file others can read.
     static func loadOrCreate(in directory: URL) throws -> ServerSecrets {
         let url = directory.appendingPathComponent("secrets.json")

@@ -91,22 +91,26 @@ public struct WebApp: Sendable {
 
     /// Adds the page routes and `/app/FILE`, for GET and HEAD (monitors and link checkers ask with HEAD).
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        for page in Self.pages {
-            router.get(RouterPath(page.path)) { _, _ in shell() }
-            router.head(RouterPath(page.path)) { _, _ in Self.headOnly(shell()) }
+        for entry in Self.pages {
+            router.get(RouterPath(entry.path), use: page)
+            router.head(RouterPath(entry.path), use: page)
         }
-        router.get("/app/:file") { request, context in try asset(request, context) }
-        router.head("/app/:file") { request, context in Self.headOnly(try asset(request, context)) }
+        router.get("/app/:file", use: asset)
+        router.head("/app/:file", use: asset)
     }
 
-    private func asset(_ request: Request, _ context: some RequestContext) throws -> Response {
+    @Sendable func page(_ request: Request, context: some RequestContext) -> Response {
+        Self.answer(request, shell())
+    }
+
+    @Sendable func asset(_ request: Request, context: some RequestContext) throws -> Response {
         guard let name = context.parameters.get("file"), let asset = assets[name] else { throw HTTPError(.notFound) }
         if request.headers[.ifNoneMatch] == asset.etag {
             return Response(status: .notModified, headers: [.eTag: asset.etag, .cacheControl: "no-cache"])
         }
-        return Response(
+        return Self.answer(request, Response(
             status: .ok, headers: [.contentType: asset.contentType, .eTag: asset.etag, .cacheControl: "no-cache"],
-            body: .init(byteBuffer: asset.bytes))
+            body: .init(byteBuffer: asset.bytes)))
     }
 
     /// The shell every page URL gets; the scripts read the URL and render the page.
@@ -117,8 +121,10 @@ public struct WebApp: Sendable {
             body: .init(byteBuffer: shellPage))
     }
 
-    /// A GET response as HEAD answers it: the same status and headers, the body's length, no body.
-    static func headOnly(_ response: Response) -> Response {
+    /// The response as the request's method has it: for HEAD, the same status and headers with the body's length
+    /// and no body.
+    static func answer(_ request: Request, _ response: Response) -> Response {
+        guard request.method == .head else { return response }
         var headers = response.headers
         if let length = response.body.contentLength { headers[.contentLength] = String(length) }
         return Response(status: response.status, headers: headers, body: .init())

@@ -96,11 +96,8 @@ struct ServerUnderTest {
     /// The first column of the first row `sql` selects from this server's store, read by the database's own
     /// client (sqlite3 or psql), not by Musikk's code.
     func storeValue(_ sql: String) throws -> String {
-        let result = if let url = configuration.database {
-            try Command.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        } else {
-            try Command.run("/usr/bin/sqlite3", [configuration.dataDirectory.appendingPathComponent("social.sqlite").path, sql])
-        }
+        if let url = configuration.database { return try StoreBackend.psql(url, sql) }
+        let result = try Command.run("/usr/bin/sqlite3", [configuration.dataDirectory.appendingPathComponent("social.sqlite").path, sql])
         guard result.status == 0 else { throw SetupError(description: "\(sql): \(result.standardError)") }
         return String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }

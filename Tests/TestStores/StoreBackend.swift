@@ -54,11 +54,14 @@ public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertibl
         return url
     }
 
-    /// Runs one statement with psql, the PostgreSQL project's own client.
-    public static func psql(_ url: String, _ statement: String) throws(SetupError) {
+    /// Runs one statement with psql, the PostgreSQL project's own client, and gives what it printed (rows as
+    /// `|`-separated lines).
+    @discardableResult
+    public static func psql(_ url: String, _ statement: String) throws(SetupError) -> String {
         do {
             let result = try Command.run("/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qAtc", statement])
             guard result.status == 0 else { throw SetupError(description: "psql \(statement): \(result.standardError)") }
+            return String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         } catch let error as SetupError {
             throw error
         } catch {
