@@ -43,6 +43,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         } else {
             // The store hands the events of each committed change to the hub, which pushes them to open streams.
             store = SocialStore(try SQLiteStorage.open(atPath: DataDirectory.database(in: configuration.dataDirectory).path), events: hub)
+            try await AvatarFiles.moveIntoStore(from: configuration.dataDirectory, store)
         }
     } catch {
         await postgres?.close()
@@ -60,8 +61,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime,
             scheme: configuration.mediaSignature),
         hub: hub, limiter: RateLimiter(store: store), passwords: PasswordHashing(),
-        decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) },
-        avatars: configuration.dataDirectory.appendingPathComponent("avatars"))
+        decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) })
     try await CatalogWatcher.index(library.snapshot, into: store, now: configuration.clock())
 
     let router = buildRouter(services)
@@ -110,7 +110,7 @@ func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
         .add(middleware: WriteLimitMiddleware(limiter: services.limiter, perMinute: configuration.writesPerMinute, clock: clock))
         .group(context: AuthenticatedRequestContext.self)
     auth.addRoutes(to: api.group("auth"))
-    UsersController(store: store, subjects: subjects, avatars: services.avatars, clock: clock).addRoutes(to: api)
+    UsersController(store: store, subjects: subjects, clock: clock).addRoutes(to: api)
     CatalogController(store: store, links: links).addRoutes(to: api)
     CommentsController(store: store, subjects: subjects, posting: services.posting, clock: clock).addRoutes(to: api)
     PlaylistsController(store: store, links: links, subjects: subjects, clock: clock).addRoutes(to: api)

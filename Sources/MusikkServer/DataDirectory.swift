@@ -1,4 +1,5 @@
 import Foundation
+import Social
 
 /// The server's data directory: its files hold password hashes, tokens and keys, so only the server's user may
 /// read them, whoever created the directory and with whatever umask.
@@ -16,18 +17,34 @@ enum DataDirectory {
         }
     }
 
-    /// Makes the database (with its journal files) and the avatars private: files 0600, folders 0700.
+    /// Makes the database and its journal files private (0600).
     static func restrict(_ directory: URL) throws {
         let manager = FileManager.default
         let database = database(in: directory).path
-        let avatars = directory.appendingPathComponent("avatars").path
-        var files = [database, database + "-wal", database + "-shm"].filter { manager.fileExists(atPath: $0) }
-        if manager.fileExists(atPath: avatars) {
-            try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: avatars)
-            files += try manager.contentsOfDirectory(atPath: avatars).map { avatars + "/" + $0 }
-        }
-        for file in files {
+        for file in [database, database + "-wal", database + "-shm"] where manager.fileExists(atPath: file) {
             try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+    }
+}
+
+/// Avatars that versions before 0.19 kept as files (`DATA/avatars/USER_ID`), moved into the store, where every
+/// instance finds them. The folder is deleted once each file is in.
+public enum AvatarFiles {
+    public static func moveIntoStore(from dataDirectory: URL, _ store: SocialStore) async throws {
+        let folder = dataDirectory.appendingPathComponent("avatars")
+        guard FileManager.default.fileExists(atPath: folder.path) else { return }
+        for userId in try await store.usersWithAvatarFiles() {
+            let file = folder.appendingPathComponent(String(userId))
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.intValue ?? 0
+            // A file this server could not have written (missing, or over the upload limit) stays out; the user
+            // shows no avatar until they upload one again.
+            guard size > 0, size <= UsersController.maxAvatarBytes, let data = FileManager.default.contents(atPath: file.path) else { continue }
+            try await store.moveInAvatar(userId, image: Array(data))
+        }
+        do {
+            try FileManager.default.removeItem(at: folder)
+        } catch {
+            throw ServerStartError(description: "moved the avatars in \(folder.path) into the database, but cannot delete the folder: \(error.localizedDescription)")
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 public struct ServerConfiguration: Sendable {
     /// The OUT directory musikk-publish wrote.
     public var publication: URL
-    /// Where the server keeps its own data (`social.sqlite`, `secrets.json`, avatars).
+    /// Where the server keeps its own data (`social.sqlite` with avatars, `secrets.json`).
     public var dataDirectory: URL
     /// The PostgreSQL database shared by several instances (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`); when nil,
     /// the server keeps its data in `DATA_DIR/social.sqlite` and its keys in `DATA_DIR/secrets.json`.

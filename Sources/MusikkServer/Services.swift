@@ -15,8 +15,6 @@ struct Services: Sendable {
     /// A bcrypt hash at the configured cost that matches no password: log-ins with unknown emails are checked
     /// against it, so they take as long as those with known ones.
     let decoyHash: String
-    /// Where avatars are kept (`DATA_DIR/avatars`).
-    let avatars: URL
 
     var links: CatalogLinks { CatalogLinks(library: library, signer: signer, clock: configuration.clock) }
     var subjects: Subjects { Subjects(store: store, links: links) }

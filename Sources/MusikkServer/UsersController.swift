@@ -6,8 +6,6 @@ import Social
 struct UsersController: Sendable {
     let store: SocialStore
     let subjects: Subjects
-    /// Where avatars are kept (`DATA_DIR/avatars`).
-    let avatars: URL
     let clock: @Sendable () -> Date
 
     struct ProfileChange: Decodable {
@@ -118,22 +116,16 @@ struct UsersController: Sendable {
         guard Self.looksLike(mediaType, bytes) else {
             throw APIError(.unprocessableContent, "invalid_image", "the body is not a \(mediaType) image")
         }
-        let file = avatars.appendingPathComponent(String(user.id))
-        try FileManager.default.createDirectory(at: avatars, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try Data(bytes).write(to: file, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        _ = try await store.setAvatar(user.id, mediaType: mediaType)
+        _ = try await store.setAvatar(user.id, mediaType: mediaType, image: bytes)
         return JSON(try await store.ownAccount(user.id))
     }
 
     @Sendable func getAvatar(_ request: Request, context: AuthenticatedRequestContext) async throws -> Response {
         let userId = try request.id("userId", context: context, what: "user")
-        guard let mediaType = try await store.avatarType(of: userId),
-              let data = FileManager.default.contents(atPath: avatars.appendingPathComponent(String(userId)).path)
-        else { throw APIError.notFound("avatar of user \(userId)") }
+        guard let avatar = try await store.avatar(of: userId) else { throw APIError.notFound("avatar of user \(userId)") }
         return Response(
-            status: .ok, headers: [.contentType: mediaType, .cacheControl: "private, max-age=86400"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            status: .ok, headers: [.contentType: avatar.mediaType, .cacheControl: "private, max-age=86400"],
+            body: .init(byteBuffer: ByteBuffer(bytes: avatar.image)))
     }
 
     /// Checks the file signature, so that nothing but an image is served back with an image type.

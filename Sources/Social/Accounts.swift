@@ -158,17 +158,41 @@ extension SocialStore {
         return try await ownAccount(userId)
     }
 
-    /// Records that the user's avatar (stored by the caller) now has this media type; returns its new version.
-    public func setAvatar(_ userId: Int64, mediaType: String) async throws -> Int64 {
+    /// Stores the user's avatar (an image the caller checked) with its media type; returns its new version. It
+    /// lives in the store, so every instance serves it.
+    public func setAvatar(_ userId: Int64, mediaType: String, image: [UInt8]) async throws -> Int64 {
         try await storage.write { db in
+            try db.execute(
+                "INSERT INTO avatar (userId, image) VALUES (?, ?) ON CONFLICT (userId) DO UPDATE SET image = excluded.image", [userId, image])
             try db.execute("UPDATE \"user\" SET avatarType = ?, avatarVersion = avatarVersion + 1 WHERE id = ?", [mediaType, userId])
             return try db.value(as: Int64.self, "SELECT avatarVersion FROM \"user\" WHERE id = ?", [userId]) ?? 0
         }
     }
 
-    /// The media type of a user's avatar, if they have one.
-    public func avatarType(of userId: Int64) async throws -> String? {
-        try await storage.read { db in try db.value(as: String.self, "SELECT avatarType FROM \"user\" WHERE id = ?", [userId]) }
+    /// A user's avatar and its media type, if they have one.
+    public func avatar(of userId: Int64) async throws -> (mediaType: String, image: [UInt8])? {
+        try await storage.read { db in
+            guard let row = try db.fetchOne(
+                "SELECT u.avatarType, a.image FROM \"user\" u JOIN avatar a ON a.userId = u.id WHERE u.id = ? AND u.avatarType IS NOT NULL", [userId])
+            else { return nil }
+            return (try row["avatarType"], try row["image"])
+        }
+    }
+
+    /// Users with an avatar type but no stored image: avatars an earlier version kept as files, to move in.
+    public func usersWithAvatarFiles() async throws -> [Int64] {
+        try await storage.read { db in
+            try db.fetchAll(
+                "SELECT id FROM \"user\" u WHERE avatarType IS NOT NULL AND NOT EXISTS (SELECT 1 FROM avatar a WHERE a.userId = u.id) ORDER BY id", []
+            ).map { try $0["id"] }
+        }
+    }
+
+    /// Stores an avatar an earlier version kept as a file, leaving its media type and version as they were.
+    public func moveInAvatar(_ userId: Int64, image: [UInt8]) async throws {
+        try await storage.write { db in
+            try db.execute("INSERT INTO avatar (userId, image) VALUES (?, ?) ON CONFLICT (userId) DO NOTHING", [userId, image])
+        }
     }
 
     // MARK: Follows

@@ -91,6 +91,8 @@ public enum SQLValue: Sendable, Equatable {
     case real(Double)
     case text(String)
     case date(Date)
+    /// Bytes (BLOB, bytea): an avatar image.
+    case bytes([UInt8])
 }
 
 /// A stored value that does not have the type the code expects: a schema and code out of step, never user input.
@@ -188,6 +190,7 @@ extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
 /// Booleans are stored as 0 and 1 in both backends.
 extension Bool: SQLBindable { public var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
 extension Date: SQLBindable { public var sqlValue: SQLValue { .date(self) } }
+extension Array: SQLBindable where Element == UInt8 { public var sqlValue: SQLValue { .bytes(self) } }
 extension Optional: SQLBindable where Wrapped: SQLBindable {
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
@@ -276,6 +279,13 @@ extension Date: SQLDecodable {
             self = date
         default: throw SQLFailure(message: "expected a date, found \(sqlValue)")
         }
+    }
+}
+
+extension Array: SQLDecodable where Element == UInt8 {
+    public init(sqlValue: SQLValue) throws {
+        guard case .bytes(let bytes) = sqlValue else { throw SQLFailure(message: "expected bytes, found \(sqlValue)") }
+        self = bytes
     }
 }
 

@@ -9,7 +9,7 @@ extension PostgresStorage {
 
     /// The tables in an order that copies every referenced row before the rows that refer to it.
     static let tablesInCopyOrder = [
-        "\"user\"", "refreshToken", "artistOwner", "follow", "forum", "thread", "comment", "playlist", "playlistEntry",
+        "\"user\"", "avatar", "refreshToken", "artistOwner", "follow", "forum", "thread", "comment", "playlist", "playlistEntry",
         "playlistCollaborator", "\"like\"", "notification", "activity", "event", "queue", "listenSession", "listen", "nowPlaying",
         "knownRelease", "listenClock", "rateLimitHit", "searchIndex",
     ]

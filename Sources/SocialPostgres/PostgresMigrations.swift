@@ -223,6 +223,15 @@ enum PostgresMigrations {
             );
             """
         ),
+        (
+            "avatars kept in the store, so every instance serves them",
+            """
+            CREATE TABLE avatar (
+                userId BIGINT PRIMARY KEY REFERENCES "user"(id) ON DELETE CASCADE,
+                image BYTEA NOT NULL
+            );
+            """
+        ),
     ]
 
     /// Applies the versions the database lacks, under the migration lock.

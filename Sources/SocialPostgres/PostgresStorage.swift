@@ -212,6 +212,7 @@ public final class PostgresStorage: SocialStorage {
                 case .real(let real): bindings.append(real)
                 case .text(let text): bindings.append(text)
                 case .date(let date): bindings.append(date)
+                case .bytes(let bytes): bindings.append(ByteBuffer(bytes: bytes))
                 }
             }
             do {
@@ -252,6 +253,7 @@ public final class PostgresStorage: SocialStorage {
                 return .real(Double(text) ?? .nan)
             case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
             case .timestamptz, .timestamp: return .date(try cell.decode(Date.self))
+            case .bytea: return .bytes(Array(try cell.decode(ByteBuffer.self).readableBytesView))
             default: return .text(try cell.decode(String.self))
             }
         }

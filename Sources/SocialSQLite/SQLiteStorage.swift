@@ -80,6 +80,7 @@ public struct SQLiteStorage: SocialStorage {
             case .real(let real): real.databaseValue
             case .text(let text): text.databaseValue
             case .date(let date): date.storedText.databaseValue
+            case .bytes(let bytes): Data(bytes).databaseValue
             }
         }
 
@@ -89,7 +90,7 @@ public struct SQLiteStorage: SocialStorage {
             case .int64(let integer): .integer(integer)
             case .double(let real): .real(real)
             case .string(let text): .text(text)
-            case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+            case .blob(let data): .bytes(Array(data))
             }
         }
     }
@@ -294,6 +295,14 @@ public struct SQLiteStorage: SocialStorage {
                     at DATETIME NOT NULL
                 );
                 CREATE INDEX rateLimitHit_key ON rateLimitHit(key, at);
+                """)
+        }
+        migrator.registerMigration("v5: avatars kept in the store") { db in
+            try db.execute(sql: """
+                CREATE TABLE avatar (
+                    userId INTEGER PRIMARY KEY REFERENCES user(id) ON DELETE CASCADE,
+                    image BLOB NOT NULL
+                );
                 """)
         }
         return migrator

@@ -340,8 +340,7 @@ struct Admin: AsyncParsableCommand {
             discussion: """
                 Stop the server first (its data must not change during the copy). Then start the instances with \
                 --database URL. secrets.json is not copied: the instances share new keys from the database, so users \
-                sign in once more and media links are signed anew. Avatars stay files: give the instances this DATA \
-                folder (or a copy) for them.
+                sign in once more and media links are signed anew. Avatars move with the rest.
                 """)
 
         @Option(help: ArgumentHelp("The data directory of the server to move.", valueName: "dir"))
@@ -358,6 +357,8 @@ struct Admin: AsyncParsableCommand {
             let source = try SQLiteStorage.open(atPath: path)
             let target: PostgresStorage
             do {
+                // Avatars an earlier version kept as files are moved into the source first, so they are copied too.
+                try await AvatarFiles.moveIntoStore(from: URL(fileURLWithPath: from), SocialStore(source))
                 target = try await PostgresStorage.connect(url: to)
             } catch {
                 FileHandle.standardError.write(Data("musikk-server: \(error)\n".utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 import TestStores
 import TestSupport
@@ -125,8 +126,14 @@ struct CommandLineTests {
             try await api.call(.put, "/api/users/\(bob.userId)/follow", as: ann)
             _ = try await api.object(.post, "/api/tracks/\(track)/comments", as: bob, json: ["body": "moved along"], expect: .created)
             try await api.call(.put, "/api/likes/track/\(track)", as: ann)
+            try await api.call(.put, "/api/me/avatar", as: ann, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: Self.annAvatar))
             return (ann, bob)
         }
+        // Bob's avatar is a file, as versions before avatars moved into the store kept it.
+        let folder = source.configuration.dataDirectory.appendingPathComponent("avatars")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(Self.bobAvatar).write(to: folder.appendingPathComponent(String(bob.userId)))
+        _ = try source.storeValue("UPDATE user SET avatarType = 'image/jpeg', avatarVersion = 1 WHERE id = \(bob.userId)")
         let url = try StoreBackend.freshPostgresURL()
         let binary = binary
         let migrated = try await Command.runInBackground(
@@ -153,8 +160,16 @@ struct CommandLineTests {
             // Search found the migrated user, accents folded; new rows take ids after the copied ones.
             let hits = try await api.array(.get, "/api/search?q=bjorn&kinds=user", as: session)
             #expect(hits.map { $0["id"] as? String } == [String(bob.userId)])
+            // Both avatars came along, the one put through the API and the one that was a file.
+            for (user, image) in [(ann.userId, Self.annAvatar), (bob.userId, Self.bobAvatar)] {
+                let avatar = try await api.call(.get, "/api/users/\(user)/avatar", as: session)
+                #expect(Array(avatar.body.readableBytesView) == image)
+            }
             let cat = try await api.signUp("Cat")
             #expect(cat.userId == bob.userId + 1)
         }
     }
+
+    static let annAvatar: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<200).map { UInt8($0) }
+    static let bobAvatar: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + (0..<100).map { UInt8(255 - $0) }
 }

@@ -274,21 +274,15 @@ struct LimitsTests {
         }
     }
 
-    @Test("the data directory, the database and avatars are private even when the directory existed with open modes", .serialized, arguments: StoreBackend.all)
+    @Test("the data directory and the database are private even when the directory existed with open modes", .serialized, arguments: StoreBackend.all)
     func privateFiles(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)
         let data = server.configuration.dataDirectory
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try await server.withRouter { api in
-            let ann = try await api.signUp("Ann")
-            let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 32)
-            #expect(try await api.call(.put, "/api/me/avatar", as: ann, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: png)).status == .ok)
-        }
+        try await server.withRouter { api in _ = try await api.signUp("Ann") }
         // An operator (or an older version) loosened everything; the next start tightens it again.
         let database = data.appendingPathComponent("social.sqlite").path
-        let avatar = data.appendingPathComponent("avatars").appendingPathComponent("1").path
-        let files = backend == .sqlite ? [database, avatar] : [avatar]
-        for (path, mode) in [(data.path, 0o755), (avatar, 0o644)] + (backend == .sqlite ? [(database, 0o644)] : []) {
+        for (path, mode) in [(data.path, 0o755)] + (backend == .sqlite ? [(database, 0o644)] : []) {
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
         }
         let health = try await server.withRouter { api in try await api.call(.get, "/health").status }
@@ -297,9 +291,32 @@ struct LimitsTests {
             ((try FileManager.default.attributesOfItem(atPath: path))[.posixPermissions] as? NSNumber)?.intValue ?? -1
         }
         #expect(try mode(data.path) == 0o700)
-        for path in files + ["-wal", "-shm"].map { database + $0 }.filter(FileManager.default.fileExists(atPath:)) {
+        let files = backend == .sqlite ? [database] + ["-wal", "-shm"].map { database + $0 }.filter(FileManager.default.fileExists(atPath:)) : []
+        for path in files {
             #expect(try mode(path) == 0o600, "\(path)")
         }
+    }
+
+    @Test("avatars an earlier version kept as files (DATA/avatars/ID) move into the store at start, and the folder goes")
+    func avatarFilesMoveIn() async throws {
+        let server = try ServerUnderTest(.sqlite)
+        let data = server.configuration.dataDirectory
+        let (ann, bob) = try await server.withRouter { api in (try await api.signUp("Ann"), try await api.signUp("Bob")) }
+        // What 0.18 left behind: the type and version in the user row, the image in a file; Bob's file is too big.
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 40)
+        let folder = data.appendingPathComponent("avatars")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(png).write(to: folder.appendingPathComponent(String(ann.userId)))
+        try Data(count: UsersController.maxAvatarBytes + 1).write(to: folder.appendingPathComponent(String(bob.userId)))
+        _ = try server.storeValue("UPDATE user SET avatarType = 'image/png', avatarVersion = 1 WHERE id IN (\(ann.userId), \(bob.userId))")
+        try await server.withRouter { api in
+            let avatar = try await api.call(.get, "/api/users/\(ann.userId)/avatar", as: bob)
+            #expect(avatar.status == .ok)
+            #expect(Array(avatar.body.readableBytesView) == png)
+            #expect(try await api.call(.get, "/api/users/\(bob.userId)/avatar", as: ann).status == .notFound)
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.path))
+        #expect(try server.storeValue("SELECT hex(image) FROM avatar WHERE userId = \(ann.userId)") == png.map { String(format: "%02X", $0) }.joined())
     }
 
     @Test("a symbolic link in the publication is served only if it stays inside the publication", .serialized, arguments: StoreBackend.all)

@@ -54,7 +54,7 @@ struct MultiInstanceTests {
         try await ProxyTests.curl(arguments)
     }
 
-    @Test("an event raised on A reaches a stream on B; with A killed mid-stream the client resumes through nginx on B and misses nothing; log-in lock-outs and keys are shared")
+    @Test("an event raised on A reaches a stream on B; with A killed mid-stream the client resumes through nginx on B and misses nothing; log-in lock-outs, keys and avatars are shared")
     func twoInstances() async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let database = try StoreBackend.freshPostgresURL()
@@ -83,6 +83,23 @@ struct MultiInstanceTests {
         for instance in [a, b] {
             #expect(try await Self.curl(["-H", "Authorization: Bearer \(token)", "\(instance.base)/api/me"]).status == 200)
         }
+        // An avatar put through A is served by B: it lives in the database, not in A's --data.
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 42, count: 64)
+        let folder = try Repository.temporaryDirectory("avatar")
+        let sent = folder.appendingPathComponent("sent.png")
+        let received = folder.appendingPathComponent("received.png")
+        try Data(png).write(to: sent)
+        #expect(try await Self.curl([
+            "-X", "PUT", "-H", "Content-Type: image/png", "-H", "Authorization: Bearer \(token)", "\(a.base)/api/me/avatar",
+            "--data-binary", "@\(sent.path)",
+        ]).status == 200)
+        let me = try await Self.curl(["-H", "Authorization: Bearer \(token)", "\(b.base)/api/me"])
+        let avatarURL = try #require((me.json["profile"] as? [String: Any])?["avatarUrl"] as? String, "\(me)")
+        let fetched = try await Command.runInBackground(
+            "/usr/bin/curl", ["-s", "-o", received.path, "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)", "\(b.base)\(avatarURL)"])
+        #expect(fetched.text == "200")
+        #expect(try Data(contentsOf: received) == Data(png))
+
         func comment(_ text: String, on instance: Instance) async throws {
             let posted = try await Self.curl([
                 "-X", "POST", "-H", "Content-Type: application/json", "-H", "Authorization: Bearer \(token)",
