@@ -71,11 +71,15 @@ final class CatalogLibrary: Sendable {
 
     var snapshot: CatalogSnapshot { state.withLock { $0 } }
 
-    /// Rereads the publication if `publish.json` changed; returns the new snapshot when it did.
-    func reloadIfChanged() throws -> CatalogSnapshot? {
+    /// Rereads the publication if `publish.json` changed, and serves it once `prepare` (search index, release
+    /// notifications) is done with it: what the API lists, search finds and notifications name then agree. Returns
+    /// the new snapshot, or nil when nothing changed. On an error the previous snapshot stays, and the next call
+    /// tries again.
+    func reloadIfChanged(prepare: (CatalogSnapshot) async throws -> Void) async throws -> CatalogSnapshot? {
         let stamp = Self.publishStamp(root)
         guard stamp != snapshot.publishedAt else { return nil }
         let fresh = try Self.read(root)
+        try await prepare(fresh)
         state.withLock { $0 = fresh }
         return fresh
     }

@@ -34,8 +34,8 @@ struct CatalogWatcher: Service {
                 return
             }
             do {
-                if let snapshot = try library.reloadIfChanged() {
-                    try await Self.index(snapshot, into: store, now: configuration.clock())
+                let now = configuration.clock()
+                if let snapshot = try await library.reloadIfChanged(prepare: { try await Self.index($0, into: store, now: now) }) {
                     logger.info("publication reloaded", metadata: ["tracks": "\(snapshot.tracks.count)"])
                 }
             } catch {
