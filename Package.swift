@@ -77,7 +77,7 @@ let package = Package(
         // WORK_DIR's layout, the locks that keep two runs apart, and file digests.
         .target(name: "WorkArea", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The SQLite catalog.
-        .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Catalog", dependencies: ["WorkArea", .product(name: "GRDB", package: "GRDB.swift")]),
         // The ingest pipeline that ties the modules together.
         .target(
             name: "Ingest",
@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest", "Catalog", "TestSupport", "musikk-ingest",
+                "Ingest", "Catalog", "WorkArea", "TestSupport", "musikk-ingest",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -16,6 +16,14 @@ public struct CatalogContents: Sendable {
     public var waveforms: [String: TrackWaveform]
     /// The last finished run that changed a track (ingested, updated or removed one); nil before the first.
     public var lastChange: Run?
+
+    public init(
+        artists: [Artist], releases: [Release], tracks: [Track], trackArtists: [String: [Int64]], renditions: [String: [Rendition]],
+        loudness: [String: TrackLoudness], waveforms: [String: TrackWaveform], lastChange: Run?
+    ) {
+        (self.artists, self.releases, self.tracks, self.trackArtists) = (artists, releases, tracks, trackArtists)
+        (self.renditions, self.loudness, self.waveforms, self.lastChange) = (renditions, loudness, waveforms, lastChange)
+    }
 }
 
 extension CatalogDatabase {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import WorkArea
 
 /// Who made a track and what it belongs to, as its tags say.
 public struct TrackDescription: Sendable {
@@ -277,7 +278,9 @@ extension CatalogDatabase {
         let artistId = try artistID(named: release.artistName, db)
         var row = try Release
             .filter(Column("title") == release.title && Column("artistId") == artistId)
-            .fetchOne(db) ?? Release(title: release.title, artistId: artistId, date: release.date)
+            .fetchOne(db) ?? Release(
+                id: try Self.nameID("release\n\(release.artistName)\n\(release.title)") { try Release.exists(db, key: $0) },
+                title: release.title, artistId: artistId, date: release.date)
         if row.date == nil { row.date = release.date }
         if let cover = entry.coverArt {
             row.coverArtPath = cover.path
@@ -306,8 +309,21 @@ extension CatalogDatabase {
         if let existing = try Artist.filter(Column("name") == name).fetchOne(db), let id = existing.id {
             return id
         }
-        var artist = Artist(name: name)
+        var artist = Artist(id: try Self.nameID("artist\n\(name)") { try Artist.exists(db, key: $0) }, name: name)
         try artist.insert(db)
         return artist.id ?? 0
     }
+
+    /// The id of a new artist or release, made from its name: the same in every catalog that has it, so shards
+    /// of one ingest (and a catalog ingested again from scratch) agree without asking each other. 52 bits of its
+    /// SHA-256, which JavaScript numbers hold exactly; on the rare collision within a catalog, the next free id.
+    static func nameID(_ key: String, isTaken: (Int64) throws -> Bool) rethrows -> Int64 {
+        let hex = FileDigest.sha256(of: Data(key.utf8)).prefix(13)
+        var id = max(1, Int64(hex, radix: 16) ?? 1)
+        while try isTaken(id) { id = id == nameIDLimit ? 1 : id + 1 }
+        return id
+    }
+
+    /// The largest name-made id: 2^52 - 1.
+    static let nameIDLimit: Int64 = (1 << 52) - 1
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import WorkArea
 
 /// One `musikk-ingest` invocation.
 public struct Run: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
@@ -365,5 +366,16 @@ public struct SkippedMaster: Codable, Sendable, Equatable, FetchableRecord, Pers
         self.duplicateOfId = duplicateOfId
         self.similarity = similarity
         self.runId = runId
+    }
+}
+
+extension Track {
+    /// A new track's id: the first 20 hex digits of its audio hash, or, when another master already has that
+    /// audio (the same recording tagged for another release), of the hash of the audio hash and the master's path.
+    /// musikk-publish applies the same rule when two shards gave one id to two masters.
+    public static func newID(audioSHA256: String, relativePath: String, isTaken: (String) -> Bool) -> String {
+        let plain = String(audioSHA256.prefix(20))
+        guard isTaken(plain) else { return plain }
+        return String(FileDigest.sha256(of: Data("\(audioSHA256)\n\(relativePath)".utf8)).prefix(20))
     }
 }

@@ -17,12 +17,15 @@ public struct IngestOptions: Sendable {
     public var profile: Profile
     /// Masters ingested at once.
     public var jobs: Int
+    /// Only this shard's masters (`--shard I/N`); nil for all.
+    public var shard: Shard?
 
-    public init(mastersDirectory: URL, workDirectory: URL, profile: Profile = Profile(), jobs: Int) {
+    public init(mastersDirectory: URL, workDirectory: URL, profile: Profile = Profile(), jobs: Int, shard: Shard? = nil) {
         self.mastersDirectory = mastersDirectory
         self.workDirectory = workDirectory
         self.profile = profile
         self.jobs = max(1, jobs)
+        self.shard = shard
     }
 }
 
@@ -43,6 +46,8 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
     case catalog(path: String, detail: String)
     /// Another run holds the work folder's lock.
     case busy(path: String, holder: String)
+    /// WORK holds another shard (or a whole ingest) than the run was asked for.
+    case shard(path: String, detail: String)
     /// Writing an output failed (full disk, lost permissions); the description names the file and what to do.
     case output(description: String)
 
@@ -56,16 +61,21 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
             return "\(path): catalog error (\(detail)); check free space, or move a damaged catalog aside"
         case let .output(description):
             return description
+        case let .shard(path, detail):
+            return "\(path): \(detail); give each shard its own work folder, and always the same --shard for it"
         case let .busy(path, holder):
             return "\(path): the work folder is in use by \(holder); wait for that run to finish "
                 + "(its lock is \(path)/musikk.lock, released when the process ends)"
         }
     }
 
-    /// The process exit status for the error: 4 for a busy work folder, 1 otherwise.
+    /// The process exit status for the error: 4 for a busy work folder, 2 (usage) for the wrong shard, 1 otherwise.
     public var exitCode: Int32 {
-        if case .busy = self { return 4 }
-        return 1
+        switch self {
+        case .busy: 4
+        case .shard: 2
+        default: 1
+        }
     }
 }
 
@@ -105,6 +115,13 @@ public struct IngestRunner: Sendable {
             snapshot = try catalog.snapshot()
         } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
+        }
+        if try checkShard(layout, catalogIsEmpty: snapshot.tracks.isEmpty), let shard = options.shard {
+            do {
+                try layout.record(shard)
+            } catch {
+                throw .workDirectory(path: layout.shardFile.path, detail: "cannot record the shard: \(error.localizedDescription)")
+            }
         }
         try recordMissingDigests(snapshot, catalog: catalog, layout: layout)
         let planner = try planner(snapshot: snapshot, layout: layout)
@@ -210,6 +227,7 @@ public struct IngestRunner: Sendable {
                 throw .catalog(path: layout.catalog.path, detail: "\(error)")
             }
         }
+        _ = try checkShard(layout, catalogIsEmpty: snapshot.tracks.isEmpty)
         let plan = try planner(snapshot: snapshot, layout: layout).plan()
         let files = plan.map { entry in
             var reason: String?
@@ -229,10 +247,39 @@ public struct IngestRunner: Sendable {
         return DryRunReport(tool: "musikk-ingest", version: MusikkVersion.current, summary: summary, files: files)
     }
 
+    /// Checks that WORK holds the shard asked for (or, without --shard, a whole ingest). A WORK holds one shard
+    /// for good: run with another, it would take every master of its releases for removed. Returns whether the
+    /// shard is yet to be recorded (a new WORK).
+    private func checkShard(_ layout: WorkLayout, catalogIsEmpty: Bool) throws(IngestError) -> Bool {
+        let recorded: Shard?
+        do {
+            recorded = try layout.recordedShard()
+        } catch {
+            throw .workDirectory(path: layout.shardFile.path, detail: "not a shard record (\(error)); move it aside if this WORK is not a shard")
+        }
+        switch (recorded, options.shard) {
+        case (nil, nil):
+            return false
+        case (nil, .some(let asked)):
+            guard catalogIsEmpty else {
+                throw .shard(path: layout.root.path, detail: "this work folder holds a whole ingest, not shard \(asked)")
+            }
+            return true
+        case (.some(let held), nil):
+            throw .shard(path: layout.root.path, detail: "this work folder holds shard \(held); run with --shard \(held)")
+        case (.some(let held), .some(let asked)):
+            guard held == asked else {
+                throw .shard(path: layout.root.path, detail: "this work folder holds shard \(held), not \(asked)")
+            }
+            return false
+        }
+    }
+
     private func planner(snapshot: CatalogSnapshot, layout: WorkLayout) throws(IngestError) -> RunPlanner {
         let candidates: [MasterCandidate]
+        let shard = options.shard
         do {
-            candidates = try MasterScanner.scan(options.mastersDirectory, excluding: layout.root)
+            candidates = try MasterScanner.scan(options.mastersDirectory, excluding: layout.root) { shard?.contains($0) ?? true }
         } catch {
             throw .mastersDirectory(path: options.mastersDirectory.path, detail: error.localizedDescription)
         }

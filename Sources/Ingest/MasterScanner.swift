@@ -43,8 +43,10 @@ enum MasterScanner {
     ]
 
     /// Candidates sorted by relative path.
-    /// - Parameter excluding: a directory never to descend into (WORK_DIR, when it lies inside MASTERS_DIR).
-    static func scan(_ root: URL, excluding excluded: URL?) throws -> [MasterCandidate] {
+    /// - Parameters:
+    ///   - excluding: a directory never to descend into (WORK_DIR, when it lies inside MASTERS_DIR).
+    ///   - including: which relative paths to keep (a shard's); others are not even stat-ed.
+    static func scan(_ root: URL, excluding excluded: URL?, including: (String) -> Bool = { _ in true }) throws -> [MasterCandidate] {
         let root = root.standardizedFileURL.resolvingSymlinksInPath()
         let excludedPath = excluded?.standardizedFileURL.resolvingSymlinksInPath().path
         let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey]
@@ -62,14 +64,14 @@ enum MasterScanner {
             if values.isDirectory == true {
                 if path == excludedPath {
                     enumerator.skipDescendants()
-                } else if audioExtensions.contains(fileExtension) {
+                } else if audioExtensions.contains(fileExtension), including(relative) {
                     candidates.append(MasterCandidate(
                         url: url, relativePath: relative, isDirectory: true, stamp: .none
                     ))
                 }
                 continue
             }
-            guard values.isRegularFile == true, !sidecarExtensions.contains(fileExtension) else { continue }
+            guard values.isRegularFile == true, !sidecarExtensions.contains(fileExtension), including(relative) else { continue }
             var status = stat()
             guard stat(path, &status) == 0 else {
                 throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path])

@@ -304,7 +304,7 @@ struct RunPlanner {
                 planned[index].changes = moved.removedAt == nil ? [.moved, .tags] : [.moved, .tags, .restored]
                 continue
             }
-            let id = SourceIdentity.newTrackID(
+            let id = Track.newID(
                 audioSHA256: probe.audioSHA256, relativePath: candidate.relativePath, isTaken: { takenIDs.contains($0) }
             )
             takenIDs.insert(id)

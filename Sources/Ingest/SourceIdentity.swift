@@ -39,14 +39,6 @@ enum SourceIdentity {
             throw Rejection(description: error.description)
         }
     }
-
-    /// A new track's id: the first 20 hex digits of its audio hash, or, when another master already has that
-    /// audio (the same recording tagged for another release), of the hash of the audio hash and the master's path.
-    static func newTrackID(audioSHA256: String, relativePath: String, isTaken: (String) -> Bool) -> String {
-        let plain = String(audioSHA256.prefix(20))
-        guard isTaken(plain) else { return plain }
-        return String(FileDigest.sha256(of: Data("\(audioSHA256)\n\(relativePath)".utf8)).prefix(20))
-    }
 }
 
 /// The provenance strings recorded beside what a run produces. A later run compares them with what it would

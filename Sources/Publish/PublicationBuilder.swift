@@ -49,14 +49,20 @@ struct PublishedCover {
 /// Turns the catalog's contents into a publication: content-addressed media, manifests that point at them, and
 /// the JSON catalog.
 struct PublicationBuilder {
-    let contents: CatalogContents
-    let work: WorkLayout
+    let combined: CombinedContents
     /// Prefix of every URL in the JSON (empty: relative to the publication root).
     let baseURL: String
     let thumbnails: CoverThumbnails
     static let pageSize = 100
     /// Hex digits of the digest in a media name: 128 bits, plenty against collisions, short enough to read.
     static let digestLength = 32
+
+    var contents: CatalogContents { combined.contents }
+
+    /// The WORK holding a track's files (with shards, its shard's).
+    private func work(ofTrack id: String) -> WorkLayout {
+        combined.trackWork[id] ?? WorkLayout(root: URL(fileURLWithPath: "/"))
+    }
 
     private var artistsByID: [Int64: Artist] { Dictionary(uniqueKeysWithValues: contents.artists.compactMap { a in a.id.map { ($0, a) } }) }
 
@@ -71,7 +77,8 @@ struct PublicationBuilder {
         var warnings: [String] = []
         let listedReleases = Set(contents.tracks.compactMap(\.releaseId))
         for release in contents.releases {
-            guard let id = release.id, listedReleases.contains(id), let coverPath = release.coverArtPath else { continue }
+            guard let id = release.id, listedReleases.contains(id), let coverPath = release.coverArtPath,
+                  let work = combined.releaseWork[id] else { continue }
             let source = work.root.appendingPathComponent(coverPath)
             let item = try mediaItem(
                 folder: "images", source: source,
@@ -123,11 +130,12 @@ struct PublicationBuilder {
                     bytes: Data(try DASHManifest.mpd(for: renditionsForDASH).utf8)
                 ))
             } catch {
-                throw .catalog(path: work.catalog.path, detail: "track \(track.id): cannot write its MPD (\(error))")
+                throw .catalog(path: work(ofTrack: track.id).catalog.path, detail: "track \(track.id): cannot write its MPD (\(error))")
             }
 
             var waveform: TrackDocument.Waveform?
             if let row = contents.waveforms[track.id] {
+                let work = work(ofTrack: track.id)
                 let json = try mediaItem(folder: "waveforms", source: work.root.appendingPathComponent(row.jsonPath),
                                          name: "waveform.json")
                 let data = try mediaItem(folder: "waveforms", source: work.root.appendingPathComponent(row.dataPath),
@@ -188,7 +196,7 @@ struct PublicationBuilder {
     }
 
     private func renditionItem(_ row: Rendition) throws(PublishError) -> MediaItem {
-        let source = work.root.appendingPathComponent(row.path)
+        let source = work(ofTrack: row.trackId).root.appendingPathComponent(row.path)
         let digest: String
         if let recorded = row.sha256 {
             digest = recorded
@@ -219,7 +227,7 @@ struct PublicationBuilder {
     private func packagedRendition(_ row: Rendition, item: MediaItem) throws(PublishError) -> PackagedRendition {
         guard let table = row.segmentTable,
               let track = try? JSONDecoder().decode(SegmentedTrack.self, from: table) else {
-            throw .catalog(path: work.catalog.path, detail: "rendition \(row.name) of track \(row.trackId) has no "
+            throw .catalog(path: work(ofTrack: row.trackId).catalog.path, detail: "rendition \(row.name) of track \(row.trackId) has no "
                 + "segment table; run musikk-ingest once more to record it")
         }
         return PackagedRendition(

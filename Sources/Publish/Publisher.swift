@@ -7,7 +7,8 @@ import Glibc
 
 /// What a publish is asked to do.
 public struct PublishOptions: Sendable {
-    public var workDirectory: URL
+    /// One WORK, every shard's WORK of a sharded ingest, or one folder holding the shards' WORKs.
+    public var workDirectories: [URL]
     public var outputDirectory: URL
     /// Absolute URL the publication is served from; makes the JSON's URLs absolute. Nil: relative to the root.
     public var baseURL: String?
@@ -19,10 +20,10 @@ public struct PublishOptions: Sendable {
     public var now: Date
 
     public init(
-        workDirectory: URL, outputDirectory: URL, baseURL: String? = nil, keepDays: Int = 7, dryRun: Bool = false,
+        workDirectories: [URL], outputDirectory: URL, baseURL: String? = nil, keepDays: Int = 7, dryRun: Bool = false,
         now: Date = Date()
     ) {
-        self.workDirectory = workDirectory
+        self.workDirectories = workDirectories
         self.outputDirectory = outputDirectory
         self.baseURL = baseURL
         self.keepDays = keepDays
@@ -50,11 +51,8 @@ public struct Publisher {
     }
 
     public func run(progress: (PublishProgress) -> Void = { _ in }) throws(PublishError) -> PublishReport {
-        let work = WorkLayout(root: options.workDirectory.standardizedFileURL)
+        let works = try WorkSet.resolve(options.workDirectories).works
         let out = OutputArea(options.outputDirectory)
-        guard FileManager.default.fileExists(atPath: work.catalog.path) else {
-            throw .workDirectory(path: work.root.path, detail: "no catalog.sqlite here")
-        }
         do {
             try FileManager.default.createDirectory(
                 at: out.root.deletingLastPathComponent(), withIntermediateDirectories: true
@@ -62,31 +60,34 @@ public struct Publisher {
         } catch {
             throw .output(path: out.root.path, detail: "cannot create its parent folder (\(error.localizedDescription))")
         }
-        // OUT_DIR's lock first (a second publish fails fast), then WORK_DIR's shared lock: ingest may not change
-        // the work folder while its files are linked.
+        // OUT_DIR's lock first (a second publish fails fast), then each WORK_DIR's shared lock: ingest may not
+        // change a work folder while its files are linked.
         let outLock = try Self.lock(out.lock.path, exclusive: !options.dryRun, owner: out.root.path)
         defer { outLock.release(finished: true) }
-        let workLock = try Self.lock(work.lock.path, exclusive: false, owner: work.root.path)
-        defer { workLock.release(finished: false) }
+        var workLocks: [RunLock] = []
+        defer { for lock in workLocks { lock.release(finished: false) } }
+        for work in works { workLocks.append(try Self.lock(work.lock.path, exclusive: false, owner: work.root.path)) }
 
         progress(.reading)
         try out.checkOwnership()
         let previous = try PublicationRecord.read(from: out.root)
-        let catalog: CatalogDatabase
-        let contents: CatalogContents
-        do {
-            catalog = try CatalogDatabase.openReadOnly(atPath: work.catalog.path)
-            contents = try catalog.contents()
-        } catch {
-            throw .catalog(path: work.catalog.path, detail: "cannot read the catalog (\(error))")
+        var shards: [(work: WorkLayout, contents: CatalogContents)] = []
+        for work in works {
+            do {
+                shards.append((work, try CatalogDatabase.openReadOnly(atPath: work.catalog.path).contents()))
+            } catch {
+                throw .catalog(path: work.catalog.path, detail: "cannot read the catalog (\(error))")
+            }
         }
+        let combined = shards.count == 1 ? CombinedContents(shards[0].contents, work: shards[0].work) : CombinedContents(shards: shards)
+        let contents = combined.contents
         // A dry run makes thumbnails it has not got in a folder of its own, deleted afterwards.
         let thumbnailCache = options.dryRun
             ? FileManager.default.temporaryDirectory.appendingPathComponent("musikk-thumbnails-\(UUID().uuidString)") : out.thumbnails
         defer { if options.dryRun { try? FileManager.default.removeItem(at: thumbnailCache) } }
         let thumbnails = CoverThumbnails(cache: thumbnailCache, readOnly: options.dryRun ? out.thumbnails : nil)
         let publication = try PublicationBuilder(
-            contents: contents, work: work, baseURL: options.baseURL.map(Self.normalized) ?? "", thumbnails: thumbnails
+            combined: combined, baseURL: options.baseURL.map(Self.normalized) ?? "", thumbnails: thumbnails
         ).build()
 
         if !options.dryRun { _ = try out.recover() }
@@ -107,7 +108,7 @@ public struct Publisher {
         var report = staging.report
         report.tracks = publication.trackCount
         report.files = record.files.count
-        report.warnings += publication.warnings
+        report.warnings += combined.warnings + publication.warnings
         guard !options.dryRun else { return report }
         thumbnails.prune(keeping: publication.thumbnailFolders)
 

@@ -47,12 +47,24 @@ struct MusikkIngest: ParsableCommand {
               locked per WORK (musikk.lock); a killed run is cleaned up after
               by the next. --dry-run prints the plan and writes nothing.
 
+            SHARDS (catalogs too big for one machine)
+              --shard I/N ingests only the masters whose release folder
+              (the master's folder, or the set's folder for CD1/Disc 2
+              subfolders) hashes to I of N; --shard auto/N takes I from
+              JOB_COMPLETION_INDEX (Kubernetes Indexed Job),
+              AWS_BATCH_JOB_ARRAY_INDEX or SLURM_ARRAY_TASK_ID (less
+              SLURM_ARRAY_TASK_MIN). Each shard needs its own WORK, which
+              remembers its shard; `musikk-publish WORK0 WORK1 ... OUT` (or a
+              folder of shard WORKs) makes the one publication. Adding masters
+              moves no release to another shard; track ids do not depend on
+              the shard. See examples/ for Slurm, Kubernetes and AWS Batch.
+
             EXIT CODES
               0  every master was ingested, updated or unchanged (or skipped:
                  --skip-duplicates)
               1  fatal error (unreadable masters folder, unwritable work folder,
                  full disk, catalog failure); nothing half-written is recorded
-              2  usage error
+              2  usage error (also: WORK holds another shard than --shard)
               3  some masters were rejected; the others were ingested
               4  another run is using WORK (the message names it); try later
             """,
@@ -97,6 +109,12 @@ struct MusikkIngest: ParsableCommand {
                                valueName: "similarity"))
     var duplicateThreshold: Double?
 
+    @Option(help: ArgumentHelp(
+        "Ingest only shard I of N (I from 0), or auto/N with I from the array-job engine's environment; each shard needs its own WORK.",
+        valueName: "I/N"
+    ))
+    var shard: String?
+
     @Flag(help: "Print what a run would do (new, changed, moved, removed, unchanged) and write nothing.")
     var dryRun = false
 
@@ -122,6 +140,17 @@ struct MusikkIngest: ParsableCommand {
         if let profile, !FileManager.default.fileExists(atPath: profile) {
             throw ValidationError("--profile '\(profile)' does not exist.")
         }
+        _ = try selectedShard()
+    }
+
+    /// The shard `--shard` names, index read from the environment for `auto/N`.
+    private func selectedShard() throws -> Shard? {
+        guard let shard else { return nil }
+        do {
+            return try Shard(parsing: shard, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() throws {
@@ -144,7 +173,7 @@ struct MusikkIngest: ParsableCommand {
         let options = IngestOptions(
             mastersDirectory: URL(fileURLWithPath: masters, isDirectory: true),
             workDirectory: URL(fileURLWithPath: work, isDirectory: true),
-            profile: settings, jobs: jobs
+            profile: settings, jobs: jobs, shard: try selectedShard()
         )
         if dryRun {
             try printPlan(options)

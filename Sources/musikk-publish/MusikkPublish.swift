@@ -10,7 +10,7 @@ import WorkArea
 struct MusikkPublish: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "musikk-publish",
-        abstract: "Lay out a static folder for a CDN from a WORK folder that musikk-ingest wrote.",
+        abstract: "Lay out a static folder for a CDN from the WORK folder (or the shards' WORK folders) that musikk-ingest wrote.",
         discussion: """
             OUT holds, with relative URLs throughout:
               media/      audio renditions, cover art and waveforms under
@@ -24,11 +24,18 @@ struct MusikkPublish: ParsableCommand {
                           schemas in the repository's schemas/publish/
               _headers    cache, type and CORS headers (Netlify, Cloudflare
                           Pages); nginx/musikk.conf is the same for nginx
-              server/     a copy of the catalog for musikk-server (not for
-                          the CDN)
               publish.json  every file with its size and SHA-256, in the
                           order a sync must upload them: media, manifests,
                           JSON, then _headers and publish.json last
+
+            SHARDS
+              `musikk-publish WORK0 WORK1 ... OUT`, or `musikk-publish SHARDS
+              OUT` with SHARDS a folder of shard work folders, combines the
+              shards of `musikk-ingest --shard I/N` into the publication one
+              whole ingest would make. Every shard 0..N-1 must be there once.
+              Conflicts (two shards giving one id to masters with the same
+              audio; one release in two shards) are resolved as one ingest
+              would and reported as warnings.
 
             SAFETY
               The new publication is built beside OUT and swapped in at once:
@@ -50,11 +57,17 @@ struct MusikkPublish: ParsableCommand {
         version: MusikkVersion.current
     )
 
-    @Argument(help: "Work folder written by musikk-ingest.")
-    var work: String
+    @Argument(help: ArgumentHelp(
+        "The work folder musikk-ingest wrote (or every shard's, or one folder of shard work folders), then the publication "
+            + "folder (created if missing; must be empty or an earlier publication).",
+        valueName: "work> ... <out"
+    ))
+    var folders: [String] = []
 
-    @Argument(help: "Publication folder (created if missing; must be empty or an earlier publication).")
-    var out: String
+    /// The work folders: every folder named but the last.
+    private var works: [String] { Array(folders.dropLast()) }
+    /// The publication folder: the last one named.
+    private var out: String { folders.last ?? "" }
 
     @Option(help: ArgumentHelp("Absolute URL the publication is served from; makes the JSON's URLs absolute.",
                                valueName: "url"))
@@ -80,9 +93,14 @@ struct MusikkPublish: ParsableCommand {
                 throw ValidationError("--base-url '\(baseURL)' must be an absolute http or https URL.")
             }
         }
+        guard folders.count >= 2 else {
+            throw ValidationError("Name the work folder (or the shards' work folders) and then the publication folder: musikk-publish WORK OUT.")
+        }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: work, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("WORK '\(work)' is not a folder.")
+        for work in works {
+            guard FileManager.default.fileExists(atPath: work, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("WORK '\(work)' is not a folder.")
+            }
         }
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw ValidationError("OUT '\(out)' is a file, not a folder.")
@@ -91,7 +109,7 @@ struct MusikkPublish: ParsableCommand {
 
     func run() throws {
         let options = PublishOptions(
-            workDirectory: URL(fileURLWithPath: work, isDirectory: true),
+            workDirectories: works.map { URL(fileURLWithPath: $0, isDirectory: true) },
             outputDirectory: URL(fileURLWithPath: out, isDirectory: true),
             baseURL: baseURL, keepDays: keepDays, dryRun: dryRun
         )

@@ -46,7 +46,7 @@ struct PublishSpace {
     @discardableResult
     func publish(daysLater days: Double, keepDays: Int = 7) throws -> PublishReport {
         try Publisher(options: PublishOptions(
-            workDirectory: work, outputDirectory: out, keepDays: keepDays, now: Date().addingTimeInterval(days * 86_400)
+            workDirectories: [work], outputDirectory: out, keepDays: keepDays, now: Date().addingTimeInterval(days * 86_400)
         )).run()
     }
 

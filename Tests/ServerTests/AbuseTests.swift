@@ -13,11 +13,11 @@ import TestSupport
 @Suite("Under attack: no request kills the server, nothing private leaks, abuse is bounded")
 struct AbuseTests {
     /// Every list endpoint that takes `cursor` and `limit`, for a signed-in user `id`.
-    static func listPaths(user id: Int64, track: String) -> [String] {
+    static func listPaths(user id: Int64, track: String, release: Int) -> [String] {
         [
             "/api/tracks", "/api/releases", "/api/artists", "/api/forums", "/api/feed", "/api/notifications",
             "/api/users/\(id)/followers", "/api/users/\(id)/following", "/api/users/\(id)/playlists", "/api/users/\(id)/likes",
-            "/api/users/\(id)/listens", "/api/tracks/\(track)/comments", "/api/releases/1/comments",
+            "/api/users/\(id)/listens", "/api/tracks/\(track)/comments", "/api/releases/\(release)/comments",
         ]
     }
 
@@ -26,10 +26,11 @@ struct AbuseTests {
         let track = try #require(try PublishedFixtures.trackIds().first)
         try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
+            let release = try #require(try await api.items("/api/releases", as: ann).first?["id"] as? Int)
             let cursors = ["9223372036854775807", "9223372036854775806", "-9223372036854775808", "-1", "0", "1", "+1", "01", " 1",
                            "9223372036854775808", "99999999999999999999999", "1e3", "0x10", "", "abc"]
             let limits = ["1", "200", "0", "-1", "201", "9223372036854775807", "-9223372036854775808", "x"]
-            for path in Self.listPaths(user: ann.userId, track: track) {
+            for path in Self.listPaths(user: ann.userId, track: track, release: release) {
                 for cursor in cursors {
                     for limit in limits {
                         let query = "cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&limit=\(limit)"
@@ -46,13 +47,14 @@ struct AbuseTests {
     func canonicalIds(_ backend: StoreBackend) async throws {
         try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
-            for id in ["+1", "01", "1.0", "%201", "1%00"] {
+            let release = try #require(try await api.items("/api/releases", as: ann).first?["id"] as? Int)
+            for id in ["+\(release)", "0\(release)", "\(release).0", "%20\(release)", "\(release)%00"] {
                 let post = try await api.call(.post, "/api/releases/\(id)/comments", as: ann, json: ["body": "shadow"])
                 #expect(post.status == .notFound, "releases/\(id)")
                 #expect(try await api.call(.get, "/api/users/\(id)", as: ann).status == .notFound, "users/\(id)")
             }
-            _ = try await api.object(.post, "/api/releases/1/comments", as: ann, json: ["body": "real"], expect: .created)
-            let comments = try await api.items("/api/releases/1/comments", as: ann)
+            _ = try await api.object(.post, "/api/releases/\(release)/comments", as: ann, json: ["body": "real"], expect: .created)
+            let comments = try await api.items("/api/releases/\(release)/comments", as: ann)
             #expect(comments.count == 1)
         }
     }

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import TestSupport
+import WorkArea
+
+/// Shards of one ingest (`musikk-ingest --shard I/N`, each in its own WORK) published together make the
+/// publication one whole ingest of the same masters makes, file by file.
+@Suite("Sharded ingest, one publication")
+struct ShardedPublishTests {
+    /// Every file of a publication by path, with the run-dependent parts (when the catalog last changed, where OUT
+    /// is) taken out: a whole ingest and shards run at different times into different folders.
+    static func comparable(_ out: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: out.path)
+        while let path = enumerator?.nextObject() as? String {
+            let url = out.appendingPathComponent(path)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  !path.hasPrefix(".thumbnails"), path != "nginx/musikk.conf" else { continue }
+            var data = try Data(contentsOf: url)
+            if path == "publish.json" || path == "api/index.json" {
+                var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+                object["catalogUpdated"] = nil
+                object["updated"] = nil
+                // The record of the two files compared without their run-dependent parts.
+                object["files"] = (object["files"] as? [[String: Any]])?.filter {
+                    !["api/index.json", "nginx/musikk.conf"].contains($0["path"] as? String ?? "")
+                }
+                data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            }
+            files[path] = data
+        }
+        return files
+    }
+
+    @Test("three shards (one picked by a Slurm-style auto/3) publish exactly what one whole ingest publishes; wrong sets are refused")
+    func shardsEqualWhole() throws {
+        let space = try PublishSpace("sharded", tones: [])
+        for album in 0..<6 {
+            for track in 1...2 {
+                try space.makeMaster("Artist \(album % 3)/Album \(album)/\(track) Song.flac", frequency: 200 + album * 60 + track * 7)
+            }
+        }
+        try space.makeMaster("Box/Set/CD1/1 Intro.flac", frequency: 1234)
+        try space.makeMaster("Box/Set/CD2/1 Outro.flac", frequency: 1345)
+        try space.makeMaster("loose.flac", frequency: 1456)
+        // Two releases in other shards than the one holding "Artist 0/Album 0/1 Song.flac": one has the same recording
+        // tagged for it (one id each, as a whole ingest gives), the other a byte-for-byte copy (which a whole ingest
+        // rejects).
+        let shards = try (0..<3).map { try Shard(index: $0, count: 3) }
+        let original = "Artist 0/Album 0/1 Song.flac"
+        let home = try #require(shards.first { $0.contains(original) })
+        let elsewhere = (0..<60).map { "Compilation \($0)/1 Song.flac" }.filter { !home.contains($0) }
+        try #require(elsewhere.count >= 2)
+        let (retagged, copied) = (elsewhere[0], elsewhere[1])
+        for path in [retagged, copied] {
+            try FileManager.default.createDirectory(
+                at: space.masters.appendingPathComponent(path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(at: space.masters.appendingPathComponent(original), to: space.masters.appendingPathComponent(copied))
+        let retag = try Command.run("ffmpeg", [
+            "-nostdin", "-v", "error", "-i", space.masters.appendingPathComponent(original).path, "-map", "0", "-c", "copy",
+            "-metadata", "album=Compilation", "-metadata", "title=Song (compiled)", space.masters.appendingPathComponent(retagged).path,
+        ])
+        try #require(retag.status == 0, "\(retag.standardError)")
+
+        let ingest = Repository.executable("musikk-ingest").path
+        // Exit 3: the copy is rejected.
+        let whole = try Command.run(ingest, [space.masters.path, space.work.path, "--jobs", "2", "--quiet"])
+        try #require(whole.status == 3 && whole.standardError.contains("same content as"), "\(whole.standardError)")
+        let wholeOut = space.root.appendingPathComponent("out-whole")
+        try #require(try PublishTests.publish(space.work, wholeOut, ["--quiet"]).status == 0)
+
+        let shardWorks = space.root.appendingPathComponent("shards")
+        for index in 0..<2 {
+            let run = try Command.run(
+                ingest, [space.masters.path, shardWorks.appendingPathComponent("\(index)").path, "--shard", "\(index)/3", "--jobs", "2", "--quiet"])
+            try #require(run.status == 0, "\(run.standardError)")
+        }
+        let auto = try Command.run("/usr/bin/env", [
+            "SLURM_ARRAY_TASK_ID=3", "SLURM_ARRAY_TASK_MIN=1", ingest, space.masters.path, shardWorks.appendingPathComponent("2").path,
+            "--shard", "auto/3", "--jobs", "2", "--quiet",
+        ])
+        try #require(auto.status == 0, "\(auto.standardError)")
+        let shardedOut = space.root.appendingPathComponent("out-sharded")
+        let published = try PublishTests.publish(shardWorks, shardedOut, ["--json"])
+        try #require(published.status == 0, "\(published.standardError)")
+        let report = String(decoding: published.standardOutput, as: UTF8.self)
+        #expect(report.contains("share their audio across shards") && report.contains("is a copy of \(original)"), "\(report)")
+
+        let expected = try Self.comparable(wholeOut)
+        let actual = try Self.comparable(shardedOut)
+        #expect(expected.count > 50)
+        #expect(Set(actual.keys) == Set(expected.keys), "only whole: \(Set(expected.keys).subtracting(actual.keys).sorted()); only sharded: \(Set(actual.keys).subtracting(expected.keys).sorted())")
+        for (path, data) in expected where actual[path] != data {
+            Issue.record("\(path) differs")
+        }
+        // Each shard took only its releases, and the box set's discs went together.
+        for (index, shard) in shards.enumerated() {
+            let paths = try Command.run("/usr/bin/sqlite3", [shardWorks.appendingPathComponent("\(index)/catalog.sqlite").path, "SELECT sourcePath FROM track"])
+            let held = paths.text.split(separator: "\n").map(String.init)
+            #expect(held.allSatisfy(shard.contains), "\(held)")
+            if held.contains("Box/Set/CD1/1 Intro.flac") { #expect(held.contains("Box/Set/CD2/1 Outro.flac")) }
+        }
+
+        // Refused: part of the shards, a shard twice, a whole ingest among shards, a WORK used for another shard.
+        let two = try PublishTests.publish(shardWorks.appendingPathComponent("0"), space.root.appendingPathComponent("out-part"), [])
+        #expect(two.status == 1 && two.standardError.contains("missing"), "\(two.standardError)")
+        let twice = try Command.run(Repository.executable("musikk-publish").path, [
+            shardWorks.appendingPathComponent("0").path, shardWorks.appendingPathComponent("0").path, shardWorks.appendingPathComponent("1").path,
+            shardWorks.appendingPathComponent("2").path, space.root.appendingPathComponent("out-twice").path,
+        ])
+        #expect(twice.status == 1 && twice.standardError.contains("given twice"), "\(twice.standardError)")
+        let mixed = try Command.run(Repository.executable("musikk-publish").path, [
+            space.work.path, shardWorks.appendingPathComponent("1").path, space.root.appendingPathComponent("out-mixed").path,
+        ])
+        #expect(mixed.status == 1 && mixed.standardError.contains("not the shards of one ingest"), "\(mixed.standardError)")
+        let wrongShard = try Command.run(ingest, [space.masters.path, shardWorks.appendingPathComponent("0").path, "--shard", "1/3", "--quiet"])
+        #expect(wrongShard.status == 2 && wrongShard.standardError.contains("holds shard 0/3"), "\(wrongShard.standardError)")
+        let unsharded = try Command.run(ingest, [space.masters.path, shardWorks.appendingPathComponent("0").path, "--quiet"])
+        #expect(unsharded.status == 2, "\(unsharded.standardError)")
+        let wholeAsShard = try Command.run(ingest, [space.masters.path, space.work.path, "--shard", "0/3", "--quiet"])
+        #expect(wholeAsShard.status == 2 && wholeAsShard.standardError.contains("whole ingest"), "\(wholeAsShard.standardError)")
+        let noIndex = try Command.run("/usr/bin/env", ["-u", "SLURM_ARRAY_TASK_ID", ingest, space.masters.path, space.work.path, "--shard", "auto/3"])
+        #expect(noIndex.status == 2 && noIndex.standardError.contains("SLURM_ARRAY_TASK_ID"), "\(noIndex.standardError)")
+    }
+}
