@@ -87,9 +87,9 @@ struct CombinedContents {
             candidates += contents.tracks.map { ($0, shard, work, contents) }
         }
         // A byte-for-byte copy of a master in another shard: a whole ingest rejects every copy after the first in
-        // path order, so the combination leaves it out.
+        // path order (the order it scans masters in), so the combination leaves it out.
         var firstWithBytes: [String: String] = [:]
-        for candidate in candidates.sorted(by: { $0.track.sourcePath.utf8.lexicographicallyPrecedes($1.track.sourcePath.utf8) }) {
+        for candidate in candidates.sorted(by: { $0.track.sourcePath < $1.track.sourcePath }) {
             firstWithBytes[candidate.track.sourceSHA256] = firstWithBytes[candidate.track.sourceSHA256] ?? candidate.track.sourcePath
         }
         candidates.removeAll { candidate in

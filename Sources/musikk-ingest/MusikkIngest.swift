@@ -198,7 +198,8 @@ struct MusikkIngest: ParsableCommand {
                           ("skipped as duplicates", summary.skipped)]
                 .filter { $0.1 > 0 || ["ingested", "rejected"].contains($0.0) }
                 .map { "\($0.1) \($0.0)" }.joined(separator: ", ")
-            console.line("musikk-ingest: \(counts) in \(seconds) s; output in \(options.workDirectory.path)")
+            let shardNote = options.shard.map { " (shard \($0))" } ?? ""
+            console.line("musikk-ingest: \(counts) in \(seconds) s; output in \(options.workDirectory.path)\(shardNote)")
         }
         if json { try printJSON(report) }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }

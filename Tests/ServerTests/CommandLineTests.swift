@@ -14,19 +14,24 @@ struct CommandLineTests {
         let userId = try await server.withRouter { api in try await api.signUp("Label").userId }
         let store = server.storeArguments
         let publication = try PublishedFixtures.get().path
+        // Two artists of the publication, as its artist list names them.
+        let page = try JSONSerialization.jsonObject(with: Data(contentsOf: try PublishedFixtures.get().appendingPathComponent("api/artists/page-1.json")))
+        let artistIds = ((page as? [String: Any])?["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+        try #require(artistIds.count >= 3)
+        let (first, second) = (artistIds[1], artistIds[2])
         let granted = try Command.run(
-            binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "3", "--publication", publication] + store)
+            binary, ["admin", "grant-owner", "label@example.org", "--artist", String(first), "--artist", String(second), "--publication", publication] + store)
         #expect(granted.status == 0, "\(granted.standardError)")
         // An artist the publication does not have is refused, naming it (issue 17: `--artist 99` was accepted).
         let missing = try Command.run(
-            binary, ["admin", "grant-owner", "label@example.org", "--artist", "2", "--artist", "99", "--publication", publication] + store)
+            binary, ["admin", "grant-owner", "label@example.org", "--artist", String(first), "--artist", "99", "--publication", publication] + store)
         #expect(missing.status == 1)
         #expect(missing.standardError.contains("no artist 99"), "\(missing.standardError)")
         try await server.withRouter { api in
             let viewer = try await api.signUp("Fan")
             let profile = try await api.object(.get, "/api/users/\(userId)", as: viewer)
             #expect(profile["role"] as? String == "owner")
-            #expect(profile["ownedArtistIds"] as? [Int] == [2, 3])
+            #expect(profile["ownedArtistIds"] as? [Int] == [first, second].sorted())
         }
         let unknown = try Command.run(binary, ["admin", "grant-admin", "nobody@example.org"] + store)
         #expect(unknown.status == 1)
