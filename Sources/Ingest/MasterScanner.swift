@@ -5,7 +5,9 @@ import Glibc
 
 /// A file (or directory posing as one) found under MASTERS_DIR.
 struct MasterCandidate: Sendable {
-    var url: URL
+    /// The master's absolute path, as found under MASTERS_DIR.
+    var path: String
+    var url: URL { URL(fileURLWithPath: path) }
     /// Relative to MASTERS_DIR, with `/` separators.
     var relativePath: String
     /// A directory whose name looks like an audio file (`x.flac/`): reported, not decoded.
@@ -42,47 +44,59 @@ enum MasterScanner {
         "flac", "wav", "wave", "aif", "aiff", "aifc", "mp3", "ogg", "oga", "opus", "m4a", "mp4", "alac", "caf", "wv",
     ]
 
-    /// Candidates sorted by relative path.
+    /// Candidates sorted by relative path. A walk with readdir and stat, as `find` does it: a rescan of a big
+    /// catalog stats every master, and Foundation's enumerator cost ten times the stats (measured at 20,000).
+    /// Symbolic links to files are masters at the link's path; linked folders are not entered (no cycles).
     /// - Parameters:
     ///   - excluding: a directory never to descend into (WORK_DIR, when it lies inside MASTERS_DIR).
     ///   - including: which relative paths to keep (a shard's); others are not even stat-ed.
     static func scan(_ root: URL, excluding excluded: URL?, including: (String) -> Bool = { _ in true }) throws -> [MasterCandidate] {
-        let root = root.standardizedFileURL.resolvingSymlinksInPath()
+        let rootPath = root.standardizedFileURL.resolvingSymlinksInPath().path
         let excludedPath = excluded?.standardizedFileURL.resolvingSymlinksInPath().path
-        let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey]
-        guard let enumerator = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles]
-        ) else {
-            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: root.path])
+        guard let top = opendir(rootPath) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: rootPath])
         }
+        closedir(top)
         var candidates: [MasterCandidate] = []
-        for case let url as URL in enumerator {
-            let path = url.standardizedFileURL.resolvingSymlinksInPath().path
-            let values = try url.resourceValues(forKeys: Set(keys))
-            let relative = String(path.dropFirst(root.path.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            let fileExtension = url.pathExtension.lowercased()
-            if values.isDirectory == true {
-                if path == excludedPath {
-                    enumerator.skipDescendants()
-                } else if audioExtensions.contains(fileExtension), including(relative) {
-                    candidates.append(MasterCandidate(
-                        url: url, relativePath: relative, isDirectory: true, stamp: .none
-                    ))
+        var folders = [(path: rootPath, relative: "")]
+        while let folder = folders.popLast() {
+            // An unreadable subfolder is passed over, as Foundation's enumerator did.
+            guard let directory = opendir(folder.path) else { continue }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
                 }
-                continue
+                guard !name.hasPrefix(".") else { continue }
+                let path = folder.path + "/" + name
+                let relative = folder.relative.isEmpty ? name : folder.relative + "/" + name
+                let fileExtension = (name as NSString).pathExtension.lowercased()
+                var kind = entry.pointee.d_type
+                if kind == UInt8(DT_UNKNOWN) {
+                    var status = stat()
+                    guard lstat(path, &status) == 0 else { continue }
+                    kind = (status.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (status.st_mode & S_IFMT) == S_IFLNK ? UInt8(DT_LNK) : UInt8(DT_REG)
+                }
+                if kind == UInt8(DT_DIR) {
+                    guard path != excludedPath else { continue }
+                    if audioExtensions.contains(fileExtension), including(relative) {
+                        candidates.append(MasterCandidate(path: path, relativePath: relative, isDirectory: true, stamp: .none))
+                    }
+                    folders.append((path, relative))
+                    continue
+                }
+                guard !sidecarExtensions.contains(fileExtension), including(relative) else { continue }
+                var status = stat()
+                // A link to a file is followed; a link to a folder, or a broken one, is passed over.
+                guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+                let stamp = FileStamp(
+                    size: Int64(status.st_size),
+                    modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec),
+                    changed: Int64(status.st_ctim.tv_sec) * 1_000_000_000 + Int64(status.st_ctim.tv_nsec),
+                    inode: Int64(bitPattern: UInt64(status.st_ino))
+                )
+                candidates.append(MasterCandidate(path: path, relativePath: relative, isDirectory: false, stamp: stamp))
             }
-            guard values.isRegularFile == true, !sidecarExtensions.contains(fileExtension), including(relative) else { continue }
-            var status = stat()
-            guard stat(path, &status) == 0 else {
-                throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path])
-            }
-            let stamp = FileStamp(
-                size: Int64(status.st_size),
-                modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec),
-                changed: Int64(status.st_ctim.tv_sec) * 1_000_000_000 + Int64(status.st_ctim.tv_nsec),
-                inode: Int64(bitPattern: UInt64(status.st_ino))
-            )
-            candidates.append(MasterCandidate(url: url, relativePath: relative, isDirectory: false, stamp: stamp))
         }
         return candidates.sorted { $0.relativePath < $1.relativePath }
     }

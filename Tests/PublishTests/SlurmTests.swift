@@ -8,11 +8,17 @@ import TestSupport
 struct SlurmTests {
     /// Runs a Slurm client (sbatch, squeue, scancel, scontrol) against the test cluster.
     static func slurm(_ tool: String, _ arguments: [String], environment: [String] = []) throws -> CommandResult {
+        let conf = try configuration()
+        let path = Repository.executable("musikk-ingest").deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return try Command.run("/usr/bin/env", ["SLURM_CONF=\(conf)", "PATH=\(path)"] + environment + [tool] + arguments)
+    }
+
+    /// The test cluster's slurm.conf.
+    static func configuration() throws -> String {
         guard let conf = ProcessInfo.processInfo.environment["MUSIKK_TEST_SLURM"] else {
             throw SetupError(description: "MUSIKK_TEST_SLURM is not set: run the suite with scripts/test, which starts a throwaway Slurm cluster")
         }
-        let path = Repository.executable("musikk-ingest").deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        return try Command.run("/usr/bin/env", ["SLURM_CONF=\(conf)", "PATH=\(path)"] + environment + [tool] + arguments)
+        return conf
     }
 
     /// The state Slurm gives a job (`COMPLETED`, `FAILED`, `RUNNING`…), from `scontrol show job`.
@@ -46,6 +52,7 @@ struct SlurmTests {
 
     @Test("examples/slurm: 3 shards run 2 at a time, then the publish job (afterok) makes the one-machine publication; a shard cancelled mid-run and resubmitted changes nothing")
     func jobArray() async throws {
+        _ = try Self.configuration()
         let space = try PublishSpace("slurm", tones: [])
         for album in 0..<5 {
             for track in 1...3 {
