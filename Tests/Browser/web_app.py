@@ -373,7 +373,7 @@ def main():
         # A short track played to its end counts as a listen, and shows under Recently played.
         shortest = min(call(desktop, "GET", "/api/tracks?limit=50", None)["body"]["items"], key=lambda t: t["duration"])
         desktop.get(base + "/")
-        click(desktop, find(desktop, f"#main .track-row[data-track-id='{shortest['id']}'] .play-small", "the shortest track on the home page"))
+        click_on(desktop, f"#main .track-row[data-track-id='{shortest['id']}'] .play-small", "the shortest track on the home page")
         wait(desktop, lambda d: any(l["trackId"] == shortest["id"] for l in call(d, "GET", f"/api/users/{ann}/listens", None)["body"]["items"]),
              "playing a short track to its end counted no listen", seconds=30)
         desktop.execute_script("document.getElementById('audio').pause()")
@@ -491,7 +491,7 @@ def main():
         click_on(desktop, ".brand")
         for track in others:
             queued = len(queue_ids(desktop))
-            click(desktop, find(desktop, f"#main .track-row[data-track-id='{track['id']}'] button[aria-label$='to the queue']", "a track's + Queue on the home page"))
+            click_on(desktop, f"#main .track-row[data-track-id='{track['id']}'] button[aria-label$='to the queue']", "a track's + Queue on the home page")
             wait(desktop, lambda d: len(queue_ids(d)) == queued + 1, "+ Queue did not add to the queue")
         click_on(desktop, "button.queue-toggle", "the desktop's Queue button")
         wait(ann_phone, lambda d: queue_ids(d) == queue_ids(desktop) and len(queue_ids(d)) >= 3, "Ann's phone did not get the desktop's queue")
@@ -555,7 +555,7 @@ def main():
         settled(desktop)
         desktop.execute_cdp_cmd("Network.enable", {})
         desktop.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 2000, "downloadThroughput": -1, "uploadThroughput": -1})
-        click(desktop, find(desktop, f"a[href='/playlists/{playlist}']", "the playlist in the list"))
+        click_on(desktop, f"a[href='/playlists/{playlist}']", "the playlist in the list")
         wait(desktop, lambda d: d.find_element(By.ID, "progress-bar").is_displayed(), "no progress bar while a page loads slowly", seconds=1.8)
         wait(desktop, lambda d: d.find_elements(By.CSS_SELECTOR, ".skeleton"), "no placeholder while a page loads slowly", seconds=1.8)
         desktop.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
