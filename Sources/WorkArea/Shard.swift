@@ -58,7 +58,7 @@ public struct Shard: Sendable, Equatable, Codable, CustomStringConvertible {
         }
         guard name == "SLURM_ARRAY_TASK_ID" else { return value }
         let minimumText = environment["SLURM_ARRAY_TASK_MIN"] ?? "0"
-        guard let minimum = Int(minimumText.trimmingCharacters(in: .whitespaces)), value >= minimum else {
+        guard let minimum = Int(minimumText.trimmingCharacters(in: .whitespaces)), minimum >= 0, value >= minimum else {
             throw Refusal(description: "--shard auto/\(count): SLURM_ARRAY_TASK_MIN is '\(minimumText)', which does not fit SLURM_ARRAY_TASK_ID \(value)")
         }
         return value - minimum

@@ -21,6 +21,8 @@ struct ShardTests {
             ("3/3", [:]), ("-1/3", [:]), ("1/0", [:]), ("x/3", [:]), ("1/", [:]), ("1", [:]), ("1/2/3", [:]), ("0/100001", [:]),
             ("auto/3", [:]), ("auto/3", ["JOB_COMPLETION_INDEX": "3"]), ("auto/3", ["JOB_COMPLETION_INDEX": "one"]),
             ("auto/3", ["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "1"]),
+            // No index arithmetic may overflow, whatever the environment says.
+            ("auto/3", ["SLURM_ARRAY_TASK_ID": "9223372036854775807", "SLURM_ARRAY_TASK_MIN": "-1"]),
         ]
         for (text, environment) in refused {
             #expect(throws: Shard.Refusal.self, "\(text) \(environment)") { try Shard(parsing: text, environment: environment) }
