@@ -48,10 +48,15 @@ extension CatalogDatabase {
                     .filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }),
                 waveforms: Dictionary(uniqueKeysWithValues: try TrackWaveform.fetchAll(db)
                     .filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }),
-                lastChange: try Run.filter(sql: """
-                    finishedAt IS NOT NULL AND ingestedCount + updatedCount + removedCount > 0
-                    """).order(Column("id").desc).fetchOne(db)
+                lastChange: try Run.lastChange.fetchOne(db)
             )
         }
+    }
+}
+
+extension Run {
+    /// The last finished run that changed a track.
+    static var lastChange: QueryInterfaceRequest<Run> {
+        Run.filter(sql: "finishedAt IS NOT NULL AND ingestedCount + updatedCount + removedCount > 0").order(Column("id").desc)
     }
 }

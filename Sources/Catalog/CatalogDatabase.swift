@@ -231,6 +231,37 @@ public struct CatalogDatabase: Sendable {
                 t.add(column: "sha256", .text)
             }
         }
+        migrator.registerMigration("v5: change serial") { db in
+            // One number every change to what a publication shows moves on, whoever writes the row: musikk-publish
+            // compares it with the last publish's to skip an unchanged catalog without reading it.
+            try db.create(table: "changeSerial") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("value", .integer).notNull()
+            }
+            try db.execute(sql: "INSERT INTO changeSerial (id, value) VALUES (1, 0)")
+            for table in publishedTables {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER "\(table)_\(event.lowercased())_serial" AFTER \(event) ON "\(table)"
+                        BEGIN UPDATE changeSerial SET value = value + 1 WHERE id = 1; END
+                        """)
+                }
+            }
+        }
         return migrator
+    }
+
+    /// The tables a publication is made from (``contents()`` reads them).
+    static let publishedTables = [
+        "artist", "release", "track", "trackArtist", "rendition", "manifest", "trackLoudness", "trackWaveform",
+    ]
+
+    /// Where the catalog is in its history of published changes: equal keys, same publication.
+    public func changeKey() throws -> String {
+        try writer.read { db in
+            let serial = try Int64.fetchOne(db, sql: "SELECT value FROM changeSerial WHERE id = 1") ?? 0
+            let run = try Run.lastChange.fetchOne(db)?.id
+            return "\(serial)/\(run.map(String.init) ?? "-")"
+        }
     }
 }

@@ -24,6 +24,8 @@ struct OutputArea {
     var previous: URL { sibling("musikk-previous") }
     /// The lock that keeps two publishes apart.
     var lock: URL { sibling("musikk-publish.lock") }
+    /// What the last publish was made from (see ``PublishState``).
+    var state: URL { sibling("musikk-state.json") }
     /// Resized covers kept between publishes (see ``CoverThumbnails``).
     var thumbnails: URL { sibling("musikk-thumbnails") }
 

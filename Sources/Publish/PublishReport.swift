@@ -4,6 +4,8 @@ public struct PublishReport: Codable, Sendable {
     public var dryRun: Bool
     /// Whether OUT_DIR now holds a new publication (false when nothing changed, and in a dry run).
     public var switched = false
+    /// Whether the catalogs and options were as the last publish left them, so nothing was read or written.
+    public var upToDate = false
     public var tracks = 0
     /// Files in the publication, retired ones included (publish.json not counted).
     public var files = 0

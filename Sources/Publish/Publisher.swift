@@ -14,19 +14,22 @@ public struct PublishOptions: Sendable {
     public var baseURL: String?
     /// Days unreferenced media and manifests stay before they are deleted.
     public var keepDays: Int
+    /// Read and rebuild everything even when the catalogs are as the last publish left them.
+    public var full: Bool
     /// Work out what would change, write nothing.
     public var dryRun: Bool
     /// The time retirement and pruning are judged by (tests move it forward).
     public var now: Date
 
     public init(
-        workDirectories: [URL], outputDirectory: URL, baseURL: String? = nil, keepDays: Int = 7, dryRun: Bool = false,
+        workDirectories: [URL], outputDirectory: URL, baseURL: String? = nil, keepDays: Int = 7, full: Bool = false, dryRun: Bool = false,
         now: Date = Date()
     ) {
         self.workDirectories = workDirectories
         self.outputDirectory = outputDirectory
         self.baseURL = baseURL
         self.keepDays = keepDays
+        self.full = full
         self.dryRun = dryRun
         self.now = now
     }
@@ -70,13 +73,27 @@ public struct Publisher {
 
         progress(.reading)
         try out.checkOwnership()
-        let previous = try PublicationRecord.read(from: out.root)
-        var shards: [(work: WorkLayout, contents: CatalogContents)] = []
+        var catalogs: [(work: WorkLayout, database: CatalogDatabase, changeKey: String)] = []
         for work in works {
             do {
-                shards.append((work, try CatalogDatabase.openReadOnly(atPath: work.catalog.path).contents()))
+                let database = try CatalogDatabase.openReadOnly(atPath: work.catalog.path)
+                catalogs.append((work, database, try database.changeKey()))
             } catch {
                 throw .catalog(path: work.catalog.path, detail: "cannot read the catalog (\(error))")
+            }
+        }
+        let inputKey = PublishState.inputKey(options: options, catalogs: catalogs.map { ($0.work.catalog.path, $0.changeKey) })
+        if !options.full, let state = PublishState.read(out.state), state.holds(inputKey: inputKey, root: out.root, now: options.now) {
+            return upToDate(state, out: out)
+        }
+        if !options.dryRun { try PublishState.discard(out.state) }
+        let previous = try PublicationRecord.read(from: out.root)
+        var shards: [(work: WorkLayout, contents: CatalogContents)] = []
+        for catalog in catalogs {
+            do {
+                shards.append((catalog.work, try catalog.database.contents()))
+            } catch {
+                throw .catalog(path: catalog.work.catalog.path, detail: "cannot read the catalog (\(error))")
             }
         }
         let combined = shards.count == 1 ? CombinedContents(shards[0].contents, work: shards[0].work) : CombinedContents(shards: shards)
@@ -112,16 +129,39 @@ public struct Publisher {
         guard !options.dryRun else { return report }
         thumbnails.prune(keeping: publication.thumbnailFolders)
 
-        if record == previous {
+        // The same record with nothing rewritten: the publication on disk is already this one.
+        if record == previous && report.added.isEmpty && report.changed.isEmpty {
             try? FileManager.default.removeItem(at: out.staging)
-            return report
+        } else {
+            try staging.write(record)
+            out.flush()
+            progress(.switching)
+            if let warning = try out.switchToStaging() { report.warnings.append(warning) }
+            report.switched = true
         }
-        try staging.write(record)
-        out.flush()
-        progress(.switching)
-        if let warning = try out.switchToStaging() { report.warnings.append(warning) }
-        report.switched = true
+        try recordState(of: record, inputKey: inputKey, tracks: report.tracks, out: out)
         return report
+    }
+
+    /// The report of a publish that found the catalogs and options as the last publish left them.
+    private func upToDate(_ state: PublishState, out: OutputArea) -> PublishReport {
+        var report = PublishReport(outputDirectory: out.root.path, dryRun: options.dryRun)
+        report.upToDate = true
+        report.tracks = state.tracks
+        report.files = state.files
+        report.unchanged = state.files - state.retired
+        report.stillRetired = state.retired
+        return report
+    }
+
+    private func recordState(of record: PublicationRecord, inputKey: String, tracks: Int, out: OutputArea) throws(PublishError) {
+        guard let stamp = PublishState.FileStamp(path: out.root.appendingPathComponent(PublicationRecord.fileName).path) else { return }
+        let grace = TimeInterval(options.keepDays) * 86_400
+        let retired = record.files.compactMap { $0.retired.flatMap(PublicationBuilder.parseTimestamp) }
+        try PublishState(
+            inputKey: inputKey, record: stamp, pruneDue: retired.min().map { $0.addingTimeInterval(grace) },
+            tracks: tracks, files: record.files.count, retired: retired.count
+        ).write(out.state)
     }
 
     /// A base URL always ends in `/`, so paths append to it.

@@ -115,7 +115,7 @@ struct StagingRun {
         let grace = TimeInterval(options.keepDays) * 86_400
         for old in previous.values.sorted(by: { $0.path < $1.path })
         where entries[old.path] == nil && (old.stage == .media || old.stage == .manifests) {
-            let since = old.retired.flatMap(Self.parse) ?? options.now
+            let since = old.retired.flatMap(PublicationBuilder.parseTimestamp) ?? options.now
             guard options.now.timeIntervalSince(since) < grace, exists(old.path) else {
                 report.pruned.append(old.path)
                 continue
@@ -189,9 +189,4 @@ struct StagingRun {
         return stat(url.path, &status) == 0 ? Int64(status.st_size) : 0
     }
 
-    private static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
 }

@@ -45,6 +45,10 @@ struct MusikkPublish: ParsableCommand {
               where the filesystem allows. Media and manifests no longer
               referenced stay --keep-days (default 7) for CDNs still caching
               older manifests; removed tracks leave the JSON at once.
+              When no catalog has changed since the last publish (nor the
+              options, nor publish.json), a publish reads nothing and says
+              so; --full reads and rebuilds all, repairing files removed
+              from OUT by hand.
 
             EXIT CODES
               0  published (or already up to date)
@@ -75,6 +79,9 @@ struct MusikkPublish: ParsableCommand {
 
     @Option(help: "Days to keep media and manifests no longer referenced.")
     var keepDays = 7
+
+    @Flag(help: "Read every catalog and rebuild even when nothing changed since the last publish.")
+    var full = false
 
     @Flag(help: "Print what would change and write nothing.")
     var dryRun = false
@@ -111,7 +118,7 @@ struct MusikkPublish: ParsableCommand {
         let options = PublishOptions(
             workDirectories: works.map { URL(fileURLWithPath: $0, isDirectory: true) },
             outputDirectory: URL(fileURLWithPath: out, isDirectory: true),
-            baseURL: baseURL, keepDays: keepDays, dryRun: dryRun
+            baseURL: baseURL, keepDays: keepDays, full: full, dryRun: dryRun
         )
         let interactive = isatty(STDERR_FILENO) == 1 && !quiet
         let report: PublishReport
@@ -157,6 +164,9 @@ struct MusikkPublish: ParsableCommand {
         lines.append("  \(report.added.count) added, \(report.changed.count) changed, \(report.unchanged) unchanged, "
             + "\(report.retired.count) retired (\(report.stillRetired) earlier), \(report.pruned.count) deleted; "
             + "\(megabytes) MB written")
+        if report.upToDate {
+            lines.append("  the catalogs and options are as the last publish left them: nothing was read")
+        }
         if report.dryRun {
             for path in report.added { lines.append("  add     \(path)") }
             for path in report.changed { lines.append("  change  \(path)") }

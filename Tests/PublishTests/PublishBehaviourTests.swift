@@ -52,11 +52,11 @@ struct PublishSpace {
 
     var tree: PublishedTree { PublishedTree(root: out) }
 
-    /// Siblings a publish works in; none is left after a publish that finished (the lock file stays, and so does
-    /// the thumbnail cache, which the next publish reads).
+    /// Siblings a publish works in; none is left after a publish that finished (the lock file stays, and so do
+    /// the thumbnail cache and the publish state, which the next publish reads).
     var leftovers: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
-            .filter { $0.hasPrefix(".out.") && !$0.hasSuffix(".lock") && $0 != ".out.musikk-thumbnails" }
+            .filter { $0.hasPrefix(".out.") && !$0.hasSuffix(".lock") && ![".out.musikk-thumbnails", ".out.musikk-state.json"].contains($0) }
     }
 
     /// The thumbnail cache's files beside OUT_DIR, with their modification times.
@@ -205,6 +205,50 @@ struct PublishBehaviourTests {
         #expect(space.leftovers.isEmpty)
     }
 
+    @Test("an unchanged catalog is not read again; a change by any writer, other options, a publication changed by hand or --full make a publish read it")
+    func upToDate() throws {
+        let space = try PublishSpace("up-to-date")
+        try space.ingest()
+        #expect(try !space.publish().upToDate)
+        let before = try space.tree.fileStates()
+        let again = try space.publish()
+        #expect(again.upToDate && !again.switched && again.tracks == 3 && again.files == before.count - 1)
+        #expect(try space.tree.fileStates() == before)
+
+        // A title edited with sqlite3, not through musikk-ingest, still moves the catalog's change serial.
+        let catalog = space.work.appendingPathComponent("catalog.sqlite").path
+        #expect(try Command.run("sqlite3", [catalog, "UPDATE track SET title = 'Edited' WHERE title = 'one'"]).status == 0)
+        let edited = try space.publish()
+        #expect(!edited.upToDate && edited.switched)
+        let titles = try space.tree.trackIDs().compactMap { try space.tree.json("api/tracks/\($0).json")["title"] as? String }
+        #expect(titles.sorted() == ["Edited", "three", "two"])
+        #expect(try space.publish().upToDate)
+
+        let absolute = try space.publish(["--base-url", "https://cdn.example/music/"])
+        #expect(!absolute.upToDate && absolute.switched)
+        #expect(try space.publish(["--base-url", "https://cdn.example/music/"]).upToDate)
+
+        // publish.json rewritten by hand (a restore, a sync pulled back): the state no longer vouches for it.
+        let record = space.out.appendingPathComponent("publish.json")
+        try Data(contentsOf: record).write(to: record)
+        #expect(try !space.publish(["--base-url", "https://cdn.example/music/"]).upToDate)
+
+        // A document deleted by hand is only noticed with --full, which puts it back.
+        let id = try #require(try space.tree.trackIDs().first)
+        try FileManager.default.removeItem(at: space.out.appendingPathComponent("api/tracks/\(id).json"))
+        #expect(try space.publish(["--base-url", "https://cdn.example/music/"]).upToDate)
+        let full = try space.publish(["--base-url", "https://cdn.example/music/", "--full"])
+        #expect(!full.upToDate && full.changed == ["api/tracks/\(id).json"], "\(full.added) \(full.changed)")
+        let problems = try space.tree.problems()
+        #expect(problems.isEmpty, "\(problems)")
+
+        // Up to date means not read at all: a catalog whose waveform table is gone still passes.
+        #expect(try Command.run("sqlite3", [catalog, "PRAGMA foreign_keys = OFF; DROP TABLE trackWaveform"]).status == 0)
+        #expect(try space.publish(["--base-url", "https://cdn.example/music/"]).upToDate)
+        #expect(try PublishTests.publish(space.work, space.out, ["--full", "--quiet"]).status == 1, "the full read fails on it")
+        #expect(space.leftovers.isEmpty)
+    }
+
     @Test("after a small change only what changed is written; unchanged media keep their inode and time")
     func incremental() throws {
         let space = try PublishSpace("incremental")
@@ -271,11 +315,11 @@ struct PublishBehaviourTests {
         #expect(try space.tree.problems().isEmpty)
 
         let sixDays = try space.publish(daysLater: 6)
-        #expect(sixDays.pruned.isEmpty && sixDays.stillRetired == 17)
+        #expect(sixDays.upToDate && sixDays.pruned.isEmpty && sixDays.stillRetired == 17)
         #expect(retired.allSatisfy { space.tree.files().contains($0) })
 
         let eightDays = try space.publish(daysLater: 8)
-        #expect(Set(eightDays.pruned) == Set(retired))
+        #expect(!eightDays.upToDate && Set(eightDays.pruned) == Set(retired))
         let left = space.tree.files()
         #expect(retired.allSatisfy { !left.contains($0) })
         #expect(try space.tree.record().files.allSatisfy { $0.retired == nil })
