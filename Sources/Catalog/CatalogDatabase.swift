@@ -231,7 +231,13 @@ public struct CatalogDatabase: Sendable {
                 t.add(column: "sha256", .text)
             }
         }
-        migrator.registerMigration("v5: change serial") { db in
+        migrator.registerMigration("v5: change serial, work checks") { db in
+            // A track's WORK folder and outputs as they were when a run last found them complete (see WorkCheck).
+            try db.create(table: "workCheck") { t in
+                t.primaryKey("trackId", .text).references("track", onDelete: .cascade)
+                t.column("folder", .text).notNull()
+                t.column("outputs", .text).notNull()
+            }
             // One number every change to what a publication shows moves on, whoever writes the row: musikk-publish
             // compares it with the last publish's to skip an unchanged catalog without reading it.
             try db.create(table: "changeSerial") { t in

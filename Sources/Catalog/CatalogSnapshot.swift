@@ -1,39 +1,98 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the catalog knows about every master, read in one go at the start of a run: enough to tell, for each file
-/// under MASTERS_DIR, whether it is new, changed, moved, or unchanged, and whether a track's files are all there.
+/// under MASTERS_DIR, whether it is new, changed, moved, or unchanged. Renditions are not in it: a track whose WORK
+/// folder and outputs are as last checked needs none, and the others read theirs (``CatalogDatabase/outputs(ofTrack:)``).
 public struct CatalogSnapshot: Sendable {
     /// Every track, removed ones included.
     public var tracks: [Track]
-    /// Each track's renditions, without their segment tables (see ``CatalogDatabase/renditions(ofTrack:)``).
-    public var renditions: [String: [Rendition]]
-    public var waveforms: [String: TrackWaveform]
     public var rejected: [RejectedMaster]
     public var skipped: [SkippedMaster]
+    /// Each track's WORK folder and outputs as they were when a run last found them complete.
+    public var workChecks: [String: WorkCheck]
 
     /// What an empty (or not yet created) catalog knows.
-    public static let empty = CatalogSnapshot(
-        tracks: [], renditions: [:], waveforms: [:], rejected: [], skipped: []
-    )
+    public static let empty = CatalogSnapshot(tracks: [], rejected: [], skipped: [], workChecks: [:])
+}
+
+/// A track found complete by a run: its WORK folder's stamp then, and its audio's digest with a digest of the
+/// profile's rung names and rendition provenances. While both are the same, the track's files and renditions need no second look.
+public struct WorkCheck: Sendable, Equatable {
+    public var folder: WorkFolderStamp
+    public var outputs: String
+
+    public init(folder: WorkFolderStamp, outputs: String) {
+        self.folder = folder
+        self.outputs = outputs
+    }
+}
+
+/// A folder's modification and status-change times and inode: any entry added, removed or renamed in it, or the
+/// folder replaced, gives another stamp.
+public struct WorkFolderStamp: Sendable, Equatable {
+    let text: String
+
+    public init?(path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        text = "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec) \(status.st_ctim.tv_sec).\(status.st_ctim.tv_nsec) \(status.st_ino)"
+    }
+
+    init(recorded text: String) {
+        self.text = text
+    }
 }
 
 extension CatalogDatabase {
     /// Reads the catalog's view of every master (one consistent read).
     public func snapshot() throws -> CatalogSnapshot {
         try writer.read { db in
+            CatalogSnapshot(
+                tracks: try Track.order(Column("sourcePath")).fetchAll(db),
+                rejected: try RejectedMaster.fetchAll(db),
+                skipped: try SkippedMaster.fetchAll(db),
+                workChecks: Dictionary(
+                    try Row.fetchAll(db, sql: "SELECT trackId, folder, outputs FROM workCheck").map { row in
+                        (row[0] as String, WorkCheck(folder: WorkFolderStamp(recorded: row[1]), outputs: row[2]))
+                    }, uniquingKeysWith: { first, _ in first }
+                )
+            )
+        }
+    }
+
+    /// A track's renditions (without segment tables) and waveform: what a run checks against its profile.
+    public func outputs(ofTrack id: String) throws -> (renditions: [Rendition], waveform: TrackWaveform?) {
+        try writer.read { db in
             let renditions = try Rendition.fetchAll(db, sql: """
                 SELECT id, trackId, name, codec, bitrate, sampleRate, channels, layout, path, size, peakBandwidth,
                        averageBandwidth, encoderVersions, provenance, sha256
-                FROM rendition ORDER BY id
+                FROM rendition WHERE trackId = ? ORDER BY id
+                """, arguments: [id])
+            return (renditions, try TrackWaveform.fetchOne(db, key: id))
+        }
+    }
+
+    /// Renditions written before the catalog kept digests (v4), without segment tables.
+    public func renditionsWithoutDigest() throws -> [Rendition] {
+        try writer.read { db in
+            try Rendition.fetchAll(db, sql: """
+                SELECT id, trackId, name, codec, bitrate, sampleRate, channels, layout, path, size, peakBandwidth,
+                       averageBandwidth, encoderVersions, provenance, sha256
+                FROM rendition WHERE sha256 IS NULL ORDER BY id
                 """)
-            return CatalogSnapshot(
-                tracks: try Track.order(Column("sourcePath")).fetchAll(db),
-                renditions: Dictionary(grouping: renditions, by: \.trackId),
-                waveforms: Dictionary(uniqueKeysWithValues: try TrackWaveform.fetchAll(db).map { ($0.trackId, $0) }),
-                rejected: try RejectedMaster.fetchAll(db),
-                skipped: try SkippedMaster.fetchAll(db)
-            )
+        }
+    }
+
+    /// Records the tracks a run found complete.
+    public func recordWorkChecks(_ checks: [(trackId: String, check: WorkCheck)]) throws {
+        guard !checks.isEmpty else { return }
+        try writer.write { db in
+            let statement = try db.makeStatement(sql: "INSERT OR REPLACE INTO workCheck (trackId, folder, outputs) VALUES (?, ?, ?)")
+            for (trackId, check) in checks { try statement.execute(arguments: [trackId, check.folder.text, check.outputs]) }
         }
     }
 

@@ -123,12 +123,15 @@ public struct IngestRunner: Sendable {
                 throw .workDirectory(path: layout.shardFile.path, detail: "cannot record the shard: \(error.localizedDescription)")
             }
         }
-        try recordMissingDigests(snapshot, catalog: catalog, layout: layout)
-        let planner = try planner(snapshot: snapshot, layout: layout)
-        let plan = planner.plan()
+        try recordMissingDigests(catalog: catalog, layout: layout)
+        let planner = try planner(snapshot: snapshot, catalog: catalog, layout: layout)
+        let plan = try planner.plan()
         let runID: Int64
         do {
             try catalog.forgetMasters(atPaths: planner.vanishedMasters())
+            try catalog.recordWorkChecks(plan.compactMap { entry in
+                entry.trackID.flatMap { id in entry.checked.map { (id, $0) } }
+            })
             runID = try catalog.startRun(toolVersion: MusikkVersion.current, mastersDirectory: options.mastersDirectory.path)
         } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
@@ -177,11 +180,15 @@ public struct IngestRunner: Sendable {
 
     /// Gives renditions written before the catalog kept digests theirs, once: musikk-publish names media by them.
     /// A rendition whose file is gone is left to the planner, which rebuilds it.
-    private func recordMissingDigests(
-        _ snapshot: CatalogSnapshot, catalog: CatalogDatabase, layout: WorkLayout
-    ) throws(IngestError) {
+    private func recordMissingDigests(catalog: CatalogDatabase, layout: WorkLayout) throws(IngestError) {
+        let undigested: [Rendition]
+        do {
+            undigested = try catalog.renditionsWithoutDigest()
+        } catch {
+            throw .catalog(path: layout.catalog.path, detail: "\(error)")
+        }
         var digests: [Int64: String] = [:]
-        for rendition in snapshot.renditions.values.joined() where rendition.sha256 == nil {
+        for rendition in undigested {
             guard let id = rendition.id,
                   let digest = try? FileDigest.sha256(ofItemAt: layout.root.appendingPathComponent(rendition.path)) else {
                 continue
@@ -215,6 +222,7 @@ public struct IngestRunner: Sendable {
     public func dryRun() throws(IngestError) -> DryRunReport {
         let layout = WorkLayout(root: options.workDirectory)
         var snapshot = CatalogSnapshot.empty
+        var catalog: CatalogDatabase?
         var lock: RunLock?
         defer { lock?.release(finished: false) }
         if FileManager.default.fileExists(atPath: layout.lock.path) {
@@ -222,13 +230,15 @@ public struct IngestRunner: Sendable {
         }
         if FileManager.default.fileExists(atPath: layout.catalog.path) {
             do {
-                snapshot = try CatalogDatabase.openReadOnly(atPath: layout.catalog.path).snapshot()
+                let opened = try CatalogDatabase.openReadOnly(atPath: layout.catalog.path)
+                snapshot = try opened.snapshot()
+                catalog = opened
             } catch {
                 throw .catalog(path: layout.catalog.path, detail: "\(error)")
             }
         }
         _ = try checkShard(layout, catalogIsEmpty: snapshot.tracks.isEmpty)
-        let plan = try planner(snapshot: snapshot, layout: layout).plan()
+        let plan = try planner(snapshot: snapshot, catalog: catalog, layout: layout).plan()
         let files = plan.map { entry in
             var reason: String?
             switch entry.action {
@@ -275,7 +285,7 @@ public struct IngestRunner: Sendable {
         }
     }
 
-    private func planner(snapshot: CatalogSnapshot, layout: WorkLayout) throws(IngestError) -> RunPlanner {
+    private func planner(snapshot: CatalogSnapshot, catalog: CatalogDatabase?, layout: WorkLayout) throws(IngestError) -> RunPlanner {
         let candidates: [MasterCandidate]
         let shard = options.shard
         do {
@@ -283,7 +293,16 @@ public struct IngestRunner: Sendable {
         } catch {
             throw .mastersDirectory(path: options.mastersDirectory.path, detail: error.localizedDescription)
         }
-        return RunPlanner(candidates: candidates, snapshot: snapshot, profile: options.profile, layout: layout, jobs: options.jobs)
+        return RunPlanner(
+            candidates: candidates, snapshot: snapshot, profile: options.profile, layout: layout, jobs: options.jobs,
+            recordedOutputs: { id throws(IngestError) in
+                do {
+                    return try catalog?.outputs(ofTrack: id) ?? ([], nil)
+                } catch {
+                    throw .catalog(path: layout.catalog.path, detail: "reading track \(id)'s renditions: \(error)")
+                }
+            }
+        )
     }
 
     /// Builds `jobs` masters at a time, largest first, and records them in that order.

@@ -46,9 +46,17 @@ enum SourceIdentity {
 enum Provenance {
     /// A rendition: its source audio, encoder settings, packaging and library versions.
     static func rendition(audioSHA256: String, settings: EncoderSettings, profile: Profile) -> String {
-        "audio sha256:\(audioSHA256); \(settings.codec.rawValue) \(settings.bitrate) b/s, \(settings.sampleRate) Hz, "
-            + "\(settings.channels) ch; \(profile.layout.rawValue), fragments \(profile.fragmentDuration) s; "
-            + EncoderVersions.summary
+        rendition(audioSHA256: audioSHA256, making: making(settings, profile: profile))
+    }
+
+    /// The part of a rendition's provenance that does not depend on the audio (a rescan builds it once per rung).
+    static func making(_ settings: EncoderSettings, profile: Profile) -> String {
+        "\(settings.codec.rawValue) \(settings.bitrate) b/s, \(settings.sampleRate) Hz, \(settings.channels) ch; "
+            + "\(profile.layout.rawValue), fragments \(profile.fragmentDuration) s; " + EncoderVersions.summary
+    }
+
+    static func rendition(audioSHA256: String, making: String) -> String {
+        "audio sha256:" + audioSHA256 + "; " + making
     }
 
     /// A track's analysis: the libraries and waveform settings (the audio is the track's own).

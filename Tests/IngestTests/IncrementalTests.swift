@@ -161,9 +161,51 @@ struct IncrementalTests {
         #expect(stillRemoved == nil)
     }
 
+    @Test("a rescan stats one WORK folder per complete track; a file deleted from it, or the folder replaced, is still found and made again")
+    func workChecks() throws {
+        let (space, first) = try ingested("work-checks")
+        let (checked, _) = try space.ingest()
+        #expect(checked.summary.unchanged == 3)
+        #expect(try space.catalog().read { try Int.fetchOne($0, sql: "SELECT count(*) FROM workCheck") } == 3)
+
+        // strace, not our own counters: what the rescan asks the kernel about the tracks' files.
+        let trace = space.root.appendingPathComponent("rescan.strace")
+        let traced = try Command.run("strace", [
+            "-f", "-qq", "-o", trace.path, "-e", "trace=stat,lstat,newfstatat,statx,access,faccessat,faccessat2,openat",
+            Repository.executable("musikk-ingest").path, space.masters.path, space.work.path, "--quiet",
+        ])
+        #expect(traced.status == 0, "\(traced.standardError)")
+        let tracks = space.work.appendingPathComponent("tracks").path + "/"
+        let looked = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n").filter { $0.contains(tracks) }
+        #expect(looked.count == 3, "one stat per track folder: \(looked.joined(separator: "\n"))")
+
+        let a = try #require(trackID(first, "a.flac"))
+        let playlist = space.work.appendingPathComponent("tracks/\(a)/aac-128k.m3u8")
+        try FileManager.default.removeItem(at: playlist)
+        let (repaired, _) = try space.ingest()
+        #expect(repaired.files.first { $0.path == "a.flac" }?.changes == [.repaired])
+        #expect(repaired.summary.unchanged == 2)
+        #expect(FileManager.default.fileExists(atPath: playlist.path))
+
+        // The folder swapped for a copy missing a file (a restore from backup): a new inode, so it is checked.
+        let b = try #require(trackID(first, "b.flac"))
+        let folder = space.work.appendingPathComponent("tracks/\(b)")
+        let copy = space.work.appendingPathComponent("tracks/\(b).copy")
+        try FileManager.default.copyItem(at: folder, to: copy)
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("waveform.json"))
+        try FileManager.default.removeItem(at: folder)
+        try FileManager.default.moveItem(at: copy, to: folder)
+        let (restored, _) = try space.ingest()
+        #expect(restored.files.first { $0.path == "b.flac" }?.changes == [.repaired])
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("waveform.json").path))
+        #expect(try space.ingest().0.summary.unchanged == 3)
+    }
+
     @Test("a ladder change encodes only the new or changed rungs; kept renditions are untouched; provenance is recorded")
     func ladderChange() throws {
         let (space, first) = try ingested("ladder")
+        // A rescan first, so every track is on record as complete: the ladder change must still be seen.
+        #expect(try space.ingest().0.summary.unchanged == 3)
         let before = try space.trackFileStates()
         let profile = space.root.appendingPathComponent("profile.toml")
         try """
