@@ -99,7 +99,7 @@ let package = Package(
         // The static publication for a CDN: content-addressed media, manifests, JSON catalog, headers, atomic switch.
         .target(
             name: "Publish",
-            dependencies: ["Catalog", "Manifest", "MediaIO", "PublicationFormat", "Segmenter", "WorkArea", "CLinux"]
+            dependencies: ["Catalog", "Fingerprint", "Manifest", "MediaIO", "PublicationFormat", "Segmenter", "WorkArea", "CLinux"]
         ),
         // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens): the rules, the
         // permission checks, the events each change raises, and its queries, over a storage protocol.
@@ -147,7 +147,7 @@ let package = Package(
             name: "musikk-ingest",
             dependencies: [
                 "CommandLineSupport",
-                "Ingest", "MediaIO", "WorkArea",
+                "Fingerprint", "Ingest", "MediaIO", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -156,7 +156,7 @@ let package = Package(
             name: "musikk-publish",
             dependencies: [
                 "CommandLineSupport",
-                "MediaIO", "Publish", "WorkArea",
+                "Fingerprint", "MediaIO", "Publish", "WorkArea",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

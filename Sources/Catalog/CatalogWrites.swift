@@ -327,3 +327,25 @@ extension CatalogDatabase {
     /// The largest name-made id: 2^52 - 1.
     static let nameIDLimit: Int64 = (1 << 52) - 1
 }
+
+extension CatalogDatabase {
+    /// Up to `limit` rows of the fingerprint key index in (key, track) order, after `after`: read in pages, so
+    /// several catalogs' indexes can be merged with bounded memory.
+    public func fingerprintKeys(after: (key: Int64, trackId: String)?, limit: Int) throws -> [(key: Int64, trackId: String)] {
+        try writer.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT key, trackId FROM fingerprintKey WHERE (key, trackId) > (?, ?) ORDER BY key, trackId LIMIT ?
+                """, arguments: [after?.key ?? Int64.min, after?.trackId ?? "", limit])
+            var page: [(key: Int64, trackId: String)] = []
+            while let row = try rows.next() { page.append((row[0], row[1])) }
+            return page
+        }
+    }
+
+    /// A track's full fingerprint (Chromaprint's raw sub-fingerprints as little-endian bytes); nil without one.
+    public func fingerprintRaw(ofTrack id: String) throws -> Data? {
+        try writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT fingerprintRaw FROM trackFingerprint WHERE trackId = ?", arguments: [id])
+        }
+    }
+}

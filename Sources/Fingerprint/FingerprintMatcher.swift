@@ -22,6 +22,22 @@ public enum FingerprintMatcher {
     /// loops re-encoded to MP3 128k and AAC 256k, 60-100 % of sub-fingerprints keep their top 24 bits, while 24 bits
     /// keep a catalog of 100,000 tracks to a few rows per key.
     public static let keyBits = 24
+    /// Similarity from which two tracks count as one recording: re-encodes measure above 0.95, different recordings
+    /// below 0.7.
+    public static let defaultThreshold = 0.85
+    /// Thresholds a user may set: below 0.5 unrelated audio would match.
+    public static let thresholdRange = 0.5...1.0
+    /// Share of the longer fingerprint two tracks must overlap by to count as one recording (not an excerpt).
+    public static let sameRecordingCoverage = 0.8
+
+    /// Whether a match is the same recording at `threshold`: similar enough, over enough of both.
+    public static func isSameRecording(_ match: FingerprintMatch, threshold: Double) -> Bool {
+        match.similarity >= threshold && match.coverage >= sameRecordingCoverage
+    }
+
+    /// How many index keys two fingerprints must share before they are aligned: a tenth of the smaller set, at
+    /// least 2.
+    public static func minimumSharedKeys(_ keyCount: Int) -> Int { max(2, keyCount / 10) }
 
     /// The distinct index keys of a fingerprint's first `limit` sub-fingerprints (the first 120 s by default).
     public static func indexKeys(of raw: [UInt32], limit: Int = 970) -> [Int64] {

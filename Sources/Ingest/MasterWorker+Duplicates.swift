@@ -21,22 +21,18 @@ extension MasterWorker {
         var offsetSeconds: Double
     }
 
-    /// Share of the longer fingerprint two tracks must overlap by to count as one recording (not an excerpt).
-    static let duplicateCoverage = 0.8
-
     /// Looks the fingerprint up in the catalog's index and aligns the few candidates that share many keys.
     /// Of the matches, one not itself a duplicate (the first copy recorded: the original) is preferred, so every
     /// copy points at the same track; then the most similar.
     func findDuplicate(of fingerprint: Fingerprint?, keys: [Int64], trackID: String) throws -> FoundDuplicate? {
         guard let fingerprint else { return nil }
         let candidates = try catalog.duplicateCandidates(
-            keys: keys, excluding: trackID, minimumSharedKeys: max(2, keys.count / 10), limit: 10
+            keys: keys, excluding: trackID, minimumSharedKeys: FingerprintMatcher.minimumSharedKeys(keys.count), limit: 10
         )
         let matches = candidates.compactMap { candidate -> (FoundDuplicate, isDuplicate: Bool)? in
             let raw = Fingerprint.raw(fromBytes: [UInt8](candidate.fingerprintRaw))
             guard let match = FingerprintMatcher.match(fingerprint.raw, raw),
-                  match.similarity >= options.profile.analysis.duplicateThreshold,
-                  match.coverage >= Self.duplicateCoverage else { return nil }
+                  FingerprintMatcher.isSameRecording(match, threshold: options.profile.analysis.duplicateThreshold) else { return nil }
             let found = FoundDuplicate(
                 trackID: candidate.trackId, path: candidate.sourcePath, similarity: Self.rounded(match.similarity),
                 offsetSeconds: match.offsetSeconds

@@ -1,3 +1,4 @@
+import Fingerprint
 import Foundation
 import MediaIO
 import Segmenter
@@ -38,8 +39,7 @@ public struct Profile: Sendable, Equatable {
     public struct Analysis: Sendable, Equatable {
         public var enabled = true
         /// Fingerprint similarity (share of agreeing bits, 0-1) from which two tracks count as the same recording.
-        /// Re-encodes of one recording measure above 0.95, different recordings below 0.7.
-        public var duplicateThreshold = 0.85
+        public var duplicateThreshold = FingerprintMatcher.defaultThreshold
         /// Leave out a master found to duplicate a track already in the catalog (or ingested earlier in the run).
         public var skipDuplicates = false
         public var waveformPixelsPerSecond = 100

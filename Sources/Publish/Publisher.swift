@@ -1,4 +1,5 @@
 import Catalog
+import Fingerprint
 import Foundation
 import WorkArea
 #if canImport(Glibc)
@@ -14,6 +15,8 @@ public struct PublishOptions: Sendable {
     public var baseURL: String?
     /// Days unreferenced media and manifests stay before they are deleted.
     public var keepDays: Int
+    /// Fingerprint similarity from which tracks in two shards are reported as one recording (as ingest's option).
+    public var duplicateThreshold: Double
     /// Read and rebuild everything even when the catalogs are as the last publish left them.
     public var full: Bool
     /// Work out what would change, write nothing.
@@ -22,13 +25,15 @@ public struct PublishOptions: Sendable {
     public var now: Date
 
     public init(
-        workDirectories: [URL], outputDirectory: URL, baseURL: String? = nil, keepDays: Int = 7, full: Bool = false, dryRun: Bool = false,
+        workDirectories: [URL], outputDirectory: URL, baseURL: String? = nil, keepDays: Int = 7,
+        duplicateThreshold: Double = FingerprintMatcher.defaultThreshold, full: Bool = false, dryRun: Bool = false,
         now: Date = Date()
     ) {
         self.workDirectories = workDirectories
         self.outputDirectory = outputDirectory
         self.baseURL = baseURL
         self.keepDays = keepDays
+        self.duplicateThreshold = duplicateThreshold
         self.full = full
         self.dryRun = dryRun
         self.now = now
@@ -98,6 +103,14 @@ public struct Publisher {
         }
         let combined = shards.count == 1 ? CombinedContents(shards[0].contents, work: shards[0].work) : CombinedContents(shards: shards)
         let contents = combined.contents
+        let duplicates = shards.count == 1 ? [] : try CrossShardDuplicates(
+            shards: zip(catalogs, shards).map { catalog, shard in
+                CrossShardDuplicates.ShardCatalog(
+                    work: catalog.work, database: catalog.database,
+                    paths: Dictionary(shard.contents.tracks.map { ($0.id, $0.sourcePath) }) { first, _ in first }
+                )
+            }, threshold: options.duplicateThreshold
+        ).find()
         // A dry run makes thumbnails it has not got in a folder of its own, deleted afterwards.
         let thumbnailCache = options.dryRun
             ? FileManager.default.temporaryDirectory.appendingPathComponent("musikk-thumbnails-\(UUID().uuidString)") : out.thumbnails
@@ -125,7 +138,7 @@ public struct Publisher {
         var report = staging.report
         report.tracks = publication.trackCount
         report.files = record.files.count
-        report.warnings += combined.warnings + publication.warnings
+        report.warnings += combined.warnings + duplicates + publication.warnings
         guard !options.dryRun else { return report }
         thumbnails.prune(keeping: publication.thumbnailFolders)
 

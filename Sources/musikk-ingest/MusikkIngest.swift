@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
+import Fingerprint
 import Foundation
 import Ingest
 import Logging
@@ -127,7 +128,7 @@ struct MusikkIngest: ParsableCommand {
     mutating func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be 1 or more.") }
         if let minDuration, minDuration < 0 { throw ValidationError("--min-duration must be 0 or more.") }
-        if let duplicateThreshold, !(0.5...1).contains(duplicateThreshold) {
+        if let duplicateThreshold, !FingerprintMatcher.thresholdRange.contains(duplicateThreshold) {
             throw ValidationError("--duplicate-threshold must be from 0.5 to 1.")
         }
         if noAnalysis && skipDuplicates {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandLineSupport
+import Fingerprint
 import Foundation
 import Logging
 import MediaIO
@@ -80,6 +81,11 @@ struct MusikkPublish: ParsableCommand {
     @Option(help: "Days to keep media and manifests no longer referenced.")
     var keepDays = 7
 
+    @Option(help: ArgumentHelp(
+        "Fingerprint similarity (0-1) from which masters in two shards are reported as one recording; use the value the "
+            + "shards were ingested with.", valueName: "similarity"))
+    var duplicateThreshold = FingerprintMatcher.defaultThreshold
+
     @Flag(help: "Read every catalog and rebuild even when nothing changed since the last publish.")
     var full = false
 
@@ -94,6 +100,9 @@ struct MusikkPublish: ParsableCommand {
 
     mutating func validate() throws {
         guard keepDays >= 0 else { throw ValidationError("--keep-days must be 0 or more.") }
+        guard FingerprintMatcher.thresholdRange.contains(duplicateThreshold) else {
+            throw ValidationError("--duplicate-threshold must be from 0.5 to 1.")
+        }
         if let baseURL {
             guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
                   url.host != nil else {
@@ -118,7 +127,7 @@ struct MusikkPublish: ParsableCommand {
         let options = PublishOptions(
             workDirectories: works.map { URL(fileURLWithPath: $0, isDirectory: true) },
             outputDirectory: URL(fileURLWithPath: out, isDirectory: true),
-            baseURL: baseURL, keepDays: keepDays, full: full, dryRun: dryRun
+            baseURL: baseURL, keepDays: keepDays, duplicateThreshold: duplicateThreshold, full: full, dryRun: dryRun
         )
         let interactive = isatty(STDERR_FILENO) == 1 && !quiet
         let report: PublishReport

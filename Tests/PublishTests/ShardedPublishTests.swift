@@ -1,4 +1,5 @@
 import Foundation
+import Publish
 import Testing
 import TestSupport
 import WorkArea
@@ -123,5 +124,55 @@ struct ShardedPublishTests {
         #expect(wholeAsShard.status == 2 && wholeAsShard.standardError.contains("whole ingest"), "\(wholeAsShard.standardError)")
         let noIndex = try Command.run("/usr/bin/env", ["-u", "SLURM_ARRAY_TASK_ID", ingest, space.masters.path, space.work.path, "--shard", "auto/3"])
         #expect(noIndex.status == 2 && noIndex.standardError.contains("SLURM_ARRAY_TASK_ID"), "\(noIndex.standardError)")
+    }
+
+    @Test("a recording ingested in two shards (FLAC in one, an MP3 re-encode in the other) is reported when publishing, as the whole ingest pairs it; distinct recordings are not")
+    func duplicatesAcrossShards() throws {
+        let root = try Repository.temporaryDirectory("sharded-duplicates")
+        let masters = root.appendingPathComponent("masters")
+        let original = "Sonic Pi/Loops/01 Tabla.flac"
+        let others = ["Sonic Pi/Loops/02 Compus.flac", "Sonic Pi/Loops/03 Safari.opus", "Sonic Pi/Ambient/03 Harmonics (mono).wav"]
+        for path in [original] + others {
+            let destination = masters.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Repository.goodMasters.appendingPathComponent(path), to: destination)
+        }
+        let home = try #require(try (0..<2).map { try Shard(index: $0, count: 2) }.first { $0.contains(original) })
+        let copy = try #require((0..<40).map { "Uploads \($0)/drums final v2.mp3" }.first { !home.contains($0) })
+        try FileManager.default.createDirectory(
+            at: masters.appendingPathComponent(copy).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let encode = try Command.run("ffmpeg", [
+            "-nostdin", "-v", "error", "-i", masters.appendingPathComponent(original).path, "-map_metadata", "-1",
+            "-metadata", "title=Something Else", "-c:a", "libmp3lame", "-b:a", "192k", masters.appendingPathComponent(copy).path,
+        ])
+        try #require(encode.status == 0, "\(encode.standardError)")
+
+        let ingest = Repository.executable("musikk-ingest").path
+        let whole = root.appendingPathComponent("whole")
+        let wholeRun = try Command.run(ingest, [masters.path, whole.path, "--jobs", "2", "--quiet"])
+        try #require(wholeRun.status == 0, "\(wholeRun.standardError)")
+        let pairs = try Command.run("/usr/bin/sqlite3", [whole.appendingPathComponent("catalog.sqlite").path, """
+            SELECT copy.sourcePath || ' -> ' || original.sourcePath FROM duplicate
+            JOIN track AS copy ON copy.id = duplicate.trackId JOIN track AS original ON original.id = duplicate.duplicateOfId
+            """]).text.split(separator: "\n").map(String.init)
+        #expect(pairs == ["\(copy) -> \(original)"], "the whole ingest pairs them itself")
+
+        let shards = root.appendingPathComponent("shards")
+        for index in 0..<2 {
+            let run = try Command.run(ingest, [masters.path, shards.appendingPathComponent("\(index)").path, "--shard", "\(index)/2", "--quiet"])
+            try #require(run.status == 0, "\(run.standardError)")
+        }
+        let published = try PublishTests.publish(shards, root.appendingPathComponent("out"), ["--json"])
+        try #require(published.status == 0, "\(published.standardError)")
+        let report = try JSONDecoder().decode(PublishReport.self, from: published.standardOutput)
+        let found = report.warnings.filter { $0.contains("same recording") }
+        #expect(found.count == 1, "\(report.warnings)")
+        #expect(found.first.map { $0.hasPrefix("\(original) (shard ") && $0.contains("\(copy) (shard ") } == true, "\(found)")
+        let similarity = found.first.flatMap { $0.split(separator: "similarity ").last?.prefix(5) }.flatMap { Double($0) } ?? 0
+        #expect(similarity >= 0.95, "\(found)")
+        // A stricter threshold than the pair's similarity reports nothing.
+        let strict = try PublishTests.publish(shards, root.appendingPathComponent("out-strict"), ["--json", "--duplicate-threshold", "1"])
+        let strictReport = try JSONDecoder().decode(PublishReport.self, from: strict.standardOutput)
+        #expect(strictReport.warnings.allSatisfy { !$0.contains("same recording") }, "\(strictReport.warnings)")
     }
 }
