@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// Everything a publication shows, read in one transaction: the tracks still in the catalog (removed ones left
-/// out), their artists and releases, renditions with segment tables, loudness and waveforms.
+/// out), their artists and releases, renditions, loudness and waveforms.
 public struct CatalogContents: Sendable {
     public var artists: [Artist]
     public var releases: [Release]
@@ -10,7 +10,8 @@ public struct CatalogContents: Sendable {
     public var tracks: [Track]
     /// Each track's artists in credit order.
     public var trackArtists: [String: [Int64]]
-    /// Each track's renditions in ladder order, segment tables included.
+    /// Each track's renditions in ladder order, without segment tables (``CatalogDatabase/segmentTables(ofTrack:)``
+    /// reads a track's when its manifests are written: a large catalog's would not fit in memory).
     public var renditions: [String: [Rendition]]
     public var loudness: [String: TrackLoudness]
     public var waveforms: [String: TrackWaveform]
@@ -36,7 +37,9 @@ extension CatalogDatabase {
                 """)
             let live = Set(tracks.map(\.id))
             let credits = try TrackArtist.order(Column("trackId"), Column("position")).fetchAll(db)
-            let renditions = try Rendition.order(Column("id")).fetchAll(db).filter { live.contains($0.trackId) }
+            let renditions = try Rendition.fetchAll(db, sql: """
+                SELECT \(Rendition.columnsButSegmentTable) FROM rendition ORDER BY id
+                """).filter { live.contains($0.trackId) }
             return CatalogContents(
                 artists: try Artist.order(Column("name"), Column("id")).fetchAll(db),
                 releases: try Release.order(Column("title"), Column("id")).fetchAll(db),
@@ -58,5 +61,16 @@ extension Run {
     /// The last finished run that changed a track.
     static var lastChange: QueryInterfaceRequest<Run> {
         Run.filter(sql: "finishedAt IS NOT NULL AND ingestedCount + updatedCount + removedCount > 0").order(Column("id").desc)
+    }
+}
+
+extension CatalogDatabase {
+    /// A track's segment tables by rendition name.
+    public func segmentTables(ofTrack id: String) throws -> [String: Data] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT name, segmentTable FROM rendition WHERE trackId = ? AND segmentTable IS NOT NULL",
+                                        arguments: [id])
+            return Dictionary(rows.map { ($0[0] as String, $0[1] as Data) }) { first, _ in first }
+        }
     }
 }

@@ -68,9 +68,7 @@ extension CatalogDatabase {
     public func outputs(ofTrack id: String) throws -> (renditions: [Rendition], waveform: TrackWaveform?) {
         try writer.read { db in
             let renditions = try Rendition.fetchAll(db, sql: """
-                SELECT id, trackId, name, codec, bitrate, sampleRate, channels, layout, path, size, peakBandwidth,
-                       averageBandwidth, encoderVersions, provenance, sha256
-                FROM rendition WHERE trackId = ? ORDER BY id
+                SELECT \(Rendition.columnsButSegmentTable) FROM rendition WHERE trackId = ? ORDER BY id
                 """, arguments: [id])
             return (renditions, try TrackWaveform.fetchOne(db, key: id))
         }
@@ -80,9 +78,7 @@ extension CatalogDatabase {
     public func renditionsWithoutDigest() throws -> [Rendition] {
         try writer.read { db in
             try Rendition.fetchAll(db, sql: """
-                SELECT id, trackId, name, codec, bitrate, sampleRate, channels, layout, path, size, peakBandwidth,
-                       averageBandwidth, encoderVersions, provenance, sha256
-                FROM rendition WHERE sha256 IS NULL ORDER BY id
+                SELECT \(Rendition.columnsButSegmentTable) FROM rendition WHERE sha256 IS NULL ORDER BY id
                 """)
         }
     }

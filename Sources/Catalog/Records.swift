@@ -304,6 +304,12 @@ public struct Rendition: Codable, Sendable, Equatable, FetchableRecord, MutableP
         self.sha256 = sha256
     }
 
+    /// Every column but the segment table: what runs and publishes read for many renditions at once.
+    static let columnsButSegmentTable = """
+        id, trackId, name, codec, bitrate, sampleRate, channels, layout, path, size, peakBandwidth, averageBandwidth,
+        encoderVersions, provenance, sha256
+        """
+
     /// Read column by column: a rescan reads every rendition, and the Codable path cost it a fifth of its time.
     /// A column left out of the query (the segment table, in a snapshot) reads as nil.
     public init(row: Row) throws {

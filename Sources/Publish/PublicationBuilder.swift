@@ -29,10 +29,8 @@ struct GeneratedFile: Sendable {
     var bytes: Data
 }
 
-/// What a publication holds, worked out from the catalog before anything is written.
+/// What a build found, beyond the files it handed on.
 struct Publication: Sendable {
-    var media: [MediaItem]
-    var generated: [GeneratedFile]
     var trackCount: Int
     /// The thumbnail cache's folders this publication uses (the others can go).
     var thumbnailFolders: Set<String>
@@ -53,6 +51,8 @@ struct PublicationBuilder {
     /// Prefix of every URL in the JSON (empty: relative to the publication root).
     let baseURL: String
     let thumbnails: CoverThumbnails
+    /// A track's segment tables by rendition name, read when its manifests are written.
+    let segmentTables: (String) throws(PublishError) -> [String: Data]
     static let pageSize = 100
     /// Hex digits of the digest in a media name: 128 bits, plenty against collisions, short enough to read.
     static let digestLength = 32
@@ -66,10 +66,17 @@ struct PublicationBuilder {
 
     private var artistsByID: [Int64: Artist] { Dictionary(uniqueKeysWithValues: contents.artists.compactMap { a in a.id.map { ($0, a) } }) }
 
-    func build() throws(PublishError) -> Publication {
-        var media: [String: MediaItem] = [:]
-        var tracks: [TrackDocument] = []
-        var generated: [GeneratedFile] = []
+    /// Builds the publication track by track, handing on each media item (once) and each file as soon as it is
+    /// made, so nothing of the whole catalog is held as bytes. `progress` gets tracks done, of all.
+    func build(
+        media: (MediaItem) throws(PublishError) -> Void, generated: (GeneratedFile) throws(PublishError) -> Void,
+        progress: (Int, Int) -> Void
+    ) throws(PublishError) -> Publication {
+        var placed: Set<String> = []
+        func place(_ item: MediaItem) throws(PublishError) {
+            guard placed.insert(item.files.map(\.path).min() ?? item.digest).inserted else { return }
+            try media(item)
+        }
         let releases = Dictionary(uniqueKeysWithValues: contents.releases.compactMap { r in r.id.map { ($0, r) } })
         let artists = artistsByID
         var covers: [Int64: PublishedCover] = [:]
@@ -84,12 +91,12 @@ struct PublicationBuilder {
                 folder: "images", source: source,
                 name: "cover." + (source.pathExtension.isEmpty ? "jpg" : source.pathExtension.lowercased())
             )
-            media[item.files[0].path] = item
+            try place(item)
             var cover = PublishedCover(path: item.files[0].path, thumbnails: [])
             do {
                 for (side, file) in try thumbnails.files(for: source, digest: item.digest) {
                     let thumbnail = try mediaItem(folder: "images", source: file, name: "cover-\(side).jpg")
-                    media[thumbnail.files[0].path] = thumbnail
+                    try place(thumbnail)
                     cover.thumbnails.append((side, thumbnail.files[0].path))
                 }
                 thumbnailFolders.insert(CoverThumbnails.folderName(digest: item.digest))
@@ -99,39 +106,42 @@ struct PublicationBuilder {
             covers[id] = cover
         }
 
-        for track in contents.tracks {
+        var summaries: [TrackSummary] = []
+        var durations: [String: Double] = [:]
+        for (index, track) in contents.tracks.enumerated() {
+            defer { progress(index + 1, contents.tracks.count) }
             let rows = contents.renditions[track.id] ?? []
             guard !rows.isEmpty else { continue }
+            let tables = try segmentTables(track.id)
             var packaged: [(row: Rendition, rendition: PackagedRendition, item: MediaItem)] = []
             for row in rows {
                 let item = try renditionItem(row)
-                media[item.files.map(\.path).min() ?? row.path] = item
-                packaged.append((row, try packagedRendition(row, item: item), item))
+                try place(item)
+                packaged.append((row, try packagedRendition(row, table: tables[row.name], item: item), item))
             }
             let hlsFolder = "hls/\(track.id)"
             // Playlists sit two folders below the root (hls/ID/), MPDs one (dash/).
             let renditionsForHLS = Self.relocated(packaged.map(\.rendition), under: "../../")
             for rendition in renditionsForHLS {
-                generated.append(GeneratedFile(
+                try generated(GeneratedFile(
                     path: "\(hlsFolder)/\(rendition.name).m3u8", stage: .manifests,
                     bytes: Data(HLSPlaylists.mediaPlaylist(for: rendition).utf8)
                 ))
             }
             for (name, group) in Self.hlsMasters(renditionsForHLS) {
-                generated.append(GeneratedFile(
+                try generated(GeneratedFile(
                     path: "\(hlsFolder)/\(name)", stage: .manifests,
                     bytes: Data(HLSPlaylists.masterPlaylist(for: group) { "\($0.name).m3u8" }.utf8)
                 ))
             }
             let renditionsForDASH = Self.relocated(packaged.map(\.rendition), under: "../")
+            let mpd: String
             do {
-                generated.append(GeneratedFile(
-                    path: "dash/\(track.id).mpd", stage: .manifests,
-                    bytes: Data(try DASHManifest.mpd(for: renditionsForDASH).utf8)
-                ))
+                mpd = try DASHManifest.mpd(for: renditionsForDASH)
             } catch {
                 throw .catalog(path: work(ofTrack: track.id).catalog.path, detail: "track \(track.id): cannot write its MPD (\(error))")
             }
+            try generated(GeneratedFile(path: "dash/\(track.id).mpd", stage: .manifests, bytes: Data(mpd.utf8)))
 
             var waveform: TrackDocument.Waveform?
             if let row = contents.waveforms[track.id] {
@@ -140,25 +150,28 @@ struct PublicationBuilder {
                                          name: "waveform.json")
                 let data = try mediaItem(folder: "waveforms", source: work.root.appendingPathComponent(row.dataPath),
                                          name: "waveform.dat")
-                media[json.files[0].path] = json
-                media[data.files[0].path] = data
+                try place(json)
+                try place(data)
                 waveform = TrackDocument.Waveform(
                     json: url(json.files[0].path), data: url(data.files[0].path), pixelsPerSecond: row.pixelsPerSecond,
                     samplesPerPixel: row.samplesPerPixel, bits: row.bits, channels: row.channels
                 )
             }
             let release = track.releaseId.flatMap { releases[$0] }
-            tracks.append(trackDocument(
+            let document = trackDocument(
                 track, packaged: packaged.map { ($0.row, $0.item) }, release: release, artists: artists,
                 cover: track.releaseId.flatMap { covers[$0] }, waveform: waveform
-            ))
+            )
+            let path = "api/tracks/\(track.id).json"
+            try generated(GeneratedFile(path: path, stage: .api, bytes: try Self.encode(document, path: path)))
+            summaries.append(summary(document))
+            durations[track.id] = document.duration
         }
 
-        generated += try catalogDocuments(tracks: tracks, releases: releases, artists: artists, covers: covers)
-        return Publication(
-            media: media.keys.sorted().compactMap { media[$0] }, generated: generated, trackCount: tracks.count,
-            thumbnailFolders: thumbnailFolders, warnings: warnings
-        )
+        try catalogDocuments(summaries: summaries, durations: durations, releases: releases, artists: artists, covers: covers) { file throws(PublishError) in
+            try generated(file)
+        }
+        return Publication(trackCount: summaries.count, thumbnailFolders: thumbnailFolders, warnings: warnings)
     }
 
     /// The HLS master playlists of a track: one per codec, `master.m3u8` for AAC (every HLS player has it) and
@@ -224,9 +237,8 @@ struct PublicationBuilder {
     }
 
     /// The rendition as the manifests describe it, its media base relative to the publication root.
-    private func packagedRendition(_ row: Rendition, item: MediaItem) throws(PublishError) -> PackagedRendition {
-        guard let table = row.segmentTable,
-              let track = try? JSONDecoder().decode(SegmentedTrack.self, from: table) else {
+    private func packagedRendition(_ row: Rendition, table: Data?, item: MediaItem) throws(PublishError) -> PackagedRendition {
+        guard let table, let track = try? JSONDecoder().decode(SegmentedTrack.self, from: table) else {
             throw .catalog(path: work(ofTrack: row.trackId).catalog.path, detail: "rendition \(row.name) of track \(row.trackId) has no "
                 + "segment table; run musikk-ingest once more to record it")
         }
@@ -300,14 +312,14 @@ struct PublicationBuilder {
         )
     }
 
+    /// The release, artist, list, search and index documents, from the tracks' summaries.
     private func catalogDocuments(
-        tracks: [TrackDocument], releases: [Int64: Release], artists: [Int64: Artist], covers: [Int64: PublishedCover]
-    ) throws(PublishError) -> [GeneratedFile] {
-        var files: [GeneratedFile] = []
+        summaries: [TrackSummary], durations: [String: Double], releases: [Int64: Release], artists: [Int64: Artist],
+        covers: [Int64: PublishedCover], emit: (GeneratedFile) throws(PublishError) -> Void
+    ) throws(PublishError) {
         func add(_ path: String, _ document: some Encodable) throws(PublishError) {
-            files.append(GeneratedFile(path: path, stage: .api, bytes: try Self.encode(document, path: path)))
+            try emit(GeneratedFile(path: path, stage: .api, bytes: try Self.encode(document, path: path)))
         }
-        let summaries = tracks.map(summary)
         let tracksOfRelease = Dictionary(grouping: summaries.filter { $0.release != nil }) { $0.release?.id ?? 0 }
 
         var releaseSummaries: [ReleaseSummary] = []
@@ -318,35 +330,39 @@ struct PublicationBuilder {
                 id: id, title: release.title, artist: artist, date: release.date, cover: covers[id].map { url($0.path) },
                 coverThumbnails: covers[id].flatMap(thumbnailLinks), trackCount: listed.count, url: url("api/releases/\(id).json")
             ))
-            let durations = tracks.filter { $0.release?.id == id }.map(\.duration)
             try add("api/releases/\(id).json", ReleaseDocument(
                 id: id, title: release.title, artist: artist, date: release.date,
                 cover: covers[id].map {
                     ReleaseDocument.Cover(url: url($0.path), mimeType: release.coverArtMimeType, thumbnails: thumbnailLinks($0))
                 },
-                duration: durations.reduce(0, +), albumGainDB: finite(release.albumGainDB),
+                duration: listed.map { durations[$0.id] ?? 0 }.reduce(0, +), albumGainDB: finite(release.albumGainDB),
                 albumPeak: finite(release.albumPeak),
                 tracks: listed
             ))
         }
 
+        // Grouped once: filtering every track for every artist grows with their product.
+        var credited: [Int64: [TrackSummary]] = [:]
+        for summary in summaries {
+            for id in Set(summary.artists.map(\.id)) { credited[id, default: []].append(summary) }
+        }
+        let releasesOfArtist = Dictionary(grouping: releaseSummaries, by: \.artist.id)
         var artistSummaries: [ArtistSummary] = []
         for artist in contents.artists {
             guard let id = artist.id else { continue }
-            let credited = summaries.filter { $0.artists.contains { $0.id == id } }
-            let own = releaseSummaries.filter { $0.artist.id == id }
-            guard !credited.isEmpty || !own.isEmpty else { continue }
+            let tracks = credited[id] ?? []
+            let own = releasesOfArtist[id] ?? []
+            guard !tracks.isEmpty || !own.isEmpty else { continue }
             artistSummaries.append(ArtistSummary(
-                id: id, name: artist.name, releaseCount: own.count, trackCount: credited.count,
+                id: id, name: artist.name, releaseCount: own.count, trackCount: tracks.count,
                 url: url("api/artists/\(id).json")
             ))
-            try add("api/artists/\(id).json", ArtistDocument(id: id, name: artist.name, releases: own, tracks: credited))
+            try add("api/artists/\(id).json", ArtistDocument(id: id, name: artist.name, releases: own, tracks: tracks))
         }
 
-        for track in tracks { try add("api/tracks/\(track.id).json", track) }
-        try addPages("artists", artistSummaries, into: &files)
-        try addPages("releases", releaseSummaries, into: &files)
-        try addPages("tracks", summaries, into: &files)
+        try addPages("artists", artistSummaries, emit: emit)
+        try addPages("releases", releaseSummaries, emit: emit)
+        try addPages("tracks", summaries, emit: emit)
 
         var search: [[String]] = []
         for artist in artistSummaries {
@@ -367,16 +383,15 @@ struct PublicationBuilder {
             generator: "musikk-publish \(MusikkVersion.current)",
             updated: contents.lastChange?.finishedAt.map { Self.timestamp($0) },
             baseURL: baseURL.isEmpty ? nil : baseURL,
-            counts: .init(artists: artistSummaries.count, releases: releaseSummaries.count, tracks: tracks.count),
+            counts: .init(artists: artistSummaries.count, releases: releaseSummaries.count, tracks: summaries.count),
             artists: url("api/artists/page-1.json"), releases: url("api/releases/page-1.json"),
             tracks: url("api/tracks/page-1.json"), search: url("api/search.json")
         ))
-        return files
     }
 
     /// `api/KIND/page-N.json`, at least one page even when the list is empty.
     private func addPages<Item: Codable & Sendable>(
-        _ kind: String, _ items: [Item], into files: inout [GeneratedFile]
+        _ kind: String, _ items: [Item], emit: (GeneratedFile) throws(PublishError) -> Void
     ) throws(PublishError) {
         let pageCount = max(1, (items.count + Self.pageSize - 1) / Self.pageSize)
         let path = { (page: Int) in "api/\(kind)/page-\(page).json" }
@@ -387,7 +402,7 @@ struct PublicationBuilder {
                 previous: page > 1 ? url(path(page - 1)) : nil, next: page < pageCount ? url(path(page + 1)) : nil,
                 items: slice
             )
-            files.append(GeneratedFile(path: path(page), stage: .api, bytes: try Self.encode(document, path: path(page))))
+            try emit(GeneratedFile(path: path(page), stage: .api, bytes: try Self.encode(document, path: path(page))))
         }
     }
 

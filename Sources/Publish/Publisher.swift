@@ -43,7 +43,7 @@ public struct PublishOptions: Sendable {
 /// Where a publish is, for a progress display.
 public enum PublishProgress: Sendable {
     case reading
-    /// Media items placed so far, of all.
+    /// Tracks placed so far, of all.
     case staging(done: Int, total: Int)
     case switching
 }
@@ -116,19 +116,31 @@ public struct Publisher {
             ? FileManager.default.temporaryDirectory.appendingPathComponent("musikk-thumbnails-\(UUID().uuidString)") : out.thumbnails
         defer { if options.dryRun { try? FileManager.default.removeItem(at: thumbnailCache) } }
         let thumbnails = CoverThumbnails(cache: thumbnailCache, readOnly: options.dryRun ? out.thumbnails : nil)
-        let publication = try PublicationBuilder(
-            combined: combined, baseURL: options.baseURL.map(Self.normalized) ?? "", thumbnails: thumbnails
-        ).build()
+        let databases = Dictionary(catalogs.map { ($0.work.root.path, $0.database) }) { first, _ in first }
+        let builder = PublicationBuilder(
+            combined: combined, baseURL: options.baseURL.map(Self.normalized) ?? "", thumbnails: thumbnails,
+            segmentTables: { id throws(PublishError) in
+                let work = combined.trackWork[id]
+                guard let work, let database = databases[work.root.path] else { return [:] }
+                do {
+                    return try database.segmentTables(ofTrack: combined.shardTrackID[id] ?? id)
+                } catch {
+                    throw .catalog(path: work.catalog.path, detail: "cannot read track \(id)'s segment tables (\(error))")
+                }
+            }
+        )
 
         if !options.dryRun { _ = try out.recover() }
         var staging = StagingRun(out: out, previous: previous, options: options)
-        try staging.place(publication.media) { progress(.staging(done: $0, total: publication.media.count)) }
-        try staging.write(publication.generated)
-        try staging.write([
-            GeneratedFile(path: "_headers", stage: .control, bytes: Data(ServingRules.headersFile().utf8)),
-            GeneratedFile(path: "nginx/musikk.conf", stage: .local,
-                          bytes: Data(ServingRules.nginxSnippet(publicationPath: out.root.path).utf8)),
-        ])
+        let publication = try builder.build(
+            media: { item throws(PublishError) in try staging.place(item) },
+            generated: { file throws(PublishError) in try staging.write(file) },
+            progress: { progress(.staging(done: $0, total: $1)) }
+        )
+        try staging.write(GeneratedFile(path: "_headers", stage: .control, bytes: Data(ServingRules.headersFile().utf8)))
+        try staging.write(GeneratedFile(
+            path: "nginx/musikk.conf", stage: .local, bytes: Data(ServingRules.nginxSnippet(publicationPath: out.root.path).utf8)
+        ))
         try staging.keepRetired()
         let record = PublicationRecord(
             generator: "musikk-publish \(MusikkVersion.current)",

@@ -32,24 +32,16 @@ struct StagingRun {
 
     // MARK: Media
 
-    mutating func place(_ media: [MediaItem], progress: (Int) -> Void) throws(PublishError) {
-        for (index, item) in media.enumerated() {
-            let reusable = item.files.allSatisfy { file in
-                previous[file.path] != nil && exists(file.path)
-            }
-            if reusable {
-                for file in item.files {
-                    guard let old = previous[file.path] else { continue }
-                    if !options.dryRun { try linkFromPublication(file.path) }
-                    entries[file.path] = PublicationRecord.Entry(
-                        path: file.path, size: old.size, sha256: old.sha256, stage: .media
-                    )
-                    report.unchanged += 1
-                }
-            } else {
-                try stageFromWork(item)
-            }
-            progress(index + 1)
+    mutating func place(_ item: MediaItem) throws(PublishError) {
+        let reusable = item.files.allSatisfy { file in
+            previous[file.path] != nil && exists(file.path)
+        }
+        guard reusable else { return try stageFromWork(item) }
+        for file in item.files {
+            guard let old = previous[file.path] else { continue }
+            if !options.dryRun { try linkFromPublication(file.path) }
+            entries[file.path] = PublicationRecord.Entry(path: file.path, size: old.size, sha256: old.sha256, stage: .media)
+            report.unchanged += 1
         }
     }
 
@@ -83,28 +75,23 @@ struct StagingRun {
 
     // MARK: Generated files
 
-    mutating func write(_ files: [GeneratedFile]) throws(PublishError) {
-        for file in files {
-            let digest = FileDigest.sha256(of: file.bytes)
-            let entry = PublicationRecord.Entry(
-                path: file.path, size: Int64(file.bytes.count), sha256: digest, stage: file.stage
-            )
-            entries[file.path] = entry
-            if let old = previous[file.path], old.sha256 == digest, exists(file.path) {
-                if !options.dryRun { try linkFromPublication(file.path) }
-                report.unchanged += 1
-                continue
-            }
-            if previous[file.path] != nil { report.changed.append(file.path) } else { report.added.append(file.path) }
-            guard !options.dryRun else { continue }
-            try writeBytes(file.bytes, to: prepare(file.path))
-            report.bytesWritten += Int64(file.bytes.count)
+    mutating func write(_ file: GeneratedFile) throws(PublishError) {
+        let digest = FileDigest.sha256(of: file.bytes)
+        entries[file.path] = PublicationRecord.Entry(path: file.path, size: Int64(file.bytes.count), sha256: digest, stage: file.stage)
+        if let old = previous[file.path], old.sha256 == digest, exists(file.path) {
+            if !options.dryRun { try linkFromPublication(file.path) }
+            report.unchanged += 1
+            return
         }
+        if previous[file.path] != nil { report.changed.append(file.path) } else { report.added.append(file.path) }
+        guard !options.dryRun else { return }
+        try writeBytes(file.bytes, to: prepare(file.path))
+        report.bytesWritten += Int64(file.bytes.count)
     }
 
     /// Writes publish.json, the last file of the staging folder.
     func write(_ record: PublicationRecord) throws(PublishError) {
-        try writeBytes(record.encoded(), to: out.staging.appendingPathComponent(PublicationRecord.fileName))
+        try record.write(to: out.staging.appendingPathComponent(PublicationRecord.fileName))
     }
 
     // MARK: Retired files

@@ -60,6 +60,8 @@ struct WorkSet {
 struct CombinedContents {
     var contents: CatalogContents
     var trackWork: [String: WorkLayout]
+    /// The id a track has in its shard's catalog, where combining gave it another.
+    var shardTrackID: [String: String] = [:]
     var releaseWork: [Int64: WorkLayout]
     /// Conflicts resolved while combining, for the report.
     var warnings: [String]
@@ -118,6 +120,7 @@ struct CombinedContents {
         var combined = CatalogContents(
             artists: [], releases: [], tracks: [], trackArtists: [:], renditions: [:], loudness: [:], waveforms: [:], lastChange: nil)
         var trackWork: [String: WorkLayout] = [:]
+        var shardTrackID: [String: String] = [:]
         var previous: String?
         for (track, _, work, contents) in candidates {
             var track = track
@@ -125,6 +128,7 @@ struct CombinedContents {
             if original == previous {
                 track.id = Track.newID(audioSHA256: track.audioSHA256, relativePath: track.sourcePath) { taken.contains($0) }
                 taken.insert(track.id)
+                shardTrackID[track.id] = original
                 warnings.append("tracks \(original) (\(track.sourcePath)) and another master share their audio across shards; "
                     + "\(track.sourcePath) is published as \(track.id), as one whole ingest would have named it")
             }
@@ -148,6 +152,7 @@ struct CombinedContents {
         combined.lastChange = shards.compactMap(\.contents.lastChange).max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }
         self.contents = combined
         self.trackWork = trackWork
+        self.shardTrackID = shardTrackID
         self.releaseWork = releaseWork
         self.warnings = warnings
     }

@@ -249,6 +249,31 @@ struct PublishBehaviourTests {
         #expect(space.leftovers.isEmpty)
     }
 
+    @Test("publish.json is written a file per line and read back a line at a time; one laid out otherwise (an older version's, re-indented by Python) is still read")
+    func recordLayouts() throws {
+        let space = try PublishSpace("record-layouts")
+        try space.ingest()
+        try space.publish()
+        let record = space.out.appendingPathComponent("publish.json")
+        let lines = try String(contentsOf: record, encoding: .utf8).split(separator: "\n")
+        let listed = try space.tree.record().files.count
+        #expect(lines.filter { $0.hasPrefix("    {\"path\":") }.count == listed, "one line per file")
+
+        let before = try space.tree.fileStates()
+        #expect(try Command.run("python3", ["-c", """
+            import json, sys
+            path = sys.argv[1]
+            record = json.load(open(path))
+            json.dump(record, open(path, "w"), indent=4, sort_keys=True)
+            """, record.path]).status == 0)
+        let again = try space.publish(["--full"])
+        #expect(again.added.isEmpty && again.changed.isEmpty && again.unchanged == listed, "\(again.added) \(again.changed)")
+        #expect(!again.switched, "the same publication, read from the other layout")
+        for (path, state) in before where path != "publish.json" {
+            #expect(try space.tree.fileStates()[path] == state, "\(path) was rewritten")
+        }
+    }
+
     @Test("after a small change only what changed is written; unchanged media keep their inode and time")
     func incremental() throws {
         let space = try PublishSpace("incremental")
