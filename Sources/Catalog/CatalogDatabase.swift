@@ -245,6 +245,9 @@ public struct CatalogDatabase: Sendable {
                 t.column("value", .integer).notNull()
             }
             try db.execute(sql: "INSERT INTO changeSerial (id, value) VALUES (1, 0)")
+            // Every run asks for renditions without a digest (written before v4); without this index the question
+            // read the whole rendition table, segment tables included.
+            try db.execute(sql: "CREATE INDEX rendition_undigested ON rendition (id) WHERE sha256 IS NULL")
             for table in publishedTables {
                 for event in ["INSERT", "UPDATE", "DELETE"] {
                     try db.execute(sql: """
