@@ -59,7 +59,7 @@ struct Workspace {
 
     /// Inode and modification time of every file under WORK/tracks: the same pair means the file was not written.
     func trackFileStates() throws -> [String: String] {
-        try WorkTree.files(under: work.appendingPathComponent("tracks")).mapValues { url in
+        try FileTree.files(under: work.appendingPathComponent("tracks")).mapValues { url in
             let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
             let inode = attributes[.systemFileNumber] as? Int ?? -1
             let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
@@ -70,30 +70,16 @@ struct Workspace {
 
 /// Judges a WORK_DIR from outside: what is in it, and whether the catalog points only at files that are there.
 enum WorkTree {
-    /// Every regular file under `root`, by path relative to it.
-    static func files(under root: URL) throws -> [String: URL] {
-        var result: [String: URL] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: root.path)
-        while let path = enumerator?.nextObject() as? String {
-            let url = root.appendingPathComponent(path)
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                result[path] = url
-            }
-        }
-        return result
-    }
-
     /// The bytes of every file of a work folder but the catalog and the lock.
     static func contents(of work: URL) throws -> [String: Data] {
-        try files(under: work)
+        try FileTree.files(under: work)
             .filter { !$0.key.hasPrefix("catalog.sqlite") && $0.key != "musikk.lock" }
             .mapValues { try Data(contentsOf: $0) }
     }
 
     /// Names in the work folder that only a run still going (or killed) has: partial and set-aside outputs.
     static func leftovers(in work: URL) throws -> [String] {
-        try files(under: work).keys.filter { $0.contains(".partial-") || $0.contains(".replaced-") }.sorted()
+        FileTree.files(under: work).keys.filter { $0.contains(".partial-") || $0.contains(".replaced-") }.sorted()
             + ["tracks", "covers"].flatMap { folder in
                 ((try? FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent(folder).path)) ?? [])
                     .filter { $0.hasPrefix(".") }.map { "\(folder)/\($0)" }

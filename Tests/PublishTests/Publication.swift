@@ -65,18 +65,7 @@ struct PublishedTree {
     }
 
     /// Every regular file under the root (publish.json included), relative paths.
-    func files() -> Set<String> {
-        var result: Set<String> = []
-        let enumerator = FileManager.default.enumerator(atPath: root.path)
-        while let path = enumerator?.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path, isDirectory: &isDirectory),
-               !isDirectory.boolValue {
-                result.insert(path)
-            }
-        }
-        return result
-    }
+    func files() -> Set<String> { Set(FileTree.files(under: root).keys) }
 
     /// Inode and modification time per file: equal pairs mean a file was neither rewritten nor copied.
     func fileStates() throws -> [String: String] {

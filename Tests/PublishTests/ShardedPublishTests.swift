@@ -12,12 +12,7 @@ struct ShardedPublishTests {
     /// is) taken out: a whole ingest and shards run at different times into different folders.
     static func comparable(_ out: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: out.path)
-        while let path = enumerator?.nextObject() as? String {
-            let url = out.appendingPathComponent(path)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  !path.hasPrefix(".thumbnails"), path != "nginx/musikk.conf" else { continue }
+        for (path, url) in FileTree.files(under: out) where !path.hasPrefix(".thumbnails") && path != "nginx/musikk.conf" {
             var data = try Data(contentsOf: url)
             if path == "publish.json" || path == "api/index.json" {
                 var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
