@@ -33,10 +33,11 @@ struct PublishState: Codable, Equatable {
     }
 
     /// The input key of a publish: what, if it changes, may change the publication.
-    static func inputKey(options: PublishOptions, catalogs: [(path: String, changeKey: String)]) -> String {
+    /// OUT's own path is in it: the nginx snippet names it.
+    static func inputKey(options: PublishOptions, out: URL, catalogs: [(path: String, changeKey: String)]) -> String {
         var lines = [
             "musikk-publish \(MusikkVersion.current)", "base \(options.baseURL.map(Publisher.normalized) ?? "")",
-            "keep \(options.keepDays)",
+            "keep \(options.keepDays)", "out \(out.path)",
         ]
         lines += catalogs.map { "catalog \($0.path) \($0.changeKey)" }
         return FileDigest.sha256(of: Data(lines.joined(separator: "\n").utf8))

@@ -87,7 +87,7 @@ public struct Publisher {
                 throw .catalog(path: work.catalog.path, detail: "cannot read the catalog (\(error))")
             }
         }
-        let inputKey = PublishState.inputKey(options: options, catalogs: catalogs.map { ($0.work.catalog.path, $0.changeKey) })
+        let inputKey = PublishState.inputKey(options: options, out: out.root, catalogs: catalogs.map { ($0.work.catalog.path, $0.changeKey) })
         if !options.full, let state = PublishState.read(out.state), state.holds(inputKey: inputKey, root: out.root, now: options.now) {
             return upToDate(state, out: out)
         }

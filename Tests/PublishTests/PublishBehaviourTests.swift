@@ -242,6 +242,21 @@ struct PublishBehaviourTests {
         let problems = try space.tree.problems()
         #expect(problems.isEmpty, "\(problems)")
 
+        // The publication moved with its siblings (its parent folder renamed): the nginx snippet names the old path.
+        let parent = space.root.appendingPathComponent("moved")
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: space.root.path) where name == "out" || name.hasPrefix(".out.") {
+            try FileManager.default.moveItem(at: space.root.appendingPathComponent(name), to: parent.appendingPathComponent(name))
+        }
+        let movedOut = parent.appendingPathComponent("out")
+        let moved = try PublishTests.publish(space.work, movedOut, ["--json", "--base-url", "https://cdn.example/music/"])
+        let movedReport = try JSONDecoder().decode(PublishReport.self, from: moved.standardOutput)
+        #expect(!movedReport.upToDate && movedReport.changed == ["nginx/musikk.conf"], "\(movedReport.changed)")
+        for name in try FileManager.default.contentsOfDirectory(atPath: parent.path) {
+            try FileManager.default.moveItem(at: parent.appendingPathComponent(name), to: space.root.appendingPathComponent(name))
+        }
+        #expect(try !space.publish(["--base-url", "https://cdn.example/music/"]).upToDate, "back where it was")
+
         // Up to date means not read at all: a catalog whose waveform table is gone still passes.
         #expect(try Command.run("sqlite3", [catalog, "PRAGMA foreign_keys = OFF; DROP TABLE trackWaveform"]).status == 0)
         #expect(try space.publish(["--base-url", "https://cdn.example/music/"]).upToDate)
