@@ -30,9 +30,9 @@ struct CatalogTests {
         let tables = try catalog.writer.read { (db: Database) throws in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
         }
-        #expect(tables == ["artist", "duplicate", "fingerprintKey", "manifest", "rejectedMaster", "release", "rendition", "run", "skippedMaster",
-                           "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackSignal",
-                           "trackWaveform"])
+        #expect(tables == ["artist", "changeSerial", "duplicate", "fingerprintKey", "manifest", "rejectedMaster", "release", "rendition", "run",
+                           "skippedMaster", "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackSignal",
+                           "trackWaveform", "workCheck"])
         // Opening again is idempotent.
         _ = try CatalogDatabase.open(atPath: path)
     }

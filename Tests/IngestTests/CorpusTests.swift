@@ -60,7 +60,11 @@ struct CorpusRun: Sendable {
 
     /// The full fingerprint the catalog stores for a track, as Chromaprint's raw 32-bit items; nil when it has none.
     func rawFingerprint(ofTrack trackID: String) throws -> [UInt32]? {
-        let database = try DatabaseQueue(path: work.appendingPathComponent("catalog.sqlite").path)
+        // Read-only and willing to wait: the parameterized tests open the catalog all at once.
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let database = try DatabaseQueue(path: work.appendingPathComponent("catalog.sqlite").path, configuration: configuration)
         let raw = try database.read { db in
             try Data.fetchOne(db, sql: "SELECT fingerprintRaw FROM trackFingerprint WHERE trackId = ?", arguments: [trackID])
         }
