@@ -235,7 +235,10 @@ public struct CatalogDatabase: Sendable {
             // A track's WORK folder and outputs as they were when a run last found them complete (see WorkCheck).
             try db.create(table: "workCheck") { t in
                 t.primaryKey("trackId", .text).references("track", onDelete: .cascade)
-                t.column("folder", .text).notNull()
+                t.column("folderSize", .integer).notNull()
+                t.column("folderModified", .integer).notNull()
+                t.column("folderChanged", .integer).notNull()
+                t.column("folderInode", .integer).notNull()
                 t.column("outputs", .text).notNull()
             }
             // One number every change to what a publication shows moves on, whoever writes the row: musikk-publish

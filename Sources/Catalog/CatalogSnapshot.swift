@@ -1,8 +1,6 @@
 import Foundation
 import GRDB
-#if canImport(Glibc)
-import Glibc
-#endif
+import WorkArea
 
 /// What the catalog knows about every master, read in one go at the start of a run: enough to tell, for each file
 /// under MASTERS_DIR, whether it is new, changed, moved, or unchanged. Renditions are not in it: a track whose WORK
@@ -22,28 +20,13 @@ public struct CatalogSnapshot: Sendable {
 /// A track found complete by a run: its WORK folder's stamp then, and its audio's digest with a digest of the
 /// profile's rung names and rendition provenances. While both are the same, the track's files and renditions need no second look.
 public struct WorkCheck: Sendable, Equatable {
-    public var folder: WorkFolderStamp
+    /// The track's WORK folder as `stat` saw it.
+    public var folder: FileStamp
     public var outputs: String
 
-    public init(folder: WorkFolderStamp, outputs: String) {
+    public init(folder: FileStamp, outputs: String) {
         self.folder = folder
         self.outputs = outputs
-    }
-}
-
-/// A folder's modification and status-change times and inode: any entry added, removed or renamed in it, or the
-/// folder replaced, gives another stamp.
-public struct WorkFolderStamp: Sendable, Equatable {
-    let text: String
-
-    public init?(path: String) {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
-        text = "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec) \(status.st_ctim.tv_sec).\(status.st_ctim.tv_nsec) \(status.st_ino)"
-    }
-
-    init(recorded text: String) {
-        self.text = text
     }
 }
 
@@ -56,8 +39,11 @@ extension CatalogDatabase {
                 rejected: try RejectedMaster.fetchAll(db),
                 skipped: try SkippedMaster.fetchAll(db),
                 workChecks: Dictionary(
-                    try Row.fetchAll(db, sql: "SELECT trackId, folder, outputs FROM workCheck").map { row in
-                        (row[0] as String, WorkCheck(folder: WorkFolderStamp(recorded: row[1]), outputs: row[2]))
+                    try Row.fetchAll(db, sql: """
+                        SELECT trackId, folderSize, folderModified, folderChanged, folderInode, outputs FROM workCheck
+                        """).map { row in
+                        let folder = FileStamp(size: row[1], modified: row[2], changed: row[3], inode: row[4])
+                        return (row[0] as String, WorkCheck(folder: folder, outputs: row[5]))
                     }, uniquingKeysWith: { first, _ in first }
                 )
             )
@@ -87,8 +73,14 @@ extension CatalogDatabase {
     public func recordWorkChecks(_ checks: [(trackId: String, check: WorkCheck)]) throws {
         guard !checks.isEmpty else { return }
         try writer.write { db in
-            let statement = try db.makeStatement(sql: "INSERT OR REPLACE INTO workCheck (trackId, folder, outputs) VALUES (?, ?, ?)")
-            for (trackId, check) in checks { try statement.execute(arguments: [trackId, check.folder.text, check.outputs]) }
+            let statement = try db.makeStatement(sql: """
+                INSERT OR REPLACE INTO workCheck (trackId, folderSize, folderModified, folderChanged, folderInode, outputs)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for (trackId, check) in checks {
+                let folder = check.folder
+                try statement.execute(arguments: [trackId, folder.size, folder.modified, folder.changed, folder.inode, check.outputs])
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import WorkArea
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,20 +17,6 @@ struct MasterCandidate: Sendable {
     var stamp: FileStamp
     /// Bytes, a proxy for how long the master takes to ingest.
     var size: Int { Int(stamp.size) }
-}
-
-/// What `stat` says of a file, compared as a whole to tell an unchanged file without reading it (as git's index
-/// does). A file rewritten in place gets a new status-change time even when its size and modification time are
-/// put back (rsync -t, cp -p); a file replaced by rename gets a new inode.
-struct FileStamp: Sendable, Equatable {
-    var size: Int64
-    /// Nanoseconds since 1970.
-    var modified: Int64
-    /// Nanoseconds since 1970.
-    var changed: Int64
-    var inode: Int64
-
-    static let none = FileStamp(size: 0, modified: 0, changed: 0, inode: 0)
 }
 
 /// Finds masters: every regular file under the folder, recursively, except hidden files and the sidecar files
@@ -86,15 +73,8 @@ enum MasterScanner {
                     continue
                 }
                 guard !sidecarExtensions.contains(fileExtension), including(relative) else { continue }
-                var status = stat()
                 // A link to a file is followed; a link to a folder, or a broken one, is passed over.
-                guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
-                let stamp = FileStamp(
-                    size: Int64(status.st_size),
-                    modified: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec),
-                    changed: Int64(status.st_ctim.tv_sec) * 1_000_000_000 + Int64(status.st_ctim.tv_nsec),
-                    inode: Int64(bitPattern: UInt64(status.st_ino))
-                )
+                guard let stamp = FileStamp.ofRegularFile(at: path) else { continue }
                 candidates.append(MasterCandidate(path: path, relativePath: relative, isDirectory: false, stamp: stamp))
             }
         }

@@ -373,7 +373,7 @@ struct RunPlanner {
         let outputs = track.audioSHA256 + " " + ladderDigest
         // Plain string work: NSString's path methods cost more than the stats they were saving.
         let folder = track.hlsMasterPath.lastIndex(of: "/").map { String(track.hlsMasterPath[..<$0]) } ?? ""
-        let stamp = WorkFolderStamp(path: rootPath + "/" + folder)
+        let stamp = FileStamp(path: rootPath + "/" + folder)
         let analysed = !profile.analysis.enabled || track.analysisKey == analysisKey
         if let stamp, analysed, snapshot.workChecks[track.id] == WorkCheck(folder: stamp, outputs: outputs) {
             return (nil, [], nil)

@@ -18,20 +18,6 @@ struct PublishState: Codable, Equatable {
     var files: Int
     var retired: Int
 
-    struct FileStamp: Codable, Equatable {
-        var size: Int64
-        var modified: Int64
-        var inode: UInt64
-
-        init?(path: String) {
-            var status = stat()
-            guard stat(path, &status) == 0 else { return nil }
-            size = Int64(status.st_size)
-            modified = Int64(status.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(status.st_mtim.tv_nsec)
-            inode = UInt64(status.st_ino)
-        }
-    }
-
     /// The input key of a publish: what, if it changes, may change the publication.
     /// OUT's own path is in it: the nginx snippet names it.
     static func inputKey(options: PublishOptions, out: URL, catalogs: [(path: String, changeKey: String)]) -> String {

@@ -180,7 +180,7 @@ public struct Publisher {
     }
 
     private func recordState(of record: PublicationRecord, inputKey: String, tracks: Int, out: OutputArea) throws(PublishError) {
-        guard let stamp = PublishState.FileStamp(path: out.root.appendingPathComponent(PublicationRecord.fileName).path) else { return }
+        guard let stamp = FileStamp(path: out.root.appendingPathComponent(PublicationRecord.fileName).path) else { return }
         let grace = TimeInterval(options.keepDays) * 86_400
         let retired = record.files.compactMap { $0.retired.flatMap(PublicationBuilder.parseTimestamp) }
         try PublishState(
