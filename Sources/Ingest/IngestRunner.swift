@@ -109,13 +109,12 @@ public struct IngestRunner: Sendable {
             throw .workDirectory(path: layout.root.path, detail: "cleaning up after an interrupted run: \(error.localizedDescription)")
         }
         let catalog: CatalogDatabase
-        let snapshot: CatalogSnapshot
         do {
             catalog = try CatalogDatabase.open(atPath: layout.catalog.path)
-            snapshot = try catalog.snapshot()
         } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
         }
+        let (snapshot, scan) = try snapshotAndScan(catalog, layout: layout)
         if try checkShard(layout, catalogIsEmpty: snapshot.tracks.isEmpty), let shard = options.shard {
             do {
                 try layout.record(shard)
@@ -124,7 +123,7 @@ public struct IngestRunner: Sendable {
             }
         }
         try recordMissingDigests(catalog: catalog, layout: layout)
-        let planner = try planner(snapshot: snapshot, catalog: catalog, layout: layout)
+        let planner = try planner(snapshot: snapshot, candidates: scan.get(), catalog: catalog, layout: layout)
         let plan = try planner.plan()
         let runID: Int64
         do {
@@ -149,9 +148,11 @@ public struct IngestRunner: Sendable {
         // Removals first (a build's duplicate lookup must not match a track that is gone), then the catalog-only
         // outcomes in path order, then the builds.
         var reports: [FileReport] = []
-        for entry in plan.filter({ if case .remove = $0.action { true } else { false } })
-            + plan.filter({ switch $0.action { case .remove, .build: false; default: true } }) {
-            let report = try worker.apply(entry)
+        reports.reserveCapacity(plan.count)
+        let removals = plan.indices.filter { if case .remove = plan[$0].action { true } else { false } }
+        let catalogOnly = plan.indices.filter { switch plan[$0].action { case .remove, .build: false; default: true } }
+        for index in removals + catalogOnly {
+            let report = try worker.apply(plan[index])
             reports.append(report)
             if report.status != .unchanged { progress(.finished(report, audioSeconds: 0)) }
         }
@@ -221,7 +222,6 @@ public struct IngestRunner: Sendable {
     /// no one: a run in progress makes it fail with ``IngestError/busy(path:holder:)``.
     public func dryRun() throws(IngestError) -> DryRunReport {
         let layout = WorkLayout(root: options.workDirectory)
-        var snapshot = CatalogSnapshot.empty
         var catalog: CatalogDatabase?
         var lock: RunLock?
         defer { lock?.release(finished: false) }
@@ -230,15 +230,14 @@ public struct IngestRunner: Sendable {
         }
         if FileManager.default.fileExists(atPath: layout.catalog.path) {
             do {
-                let opened = try CatalogDatabase.openReadOnly(atPath: layout.catalog.path)
-                snapshot = try opened.snapshot()
-                catalog = opened
+                catalog = try CatalogDatabase.openReadOnly(atPath: layout.catalog.path)
             } catch {
                 throw .catalog(path: layout.catalog.path, detail: "\(error)")
             }
         }
+        let (snapshot, scan) = try snapshotAndScan(catalog, layout: layout)
         _ = try checkShard(layout, catalogIsEmpty: snapshot.tracks.isEmpty)
-        let plan = try planner(snapshot: snapshot, catalog: catalog, layout: layout).plan()
+        let plan = try planner(snapshot: snapshot, candidates: scan.get(), catalog: catalog, layout: layout).plan()
         let files = plan.map { entry in
             var reason: String?
             switch entry.action {
@@ -285,15 +284,45 @@ public struct IngestRunner: Sendable {
         }
     }
 
-    private func planner(snapshot: CatalogSnapshot, catalog: CatalogDatabase?, layout: WorkLayout) throws(IngestError) -> RunPlanner {
-        let candidates: [MasterCandidate]
-        let shard = options.shard
-        do {
-            candidates = try MasterScanner.scan(options.mastersDirectory, excluding: layout.root) { shard?.contains($0) ?? true }
-        } catch {
-            throw .mastersDirectory(path: options.mastersDirectory.path, detail: error.localizedDescription)
+    /// Reads the catalog's snapshot (none without a catalog) and walks MASTERS_DIR side by side: one waits on
+    /// SQLite, the other on directory entries and stats, and a 100,000-master rescan spends a third of its time
+    /// in each. The walk's outcome comes back as it is, so a catalog error is reported before a shard mismatch and
+    /// that before a missing MASTERS_DIR.
+    private func snapshotAndScan(
+        _ catalog: CatalogDatabase?, layout: WorkLayout
+    ) throws(IngestError) -> (CatalogSnapshot, Result<[MasterCandidate], IngestError>) {
+        let snapshot = Mutex<Result<CatalogSnapshot, IngestError>>(.success(.empty))
+        let scan = Mutex<Result<[MasterCandidate], IngestError>>(.success([]))
+        let (masters, shard) = (options.mastersDirectory, options.shard)
+        takeInTurn(2, workers: 2) { job in
+            if job == 0 {
+                guard let catalog else { return }
+                let read = Result { () throws(IngestError) in
+                    do {
+                        return try catalog.snapshot()
+                    } catch {
+                        throw .catalog(path: layout.catalog.path, detail: "\(error)")
+                    }
+                }
+                snapshot.withLock { $0 = read }
+            } else {
+                let walk = Result { () throws(IngestError) in
+                    do {
+                        return try MasterScanner.scan(masters, excluding: layout.root) { shard?.contains($0) ?? true }
+                    } catch {
+                        throw .mastersDirectory(path: masters.path, detail: error.localizedDescription)
+                    }
+                }
+                scan.withLock { $0 = walk }
+            }
         }
-        return RunPlanner(
+        return (try snapshot.withLock { $0 }.get(), scan.withLock { $0 })
+    }
+
+    private func planner(
+        snapshot: CatalogSnapshot, candidates: [MasterCandidate], catalog: CatalogDatabase?, layout: WorkLayout
+    ) -> RunPlanner {
+        RunPlanner(
             candidates: candidates, snapshot: snapshot, profile: options.profile, layout: layout, jobs: options.jobs,
             recordedOutputs: { id throws(IngestError) in
                 do {

@@ -57,7 +57,7 @@ enum MasterScanner {
                 guard !name.hasPrefix(".") else { continue }
                 let path = folder.path + "/" + name
                 let relative = folder.relative.isEmpty ? name : folder.relative + "/" + name
-                let fileExtension = (name as NSString).pathExtension.lowercased()
+                let fileExtension = name.lastIndex(of: ".").map { name[name.index(after: $0)...].lowercased() } ?? ""
                 var kind = entry.pointee.d_type
                 if kind == UInt8(DT_UNKNOWN) {
                     var status = stat()
