@@ -74,3 +74,91 @@ extension CatalogDatabase {
         }
     }
 }
+
+extension CatalogDatabase {
+    /// What a publication shows of some tracks (those still in the catalog), and of some releases and artists:
+    /// `releases` and those of the tracks, `artists` and those credited on the tracks or releases, in no particular
+    /// order. For a publish that rebuilds only what changed.
+    public func contents(ofTracks trackIDs: Set<String>, releases releaseIDs: Set<Int64>, artists artistIDs: Set<Int64>) throws -> CatalogContents {
+        try writer.read { db in
+            var tracks: [Track] = []
+            var credits: [TrackArtist] = []
+            var renditions: [Rendition] = []
+            var loudness: [TrackLoudness] = []
+            var waveforms: [TrackWaveform] = []
+            for chunk in Self.chunks(trackIDs.sorted()) {
+                let marks = Self.marks(chunk.count)
+                let arguments = StatementArguments(chunk)
+                tracks += try Track.fetchAll(db, sql: "SELECT * FROM track WHERE removedAt IS NULL AND id IN (\(marks))", arguments: arguments)
+                credits += try TrackArtist.fetchAll(db, sql: "SELECT * FROM trackArtist WHERE trackId IN (\(marks))", arguments: arguments)
+                renditions += try Rendition.fetchAll(db, sql: """
+                    SELECT \(Rendition.columnsButSegmentTable) FROM rendition WHERE trackId IN (\(marks)) ORDER BY id
+                    """, arguments: arguments)
+                loudness += try TrackLoudness.fetchAll(db, sql: "SELECT * FROM trackLoudness WHERE trackId IN (\(marks))", arguments: arguments)
+                waveforms += try TrackWaveform.fetchAll(db, sql: "SELECT * FROM trackWaveform WHERE trackId IN (\(marks))", arguments: arguments)
+            }
+            let live = Set(tracks.map(\.id))
+            credits = credits.filter { live.contains($0.trackId) }.sorted { ($0.trackId, $0.position) < ($1.trackId, $1.position) }
+            let releases = try Self.fetch(Release.self, db, ids: releaseIDs.union(tracks.compactMap(\.releaseId)))
+            let artists = try Self.fetch(Artist.self, db, ids: artistIDs.union(credits.map(\.artistId)).union(releases.map(\.artistId)))
+            return CatalogContents(
+                artists: artists,
+                releases: releases,
+                tracks: tracks,
+                trackArtists: Dictionary(grouping: credits, by: \.trackId).mapValues { $0.map(\.artistId) },
+                renditions: Dictionary(grouping: renditions.filter { live.contains($0.trackId) }, by: \.trackId),
+                loudness: Dictionary(loudness.filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }) { first, _ in first },
+                waveforms: Dictionary(waveforms.filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }) { first, _ in first },
+                lastChange: try Run.lastChange.fetchOne(db)
+            )
+        }
+    }
+
+    /// Tracks still in the catalog on `releases` or credited to `artists`, and releases by `artists`.
+    public func related(toReleases releaseIDs: Set<Int64>, artists artistIDs: Set<Int64>) throws -> (tracks: Set<String>, releases: Set<Int64>) {
+        try writer.read { db in
+            var tracks: Set<String> = []
+            var releases: Set<Int64> = []
+            for chunk in Self.chunks(releaseIDs.sorted()) {
+                tracks.formUnion(try String.fetchAll(db, sql: "SELECT id FROM track WHERE removedAt IS NULL AND releaseId IN (\(Self.marks(chunk.count)))",
+                                                     arguments: StatementArguments(chunk)))
+            }
+            for chunk in Self.chunks(artistIDs.sorted()) {
+                let marks = Self.marks(chunk.count)
+                tracks.formUnion(try String.fetchAll(db, sql: "SELECT trackId FROM trackArtist WHERE artistId IN (\(marks))",
+                                                     arguments: StatementArguments(chunk)))
+                releases.formUnion(try Int64.fetchAll(db, sql: "SELECT id FROM release WHERE artistId IN (\(marks))",
+                                                      arguments: StatementArguments(chunk)))
+            }
+            return (tracks, releases)
+        }
+    }
+
+    /// Which of `releases` have a track still in the catalog.
+    public func releasesWithTracks(_ releaseIDs: Set<Int64>) throws -> Set<Int64> {
+        try writer.read { db in
+            var found: Set<Int64> = []
+            for chunk in Self.chunks(releaseIDs.sorted()) {
+                found.formUnion(try Int64.fetchAll(db, sql: """
+                    SELECT DISTINCT releaseId FROM track WHERE removedAt IS NULL AND releaseId IN (\(Self.marks(chunk.count)))
+                    """, arguments: StatementArguments(chunk)))
+            }
+            return found
+        }
+    }
+
+    private static func fetch<Record: FetchableRecord & TableRecord>(_ type: Record.Type, _ db: Database, ids: Set<Int64>) throws -> [Record] {
+        var rows: [Record] = []
+        for chunk in chunks(ids.sorted()) {
+            rows += try Record.fetchAll(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id IN (\(marks(chunk.count))) ORDER BY id",
+                                        arguments: StatementArguments(chunk))
+        }
+        return rows
+    }
+
+    private static func chunks<T>(_ values: [T]) -> [[T]] {
+        stride(from: 0, to: values.count, by: 500).map { Array(values[$0..<min($0 + 500, values.count)]) }
+    }
+
+    private static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+}

@@ -251,7 +251,7 @@ public struct CatalogDatabase: Sendable {
             // Every run asks for renditions without a digest (written before v4); without this index the question
             // read the whole rendition table, segment tables included.
             try db.execute(sql: "CREATE INDEX rendition_undigested ON rendition (id) WHERE sha256 IS NULL")
-            for table in publishedTables {
+            for table in publishedTables.map(\.table) {
                 for event in ["INSERT", "UPDATE", "DELETE"] {
                     try db.execute(sql: """
                         CREATE TRIGGER "\(table)_\(event.lowercased())_serial" AFTER \(event) ON "\(table)"
@@ -260,13 +260,62 @@ public struct CatalogDatabase: Sendable {
                 }
             }
         }
+        migrator.registerMigration("v6: changed entities") { db in
+            // The track, release or artist each change to a published table touched, with a serial past the one
+            // the change moved changeSerial from (whichever trigger runs first): musikk-publish rebuilds only what
+            // changed after the serial it last published. One row per entity, however often it changes.
+            try db.create(table: "publishChange", options: .withoutRowID) { t in
+                t.column("kind", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("serial", .integer).notNull()
+                t.primaryKey(["kind", "key"])
+            }
+            try db.create(index: "publishChange_serial", on: "publishChange", columns: ["serial"])
+            for source in publishedTables {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    let row = event == "DELETE" ? "OLD" : "NEW"
+                    try db.execute(sql: """
+                        CREATE TRIGGER "\(source.table)_\(event.lowercased())_change" AFTER \(event) ON "\(source.table)"
+                        BEGIN
+                            INSERT INTO publishChange (kind, key, serial)
+                            VALUES ('\(source.entity.rawValue)', \(row)."\(source.key)", (SELECT value FROM changeSerial WHERE id = 1) + 1)
+                            ON CONFLICT (kind, key) DO UPDATE SET serial = excluded.serial;
+                        END
+                        """)
+                }
+            }
+        }
         return migrator
     }
 
-    /// The tables a publication is made from (``contents()`` reads them).
-    static let publishedTables = [
-        "artist", "release", "track", "trackArtist", "rendition", "manifest", "trackLoudness", "trackWaveform",
+    /// The tables a publication is made from (``contents()`` reads them), and the entity each row belongs to.
+    static let publishedTables: [(table: String, entity: PublishedEntity, key: String)] = [
+        ("artist", .artist, "id"), ("release", .release, "id"), ("track", .track, "id"), ("trackArtist", .track, "trackId"),
+        ("rendition", .track, "trackId"), ("manifest", .track, "trackId"), ("trackLoudness", .track, "trackId"),
+        ("trackWaveform", .track, "trackId"),
     ]
+
+    /// The tracks, releases and artists changed after `serial` (from ``changes(after:)`` or 0), and the serial
+    /// the catalog is at now, read together.
+    public func changes(after serial: Int64) throws -> CatalogChanges {
+        try writer.read { db in
+            var changes = CatalogChanges(
+                serial: try Int64.fetchOne(db, sql: "SELECT value FROM changeSerial WHERE id = 1") ?? 0,
+                tracks: [], releases: [], artists: []
+            )
+            let rows = try Row.fetchCursor(db, sql: "SELECT kind, key FROM publishChange WHERE serial > ?", arguments: [serial])
+            while let row = try rows.next() {
+                let key: String = row[1]
+                switch PublishedEntity(rawValue: row[0]) {
+                case .track: changes.tracks.insert(key)
+                case .release: if let id = Int64(key) { changes.releases.insert(id) }
+                case .artist: if let id = Int64(key) { changes.artists.insert(id) }
+                case nil: continue
+                }
+            }
+            return changes
+        }
+    }
 
     /// Where the catalog is in its history of published changes: equal keys, same publication.
     public func changeKey() throws -> String {
@@ -276,4 +325,18 @@ public struct CatalogDatabase: Sendable {
             return "\(serial)/\(run.map(String.init) ?? "-")"
         }
     }
+}
+
+/// What a row of a published table belongs to.
+public enum PublishedEntity: String, Sendable {
+    case track, release, artist
+}
+
+/// What changed in a catalog since a serial (``CatalogDatabase/changes(after:)``).
+public struct CatalogChanges: Sendable, Equatable {
+    /// The catalog's serial now: the next ``CatalogDatabase/changes(after:)`` starts from it.
+    public var serial: Int64
+    public var tracks: Set<String>
+    public var releases: Set<Int64>
+    public var artists: Set<Int64>
 }

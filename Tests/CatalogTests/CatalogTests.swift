@@ -30,11 +30,46 @@ struct CatalogTests {
         let tables = try catalog.writer.read { (db: Database) throws in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
         }
-        #expect(tables == ["artist", "changeSerial", "duplicate", "fingerprintKey", "manifest", "rejectedMaster", "release", "rendition", "run",
-                           "skippedMaster", "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackSignal",
+        #expect(tables == ["artist", "changeSerial", "duplicate", "fingerprintKey", "manifest", "publishChange", "rejectedMaster", "release",
+                           "rendition", "run", "skippedMaster", "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackSignal",
                            "trackWaveform", "workCheck"])
         // Opening again is idempotent.
         _ = try CatalogDatabase.open(atPath: path)
+    }
+
+    @Test("changes(after:) names every track, release and artist a write touched after a serial, whoever wrote it, and nothing before")
+    func changedEntities() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString).sqlite").path
+        let catalog = try CatalogDatabase.open(atPath: path)
+        try catalog.record(sample(id: "t1", path: "a/1.flac"))
+        try catalog.record(sample(id: "t2", path: "a/2.flac"))
+        let start = try catalog.changes(after: 0)
+        #expect(start.tracks == ["t1", "t2"] && start.releases.count == 1 && start.artists.count == 2)
+        let none = try catalog.changes(after: start.serial)
+        #expect(none.serial == start.serial && none.tracks.isEmpty && none.releases.isEmpty && none.artists.isEmpty)
+
+        // Writes through the sqlite3 shell, one table at a time: each names its entity, and only it.
+        let cases: [(sql: String, tracks: Set<String>, releases: Int, artists: Int)] = [
+            ("UPDATE track SET title = 'x' WHERE id = 't2'", ["t2"], 0, 0),
+            ("UPDATE rendition SET size = 5 WHERE trackId = 't1'", ["t1"], 0, 0),
+            ("DELETE FROM trackArtist WHERE trackId = 't2' AND position = 1", ["t2"], 0, 0),
+            ("UPDATE release SET title = 'Other'", [], 1, 0),
+            ("UPDATE artist SET name = name || '!' WHERE name = 'B'", [], 0, 1),
+            ("DELETE FROM manifest WHERE trackId = 't1'", ["t1"], 0, 0),
+        ]
+        var serial = start.serial
+        for (sql, tracks, releases, artists) in cases {
+            let result = try Command.run("sqlite3", [path, sql])
+            #expect(result.status == 0, "\(result.standardError)")
+            let changes = try catalog.changes(after: serial)
+            #expect(changes.tracks == tracks && changes.releases.count == releases && changes.artists.count == artists, "\(sql): \(changes)")
+            #expect(changes.serial > serial, "\(sql)")
+            serial = changes.serial
+        }
+        // A deleted track is named by its old id; changes since the start add up.
+        #expect(try Command.run("sqlite3", [path, "PRAGMA foreign_keys = ON; DELETE FROM track WHERE id = 't1'"]).status == 0)
+        #expect(try catalog.changes(after: serial).tracks == ["t1"])
+        #expect(try catalog.changes(after: start.serial).tracks == ["t1", "t2"])
     }
 
     @Test("recording a track again replaces it; a later success clears an earlier rejection")
