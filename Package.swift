@@ -99,7 +99,10 @@ let package = Package(
         // The static publication for a CDN: content-addressed media, manifests, JSON catalog, headers, atomic switch.
         .target(
             name: "Publish",
-            dependencies: ["Catalog", "Fingerprint", "Manifest", "MediaIO", "PublicationFormat", "Segmenter", "WorkArea", "CLinux"]
+            dependencies: [
+                "Catalog", "Fingerprint", "Manifest", "MediaIO", "PublicationFormat", "Segmenter", "WorkArea", "CLinux",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // musikk-server's own data (accounts, social graph, comments, playlists, queues, listens): the rules, the
         // permission checks, the events each change raises, and its queries, over a storage protocol.
@@ -200,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PublishTests",
-            dependencies: ["Publish", "WorkArea", "Catalog", "TestSupport", "musikk-publish", "musikk-ingest"]
+            dependencies: ["Publish", "PublicationFormat", "WorkArea", "Catalog", "TestSupport", "musikk-publish", "musikk-ingest"]
         ),
         .testTarget(name: "SocialTests", dependencies: ["Social", "TestStores", "TestSupport"]),
         .testTarget(

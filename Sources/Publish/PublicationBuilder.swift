@@ -31,7 +31,8 @@ struct GeneratedFile: Sendable {
 
 /// What a build found, beyond the files it handed on.
 struct Publication: Sendable {
-    var trackCount: Int
+    /// The tracks published (those with renditions).
+    var published: Set<String>
     /// The thumbnail cache's folders this publication uses (the others can go).
     var thumbnailFolders: Set<String>
     /// Covers that could not be resized; they are published without thumbnails.
@@ -66,73 +67,92 @@ struct PublicationBuilder {
 
     private var artistsByID: [Int64: Artist] { Dictionary(uniqueKeysWithValues: contents.artists.compactMap { a in a.id.map { ($0, a) } }) }
 
-    /// Builds the publication track by track, handing on each media item (once) and each file as soon as it is
-    /// made, so nothing of the whole catalog is held as bytes. `progress` gets tracks done, of all.
+    /// Builds the tracks of ``contents`` into `sink` one by one, handing on each file as soon as it is made, so
+    /// nothing of the whole catalog is held as bytes, and enters each track, release (with its cover, for those in
+    /// `releasesWithTracks`) and artist in `index`, which the release, artist and list documents are made from
+    /// (``CatalogDocuments``). `progress` gets tracks done, of all.
     func build(
-        media: (MediaItem) throws(PublishError) -> Void, generated: (GeneratedFile) throws(PublishError) -> Void,
+        into sink: inout some PublicationSink, index: PublicationIndex, releasesWithTracks: Set<Int64>,
         progress: (Int, Int) -> Void
     ) throws(PublishError) -> Publication {
-        var placed: Set<String> = []
-        func place(_ item: MediaItem) throws(PublishError) {
-            guard placed.insert(item.files.map(\.path).min() ?? item.digest).inserted else { return }
-            try media(item)
-        }
         let releases = Dictionary(uniqueKeysWithValues: contents.releases.compactMap { r in r.id.map { ($0, r) } })
         let artists = artistsByID
-        var covers: [Int64: PublishedCover] = [:]
+        var covers: [Int64: (cover: PublishedCover, files: [PublicationIndex.ReleaseHead.CoverFile])] = [:]
         var thumbnailFolders: Set<String> = []
         var warnings: [String] = []
-        let listedReleases = Set(contents.tracks.compactMap(\.releaseId))
         for release in contents.releases {
-            guard let id = release.id, listedReleases.contains(id), let coverPath = release.coverArtPath,
+            guard let id = release.id, releasesWithTracks.contains(id), let coverPath = release.coverArtPath,
                   let work = combined.releaseWork[id] else { continue }
             let source = work.root.appendingPathComponent(coverPath)
             let item = try mediaItem(
                 folder: "images", source: source,
                 name: "cover." + (source.pathExtension.isEmpty ? "jpg" : source.pathExtension.lowercased())
             )
-            try place(item)
             var cover = PublishedCover(path: item.files[0].path, thumbnails: [])
+            var files = [PublicationIndex.ReleaseHead.CoverFile(path: item.files[0].path, source: source.path, digest: item.digest)]
             do {
                 for (side, file) in try thumbnails.files(for: source, digest: item.digest) {
                     let thumbnail = try mediaItem(folder: "images", source: file, name: "cover-\(side).jpg")
-                    try place(thumbnail)
                     cover.thumbnails.append((side, thumbnail.files[0].path))
+                    files.append(.init(path: thumbnail.files[0].path, source: file.path, digest: thumbnail.digest))
                 }
                 thumbnailFolders.insert(CoverThumbnails.folderName(digest: item.digest))
             } catch {
                 warnings.append("release \(id) \(release.title): published without thumbnails: \(error)")
             }
-            covers[id] = cover
+            covers[id] = (cover, files)
+        }
+        for release in contents.releases {
+            guard let id = release.id else { continue }
+            let cover = covers[id]
+            try index.setRelease(id, head: PublicationIndex.ReleaseHead(
+                document: ReleaseDocument(
+                    id: id, title: release.title, artist: artistLink(release.artistId, artists), date: release.date,
+                    cover: cover.map {
+                        ReleaseDocument.Cover(url: url($0.cover.path), mimeType: release.coverArtMimeType, thumbnails: thumbnailLinks($0.cover))
+                    },
+                    duration: 0, albumGainDB: finite(release.albumGainDB), albumPeak: finite(release.albumPeak), tracks: []
+                ),
+                cover: cover?.files
+            ), search: [
+                "release", String(id), release.title, artistLink(release.artistId, artists).name, url("api/releases/\(id).json"),
+                SearchDocument.fold("\(release.title) \(artistLink(release.artistId, artists).name)"),
+            ])
+        }
+        for artist in contents.artists {
+            guard let id = artist.id else { continue }
+            try index.setArtist(id, name: artist.name, search: [
+                "artist", String(id), artist.name, "", url("api/artists/\(id).json"), SearchDocument.fold(artist.name),
+            ])
         }
 
-        var summaries: [TrackSummary] = []
-        var durations: [String: Double] = [:]
-        for (index, track) in contents.tracks.enumerated() {
-            defer { progress(index + 1, contents.tracks.count) }
+        var published: Set<String> = []
+        for (position, track) in contents.tracks.enumerated() {
+            defer { progress(position + 1, contents.tracks.count) }
+            let owner = "track:\(track.id)"
             let rows = contents.renditions[track.id] ?? []
             guard !rows.isEmpty else { continue }
             let tables = try segmentTables(track.id)
             var packaged: [(row: Rendition, rendition: PackagedRendition, item: MediaItem)] = []
             for row in rows {
                 let item = try renditionItem(row)
-                try place(item)
+                try sink.place(item, owner: owner)
                 packaged.append((row, try packagedRendition(row, table: tables[row.name], item: item), item))
             }
             let hlsFolder = "hls/\(track.id)"
             // Playlists sit two folders below the root (hls/ID/), MPDs one (dash/).
             let renditionsForHLS = Self.relocated(packaged.map(\.rendition), under: "../../")
             for rendition in renditionsForHLS {
-                try generated(GeneratedFile(
+                try sink.write(GeneratedFile(
                     path: "\(hlsFolder)/\(rendition.name).m3u8", stage: .manifests,
                     bytes: Data(HLSPlaylists.mediaPlaylist(for: rendition).utf8)
-                ))
+                ), owner: owner)
             }
             for (name, group) in Self.hlsMasters(renditionsForHLS) {
-                try generated(GeneratedFile(
+                try sink.write(GeneratedFile(
                     path: "\(hlsFolder)/\(name)", stage: .manifests,
                     bytes: Data(HLSPlaylists.masterPlaylist(for: group) { "\($0.name).m3u8" }.utf8)
-                ))
+                ), owner: owner)
             }
             let renditionsForDASH = Self.relocated(packaged.map(\.rendition), under: "../")
             let mpd: String
@@ -141,7 +161,7 @@ struct PublicationBuilder {
             } catch {
                 throw .catalog(path: work(ofTrack: track.id).catalog.path, detail: "track \(track.id): cannot write its MPD (\(error))")
             }
-            try generated(GeneratedFile(path: "dash/\(track.id).mpd", stage: .manifests, bytes: Data(mpd.utf8)))
+            try sink.write(GeneratedFile(path: "dash/\(track.id).mpd", stage: .manifests, bytes: Data(mpd.utf8)), owner: owner)
 
             var waveform: TrackDocument.Waveform?
             if let row = contents.waveforms[track.id] {
@@ -150,8 +170,8 @@ struct PublicationBuilder {
                                          name: "waveform.json")
                 let data = try mediaItem(folder: "waveforms", source: work.root.appendingPathComponent(row.dataPath),
                                          name: "waveform.dat")
-                try place(json)
-                try place(data)
+                try sink.place(json, owner: owner)
+                try sink.place(data, owner: owner)
                 waveform = TrackDocument.Waveform(
                     json: url(json.files[0].path), data: url(data.files[0].path), pixelsPerSecond: row.pixelsPerSecond,
                     samplesPerPixel: row.samplesPerPixel, bits: row.bits, channels: row.channels
@@ -160,18 +180,28 @@ struct PublicationBuilder {
             let release = track.releaseId.flatMap { releases[$0] }
             let document = trackDocument(
                 track, packaged: packaged.map { ($0.row, $0.item) }, release: release, artists: artists,
-                cover: track.releaseId.flatMap { covers[$0] }, waveform: waveform
+                cover: track.releaseId.flatMap { covers[$0]?.cover }, waveform: waveform
             )
             let path = "api/tracks/\(track.id).json"
-            try generated(GeneratedFile(path: path, stage: .api, bytes: try Self.encode(document, path: path)))
-            summaries.append(summary(document))
-            durations[track.id] = document.duration
+            try sink.write(GeneratedFile(path: path, stage: .api, bytes: try Self.encode(document, path: path)), owner: owner)
+            try index.setTrack(entry(summary(document)))
+            try index.flushIfLarge()
+            published.insert(track.id)
         }
+        return Publication(published: published, thumbnailFolders: thumbnailFolders, warnings: warnings)
+    }
 
-        try catalogDocuments(summaries: summaries, durations: durations, releases: releases, artists: artists, covers: covers) { file throws(PublishError) in
-            try generated(file)
-        }
-        return Publication(trackCount: summaries.count, thumbnailFolders: thumbnailFolders, warnings: warnings)
+    /// A track's entry in the index: its summary, and its row in `api/search.json`.
+    private func entry(_ track: TrackSummary) -> PublicationIndex.TrackEntry {
+        let by = track.artists.map(\.name).joined(separator: ", ")
+        let context = [by, track.release?.title].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " — ")
+        var seen: Set<Int64> = []
+        return PublicationIndex.TrackEntry(
+            summary: track,
+            search: ["track", track.id, track.title, context, track.url,
+                     SearchDocument.fold("\(track.title) \(by) \(track.release?.title ?? "")")],
+            credits: track.artists.map(\.id).filter { seen.insert($0).inserted }
+        )
     }
 
     /// The HLS master playlists of a track: one per codec, `master.m3u8` for AAC (every HLS player has it) and
@@ -312,105 +342,17 @@ struct PublicationBuilder {
         )
     }
 
-    /// The release, artist, list, search and index documents, from the tracks' summaries.
-    private func catalogDocuments(
-        summaries: [TrackSummary], durations: [String: Double], releases: [Int64: Release], artists: [Int64: Artist],
-        covers: [Int64: PublishedCover], emit: (GeneratedFile) throws(PublishError) -> Void
-    ) throws(PublishError) {
-        func add(_ path: String, _ document: some Encodable) throws(PublishError) {
-            try emit(GeneratedFile(path: path, stage: .api, bytes: try Self.encode(document, path: path)))
-        }
-        let tracksOfRelease = Dictionary(grouping: summaries.filter { $0.release != nil }) { $0.release?.id ?? 0 }
-
-        var releaseSummaries: [ReleaseSummary] = []
-        for release in contents.releases {
-            guard let id = release.id, let listed = tracksOfRelease[id] else { continue }
-            let artist = artistLink(release.artistId, artists)
-            releaseSummaries.append(ReleaseSummary(
-                id: id, title: release.title, artist: artist, date: release.date, cover: covers[id].map { url($0.path) },
-                coverThumbnails: covers[id].flatMap(thumbnailLinks), trackCount: listed.count, url: url("api/releases/\(id).json")
-            ))
-            try add("api/releases/\(id).json", ReleaseDocument(
-                id: id, title: release.title, artist: artist, date: release.date,
-                cover: covers[id].map {
-                    ReleaseDocument.Cover(url: url($0.path), mimeType: release.coverArtMimeType, thumbnails: thumbnailLinks($0))
-                },
-                duration: listed.map { durations[$0.id] ?? 0 }.reduce(0, +), albumGainDB: finite(release.albumGainDB),
-                albumPeak: finite(release.albumPeak),
-                tracks: listed
-            ))
-        }
-
-        // Grouped once: filtering every track for every artist grows with their product.
-        var credited: [Int64: [TrackSummary]] = [:]
-        for summary in summaries {
-            for id in Set(summary.artists.map(\.id)) { credited[id, default: []].append(summary) }
-        }
-        let releasesOfArtist = Dictionary(grouping: releaseSummaries, by: \.artist.id)
-        var artistSummaries: [ArtistSummary] = []
-        for artist in contents.artists {
-            guard let id = artist.id else { continue }
-            let tracks = credited[id] ?? []
-            let own = releasesOfArtist[id] ?? []
-            guard !tracks.isEmpty || !own.isEmpty else { continue }
-            artistSummaries.append(ArtistSummary(
-                id: id, name: artist.name, releaseCount: own.count, trackCount: tracks.count,
-                url: url("api/artists/\(id).json")
-            ))
-            try add("api/artists/\(id).json", ArtistDocument(id: id, name: artist.name, releases: own, tracks: tracks))
-        }
-
-        try addPages("artists", artistSummaries, emit: emit)
-        try addPages("releases", releaseSummaries, emit: emit)
-        try addPages("tracks", summaries, emit: emit)
-
-        var search: [[String]] = []
-        for artist in artistSummaries {
-            search.append(["artist", String(artist.id), artist.name, "", artist.url, SearchDocument.fold(artist.name)])
-        }
-        for release in releaseSummaries {
-            search.append(["release", String(release.id), release.title, release.artist.name, release.url,
-                           SearchDocument.fold("\(release.title) \(release.artist.name)")])
-        }
-        for track in summaries {
-            let by = track.artists.map(\.name).joined(separator: ", ")
-            let context = [by, track.release?.title].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " — ")
-            search.append(["track", track.id, track.title, context, track.url,
-                           SearchDocument.fold("\(track.title) \(by) \(track.release?.title ?? "")")])
-        }
-        try add("api/search.json", SearchDocument(entries: search))
-        try add("api/index.json", IndexDocument(
-            generator: "musikk-publish \(MusikkVersion.current)",
-            updated: contents.lastChange?.finishedAt.map { Self.timestamp($0) },
-            baseURL: baseURL.isEmpty ? nil : baseURL,
-            counts: .init(artists: artistSummaries.count, releases: releaseSummaries.count, tracks: summaries.count),
-            artists: url("api/artists/page-1.json"), releases: url("api/releases/page-1.json"),
-            tracks: url("api/tracks/page-1.json"), search: url("api/search.json")
-        ))
-    }
-
-    /// `api/KIND/page-N.json`, at least one page even when the list is empty.
-    private func addPages<Item: Codable & Sendable>(
-        _ kind: String, _ items: [Item], emit: (GeneratedFile) throws(PublishError) -> Void
-    ) throws(PublishError) {
-        let pageCount = max(1, (items.count + Self.pageSize - 1) / Self.pageSize)
-        let path = { (page: Int) in "api/\(kind)/page-\(page).json" }
-        for page in 1...pageCount {
-            let slice = Array(items.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize))
-            let document = PageDocument(
-                page: page, pageCount: pageCount, pageSize: Self.pageSize, total: items.count,
-                previous: page > 1 ? url(path(page - 1)) : nil, next: page < pageCount ? url(path(page + 1)) : nil,
-                items: slice
-            )
-            try emit(GeneratedFile(path: path(page), stage: .api, bytes: try Self.encode(document, path: path(page))))
-        }
-    }
-
+    /// A document as published: JSON with sorted keys, unescaped slashes, and a final newline.
     static func encode(_ document: some Encodable, path: String) throws(PublishError) -> Data {
+        try fragment(document, path: path) + Data("\n".utf8)
+    }
+
+    /// A value as it appears inside a published document (JSONEncoder writes a nested value as it writes it alone).
+    static func fragment(_ value: some Encodable, path: String) throws(PublishError) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
-            return try encoder.encode(document) + Data("\n".utf8)
+            return try encoder.encode(value)
         } catch {
             throw .output(path: path, detail: "cannot encode JSON (\(error))")
         }

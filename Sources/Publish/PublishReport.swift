@@ -6,6 +6,10 @@ public struct PublishReport: Codable, Sendable {
     public var switched = false
     /// Whether the catalogs and options were as the last publish left them, so nothing was read or written.
     public var upToDate = false
+    /// Whether the whole catalog was read and the publication built anew: a first publish, `--full`, other options,
+    /// several WORK folders, or a publication not as the last publish left it. Otherwise only what changed since the
+    /// last publish was read and written.
+    public var full = false
     public var tracks = 0
     /// Files in the publication, retired ones included (publish.json not counted).
     public var files = 0

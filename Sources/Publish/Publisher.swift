@@ -92,10 +92,25 @@ public struct Publisher {
             return upToDate(state, out: out)
         }
         if !options.dryRun { try PublishState.discard(out.state) }
+        if !options.dryRun, !options.full, catalogs.count == 1,
+           let report = try publishChanges(catalogs[0], out: out, inputKey: inputKey, progress: progress) {
+            return report
+        }
+        return try publishInFull(catalogs, out: out, inputKey: inputKey, progress: progress)
+    }
+
+    /// Builds the whole publication in a staging folder and swaps it in; makes a new index, and keeps the replaced
+    /// publication as the tree behind OUT_DIR for the next publish.
+    private func publishInFull(
+        _ catalogs: [(work: WorkLayout, database: CatalogDatabase, changeKey: String)], out: OutputArea, inputKey: String,
+        progress: (PublishProgress) -> Void
+    ) throws(PublishError) -> PublishReport {
         let previous = try PublicationRecord.read(from: out.root)
         var shards: [(work: WorkLayout, contents: CatalogContents)] = []
+        var serials: [Int64] = []
         for catalog in catalogs {
             do {
+                serials.append(try catalog.database.changes(after: .max).serial)
                 shards.append((catalog.work, try catalog.database.contents()))
             } catch {
                 throw .catalog(path: catalog.work.catalog.path, detail: "cannot read the catalog (\(error))")
@@ -111,14 +126,23 @@ public struct Publisher {
                 )
             }, threshold: options.duplicateThreshold
         ).find()
-        // A dry run makes thumbnails it has not got in a folder of its own, deleted afterwards.
-        let thumbnailCache = options.dryRun
-            ? FileManager.default.temporaryDirectory.appendingPathComponent("musikk-thumbnails-\(UUID().uuidString)") : out.thumbnails
-        defer { if options.dryRun { try? FileManager.default.removeItem(at: thumbnailCache) } }
-        let thumbnails = CoverThumbnails(cache: thumbnailCache, readOnly: options.dryRun ? out.thumbnails : nil)
+        // A dry run makes thumbnails it has not got, and its index, in a folder of its own, deleted afterwards.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("musikk-publish-\(UUID().uuidString)")
+        if options.dryRun {
+            do {
+                try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            } catch {
+                throw .output(path: scratch.path, detail: "cannot create a scratch folder for the dry run (\(error.localizedDescription))")
+            }
+        }
+        defer { if options.dryRun { try? FileManager.default.removeItem(at: scratch) } }
+        let thumbnails = options.dryRun
+            ? CoverThumbnails(cache: scratch.appendingPathComponent("thumbnails"), readOnly: out.thumbnails) : CoverThumbnails(cache: out.thumbnails)
+        if !options.dryRun { _ = try out.recover() }
+        let index = try PublicationIndex.create(at: options.dryRun ? scratch.appendingPathComponent("index.sqlite") : out.newIndex)
         let databases = Dictionary(catalogs.map { ($0.work.root.path, $0.database) }) { first, _ in first }
         let builder = PublicationBuilder(
-            combined: combined, baseURL: options.baseURL.map(Self.normalized) ?? "", thumbnails: thumbnails,
+            combined: combined, baseURL: baseURL, thumbnails: thumbnails,
             segmentTables: { id throws(PublishError) in
                 let work = combined.trackWork[id]
                 guard let work, let database = databases[work.root.path] else { return [:] }
@@ -130,17 +154,13 @@ public struct Publisher {
             }
         )
 
-        if !options.dryRun { _ = try out.recover() }
-        var staging = StagingRun(out: out, previous: previous, options: options)
+        var staging = StagingRun(out: out, previous: previous, index: index, options: options)
         let publication = try builder.build(
-            media: { item throws(PublishError) in try staging.place(item) },
-            generated: { file throws(PublishError) in try staging.write(file) },
+            into: &staging, index: index, releasesWithTracks: Set(contents.tracks.compactMap(\.releaseId)),
             progress: { progress(.staging(done: $0, total: $1)) }
         )
-        try staging.write(GeneratedFile(path: "_headers", stage: .control, bytes: Data(ServingRules.headersFile().utf8)))
-        try staging.write(GeneratedFile(
-            path: "nginx/musikk.conf", stage: .local, bytes: Data(ServingRules.nginxSnippet(publicationPath: out.root.path).utf8)
-        ))
+        try documents(index, lastChange: contents.lastChange).write(.everything, into: &staging)
+        try writeControlFiles(into: &staging, out: out)
         try staging.keepRetired()
         let record = PublicationRecord(
             generator: "musikk-publish \(MusikkVersion.current)",
@@ -148,24 +168,179 @@ public struct Publisher {
             keepDays: options.keepDays, stages: PublicationRecord.stages(), files: staging.sortedEntries
         )
         var report = staging.report
-        report.tracks = publication.trackCount
+        report.full = true
+        report.tracks = publication.published.count
         report.files = record.files.count
         report.warnings += combined.warnings + duplicates + publication.warnings
         guard !options.dryRun else { return report }
         thumbnails.prune(keeping: publication.thumbnailFolders)
 
         // The same record with nothing rewritten: the publication on disk is already this one.
+        var keptPrevious = false
         if record == previous && report.added.isEmpty && report.changed.isEmpty {
             try? FileManager.default.removeItem(at: out.staging)
         } else {
             try staging.write(record)
-            out.flush()
+            out.flush(out.staging)
             progress(.switching)
-            if let warning = try out.switchToStaging() { report.warnings.append(warning) }
+            let (warning, kept) = try out.switchToStaging()
+            if let warning { report.warnings.append(warning) }
+            keptPrevious = kept
             report.switched = true
         }
-        try recordState(of: record, inputKey: inputKey, tracks: report.tracks, out: out)
+        try staging.recordFiles()
+        // Without the replaced publication (a first publish, or nothing replaced), the tree behind is a copy of
+        // OUT_DIR in hard links; shards are always published in full and need none.
+        if !keptPrevious {
+            out.removeQuietly(out.behind)
+            try index.clearPending()
+            if catalogs.count == 1 { try cloneBehind(out: out, index: index) }
+        }
+        try index.setMeta([
+            "state": "ready", "input": deltaKey(catalogs.map(\.work.catalog.path), out: out),
+            "serial": serials.count == 1 ? String(serials[0]) : "-", "record": try recordStamp(out),
+        ])
+        try index.close()
+        guard rename(out.newIndex.path, out.index.path) == 0 else {
+            throw .output(path: out.index.path, detail: "cannot put the new publication index in place (\(OutputArea.lastError))")
+        }
+        let retired = record.files.compactMap { $0.retired.flatMap(PublicationBuilder.parseTimestamp) }
+        try recordState(inputKey: inputKey, tracks: report.tracks, files: record.files.count, retired: retired.count,
+                        earliestRetirement: retired.min(), out: out)
         return report
+    }
+
+    /// Publishes what changed in the one catalog since the publish the index describes, into the tree behind
+    /// OUT_DIR, and swaps it in. Nil when the index, OUT_DIR or the tree behind is not as that publish left them,
+    /// or the options differ: then the publish is full.
+    private func publishChanges(
+        _ catalog: (work: WorkLayout, database: CatalogDatabase, changeKey: String), out: OutputArea, inputKey: String,
+        progress: (PublishProgress) -> Void
+    ) throws(PublishError) -> PublishReport? {
+        var isFolder: ObjCBool = false
+        guard let index = PublicationIndex.open(at: out.index), try index.meta("state") == "ready",
+              try index.meta("input") == deltaKey([catalog.work.catalog.path], out: out),
+              let serial = try index.meta("serial").flatMap({ Int64($0) }),
+              try index.meta("record") == recordStamp(out),
+              FileManager.default.fileExists(atPath: out.behind.path, isDirectory: &isFolder), isFolder.boolValue
+        else { return nil }
+        let database = catalog.database
+        func read<T>(_ body: () throws -> T) throws(PublishError) -> T {
+            do {
+                return try body()
+            } catch {
+                throw .catalog(path: catalog.work.catalog.path, detail: "cannot read the catalog (\(error))")
+            }
+        }
+        // What changed, and what shows it: a release's tracks show its title and cover, an artist's tracks and
+        // releases its name; release and artist documents list their tracks, and artist documents their releases.
+        let changes = try read { try database.changes(after: serial) }
+        let related = try read { try database.related(toReleases: changes.releases, artists: changes.artists) }
+        let tracks = changes.tracks.union(related.tracks).union(try index.tracks(onReleases: changes.releases, creditedTo: changes.artists))
+        let before = try index.releasesAndArtists(ofTracks: tracks)
+        let releases = changes.releases.union(related.releases).union(before.releases).union(try index.releases(by: changes.artists))
+        let contents = try read { try database.contents(ofTracks: tracks, releases: releases, artists: changes.artists.union(before.artists)) }
+        let releaseScope = releases.union(contents.releases.compactMap(\.id))
+        let artistScope = changes.artists.union(before.artists).union(contents.artists.compactMap(\.id))
+            .union(try index.artists(ofReleases: releaseScope))
+        let releasesWithTracks = try read { try database.releasesWithTracks(releaseScope) }
+
+        try index.setMeta(["state": "updating"])
+        for id in releaseScope.subtracting(contents.releases.compactMap(\.id)) { index.removeRelease(id) }
+        for id in artistScope.subtracting(contents.artists.compactMap(\.id)) { index.removeArtist(id) }
+        var delta = DeltaRun(out: out, index: index, options: options)
+        try delta.catchUp()
+        let thumbnails = CoverThumbnails(cache: out.thumbnails)
+        let builder = PublicationBuilder(
+            combined: CombinedContents(contents, work: catalog.work), baseURL: baseURL, thumbnails: thumbnails,
+            segmentTables: { id throws(PublishError) in
+                do {
+                    return try database.segmentTables(ofTrack: id)
+                } catch {
+                    throw .catalog(path: catalog.work.catalog.path, detail: "cannot read track \(id)'s segment tables (\(error))")
+                }
+            }
+        )
+        let publication = try builder.build(
+            into: &delta, index: index, releasesWithTracks: releasesWithTracks, progress: { progress(.staging(done: $0, total: $1)) }
+        )
+        for id in tracks.subtracting(publication.published).sorted() {
+            index.removeTrack(id)
+            delta.drop(owner: "track:\(id)")
+        }
+        try documents(index, lastChange: contents.lastChange).write(
+            CatalogDocuments.Scope(releases: releaseScope, artists: artistScope, tracks: tracks), into: &delta
+        )
+        try writeControlFiles(into: &delta, out: out)
+        if try delta.finish() {
+            thumbnails.prune(keeping: Set(try index.coverDigests().map(CoverThumbnails.folderName)))
+        }
+        try delta.writeRecord(PublicationRecord(
+            generator: "musikk-publish \(MusikkVersion.current)",
+            catalogUpdated: contents.lastChange?.finishedAt.map(PublicationBuilder.timestamp),
+            keepDays: options.keepDays, stages: PublicationRecord.stages(), files: []
+        ))
+        out.flush(out.behind)
+        progress(.switching)
+        var report = delta.report
+        if let warning = try out.switchToBehind() { report.warnings.append(warning) }
+        report.switched = true
+        report.tracks = try index.trackCount()
+        report.warnings += publication.warnings
+        try index.setMeta(["state": "ready", "serial": String(changes.serial), "record": try recordStamp(out)])
+        let counts = try index.fileCounts()
+        try recordState(
+            inputKey: inputKey, tracks: report.tracks, files: counts.files, retired: counts.retired,
+            earliestRetirement: try index.earliestRetirement().flatMap(PublicationBuilder.parseTimestamp), out: out
+        )
+        return report
+    }
+
+    private var baseURL: String { options.baseURL.map(Self.normalized) ?? "" }
+
+    private func documents(_ index: PublicationIndex, lastChange: Run?) -> CatalogDocuments {
+        CatalogDocuments(index: index, baseURL: baseURL, updated: lastChange?.finishedAt.map(PublicationBuilder.timestamp))
+    }
+
+    private func writeControlFiles(into sink: inout some PublicationSink, out: OutputArea) throws(PublishError) {
+        try sink.write(GeneratedFile(path: "_headers", stage: .control, bytes: Data(ServingRules.headersFile().utf8)), owner: "control")
+        try sink.write(GeneratedFile(
+            path: "nginx/musikk.conf", stage: .local, bytes: Data(ServingRules.nginxSnippet(publicationPath: out.root.path).utf8)
+        ), owner: "control")
+    }
+
+    /// What must be as it was for the index to describe the next publish's starting point: the version, the
+    /// options, OUT_DIR's path and the catalogs'.
+    private func deltaKey(_ catalogs: [String], out: OutputArea) -> String {
+        PublishState.inputKey(options: options, out: out.root, catalogs: catalogs.map { ($0, "") })
+    }
+
+    /// `publish.json` in OUT_DIR as `stat` sees it: a publication replaced or restored by hand does not match.
+    private func recordStamp(_ out: OutputArea) throws(PublishError) -> String {
+        guard let stamp = FileStamp(path: out.root.appendingPathComponent(PublicationRecord.fileName).path) else { return "-" }
+        return "\(stamp.size) \(stamp.modified) \(stamp.changed) \(stamp.inode)"
+    }
+
+    /// Makes the tree behind OUT_DIR a copy of it in hard links.
+    private func cloneBehind(out: OutputArea, index: PublicationIndex) throws(PublishError) {
+        var folders: Set<String> = []
+        func clone(_ path: String) throws(PublishError) {
+            let destination = out.behind.appendingPathComponent(path)
+            let folder = destination.deletingLastPathComponent().path
+            if folders.insert(folder).inserted {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw .output(path: folder, detail: "cannot create the folder (\(error.localizedDescription))")
+                }
+            }
+            let source = out.root.appendingPathComponent(path).path
+            guard link(source, destination.path) == 0 else {
+                throw .output(path: destination.path, detail: "cannot hard-link \(source) (\(OutputArea.lastError))")
+            }
+        }
+        try index.forEachFile { entry throws(PublishError) in try clone(entry.path) }
+        try clone(PublicationRecord.fileName)
     }
 
     /// The report of a publish that found the catalogs and options as the last publish left them.
@@ -179,13 +354,14 @@ public struct Publisher {
         return report
     }
 
-    private func recordState(of record: PublicationRecord, inputKey: String, tracks: Int, out: OutputArea) throws(PublishError) {
+    private func recordState(
+        inputKey: String, tracks: Int, files: Int, retired: Int, earliestRetirement: Date?, out: OutputArea
+    ) throws(PublishError) {
         guard let stamp = FileStamp(path: out.root.appendingPathComponent(PublicationRecord.fileName).path) else { return }
         let grace = TimeInterval(options.keepDays) * 86_400
-        let retired = record.files.compactMap { $0.retired.flatMap(PublicationBuilder.parseTimestamp) }
         try PublishState(
-            inputKey: inputKey, record: stamp, pruneDue: retired.min().map { $0.addingTimeInterval(grace) },
-            tracks: tracks, files: record.files.count, retired: retired.count
+            inputKey: inputKey, record: stamp, pruneDue: earliestRetirement.map { $0.addingTimeInterval(grace) },
+            tracks: tracks, files: files, retired: retired
         ).write(out.state)
     }
 

@@ -9,30 +9,37 @@ import Glibc
 /// bytes are unchanged is hard-linked from OUT_DIR (same inode, same modification time, so sync tools skip it);
 /// new media are hard-linked from WORK_DIR (copied across filesystems) and checked against their digests.
 /// In a dry run it only works out what would happen.
-struct StagingRun {
+struct StagingRun: PublicationSink {
     let out: OutputArea
     let options: PublishOptions
+    /// The new publication's index: every reference is entered as it is made.
+    let index: PublicationIndex
     private let previous: [String: PublicationRecord.Entry]
     private var entries: [String: PublicationRecord.Entry] = [:]
     private var createdFolders: Set<String> = []
     private(set) var report: PublishReport
 
-    init(out: OutputArea, previous: PublicationRecord?, options: PublishOptions) {
+    init(out: OutputArea, previous: PublicationRecord?, index: PublicationIndex, options: PublishOptions) {
         self.out = out
         self.options = options
+        self.index = index
         self.previous = Dictionary((previous?.files ?? []).map { ($0.path, $0) }) { first, _ in first }
         report = PublishReport(outputDirectory: out.root.path, dryRun: options.dryRun)
     }
 
-    /// Every file of the new publication, in upload order.
+    /// Every file of the new publication, in upload order: by stage, then path as bytes (as the index orders them).
     var sortedEntries: [PublicationRecord.Entry] {
-        let order = Dictionary(uniqueKeysWithValues: SyncStage.allCases.enumerated().map { ($1, $0) })
-        return entries.values.sorted { (order[$0.stage] ?? 0, $0.path) < (order[$1.stage] ?? 0, $1.path) }
+        entries.values.sorted { a, b in
+            let (first, second) = (PublicationRecord.order(a.stage), PublicationRecord.order(b.stage))
+            return first != second ? first < second : a.path.utf8.lexicographicallyPrecedes(b.path.utf8)
+        }
     }
 
     // MARK: Media
 
-    mutating func place(_ item: MediaItem) throws(PublishError) {
+    mutating func place(_ item: MediaItem, owner: String) throws(PublishError) {
+        for file in item.files { index.addReference(owner: owner, path: file.path) }
+        guard item.files.contains(where: { entries[$0.path] == nil }) else { return }
         let reusable = item.files.allSatisfy { file in
             previous[file.path] != nil && exists(file.path)
         }
@@ -75,7 +82,8 @@ struct StagingRun {
 
     // MARK: Generated files
 
-    mutating func write(_ file: GeneratedFile) throws(PublishError) {
+    mutating func write(_ file: GeneratedFile, owner: String) throws(PublishError) {
+        index.addReference(owner: owner, path: file.path)
         let digest = FileDigest.sha256(of: file.bytes)
         entries[file.path] = PublicationRecord.Entry(path: file.path, size: Int64(file.bytes.count), sha256: digest, stage: file.stage)
         if let old = previous[file.path], old.sha256 == digest, exists(file.path) {
@@ -89,9 +97,25 @@ struct StagingRun {
         report.bytesWritten += Int64(file.bytes.count)
     }
 
+    /// A full publish starts from an empty index: there is nothing to drop.
+    func drop(owner: String) {}
+
     /// Writes publish.json, the last file of the staging folder.
     func write(_ record: PublicationRecord) throws(PublishError) {
         try record.write(to: out.staging.appendingPathComponent(PublicationRecord.fileName))
+    }
+
+    /// Enters every file in the index, and as pending (see ``DeltaRun/catchUp()``) each path whose bytes differ
+    /// between the previous publication and this one.
+    func recordFiles() throws(PublishError) {
+        for entry in sortedEntries {
+            index.setFile(entry)
+            if previous[entry.path]?.sha256 != entry.sha256 { index.addPending(entry.path) }
+            try index.flushIfLarge()
+        }
+        for path in previous.keys where entries[path] == nil { index.addPending(path) }
+        index.addPending(PublicationRecord.fileName)
+        try index.flush()
     }
 
     // MARK: Retired files
@@ -146,7 +170,7 @@ struct StagingRun {
 
     /// Hard-links `source` to `destination`, or copies it where a link cannot be made (another filesystem).
     /// Returns the bytes copied (0 for a link).
-    private static func linkOrCopy(_ source: URL, to destination: URL) throws(PublishError) -> Int64 {
+    static func linkOrCopy(_ source: URL, to destination: URL) throws(PublishError) -> Int64 {
         if link(source.path, destination.path) == 0 { return 0 }
         let reason = errno
         guard reason == EXDEV || reason == EPERM || reason == EMLINK else {
@@ -171,7 +195,7 @@ struct StagingRun {
         }
     }
 
-    private static func size(of url: URL) -> Int64 {
+    static func size(of url: URL) -> Int64 {
         var status = stat()
         return stat(url.path, &status) == 0 ? Int64(status.st_size) : 0
     }

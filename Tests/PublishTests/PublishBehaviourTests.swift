@@ -53,10 +53,11 @@ struct PublishSpace {
     var tree: PublishedTree { PublishedTree(root: out) }
 
     /// Siblings a publish works in; none is left after a publish that finished (the lock file stays, and so do
-    /// the thumbnail cache and the publish state, which the next publish reads).
+    /// the thumbnail cache, the publish state, the index and the tree behind, which the next publish reads).
     var leftovers: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
-            .filter { $0.hasPrefix(".out.") && !$0.hasSuffix(".lock") && ![".out.musikk-thumbnails", ".out.musikk-state.json"].contains($0) }
+        let kept = [".out.musikk-thumbnails", ".out.musikk-state.json", ".out.musikk-index.sqlite", ".out.musikk-behind"]
+        return ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
+            .filter { $0.hasPrefix(".out.") && !$0.hasSuffix(".lock") && !kept.contains($0) }
     }
 
     /// The thumbnail cache's files beside OUT_DIR, with their modification times.
