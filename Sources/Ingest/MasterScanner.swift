@@ -57,7 +57,7 @@ enum MasterScanner {
                 guard !name.hasPrefix(".") else { continue }
                 let path = folder.path + "/" + name
                 let relative = folder.relative.isEmpty ? name : folder.relative + "/" + name
-                let fileExtension = name.lastIndex(of: ".").map { name[name.index(after: $0)...].lowercased() } ?? ""
+                let fileExtension = Self.fileExtension(of: name)
                 var kind = entry.pointee.d_type
                 if kind == UInt8(DT_UNKNOWN) {
                     var status = stat()
@@ -74,11 +74,18 @@ enum MasterScanner {
                 }
                 guard !sidecarExtensions.contains(fileExtension), including(relative) else { continue }
                 // A link to a file is followed; a link to a folder, or a broken one, is passed over.
-                guard let stamp = FileStamp.ofRegularFile(at: path) else { continue }
+                guard let stamp = FileStamp.ofRegularFile(named: name, in: dirfd(directory)) else { continue }
                 candidates.append(MasterCandidate(path: path, relativePath: relative, isDirectory: false, stamp: stamp))
             }
         }
         return candidates.sorted { $0.relativePath < $1.relativePath }
+    }
+
+    /// The lowercased extension of a file name ("" for none); lowercased only when it has capitals, which few do.
+    private static func fileExtension(of name: String) -> String {
+        guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")) else { return "" }
+        let suffix = name[name.index(after: dot)...]
+        return suffix.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 }) ? suffix.lowercased() : String(suffix)
     }
 
     /// A cover image beside the master (`cover.jpg`, `folder.png`, `front.jpg`), for masters without embedded art.

@@ -32,6 +32,14 @@ public struct FileStamp: Codable, Sendable, Equatable {
         return FileStamp(status)
     }
 
+    /// The same for the file `name` in the open folder `folder` (a descriptor): the kernel does not walk the
+    /// folder's path again, as `find` does not (a rescan stats every master).
+    public static func ofRegularFile(named name: String, in folder: Int32) -> FileStamp? {
+        var status = stat()
+        guard fstatat(folder, name, &status, 0) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return FileStamp(status)
+    }
+
     /// Wrapping arithmetic: the times come from the filesystem, and a date past 2262 must not stop a run.
     private init(_ status: stat) {
         size = Int64(status.st_size)

@@ -51,6 +51,19 @@ struct MusikkPublish: ParsableCommand {
               so; --full reads and rebuilds all, repairing files removed
               from OUT by hand.
 
+            COST OF A CHANGE
+              Beside OUT a publish keeps .OUT.musikk-index.sqlite (every
+              file, what refers to it, each track's list entry) and
+              .OUT.musikk-behind (the publication before, sharing unchanged
+              files by hard link). After a change in one WORK, a publish
+              reads only the tracks, releases and artists that changed,
+              rewrites their documents and the pages and search they are
+              in, brings the tree behind up to date and swaps it in: it
+              costs what changed, not the catalog's size. A first publish,
+              --full, other options, shards, or an index or tree not as
+              the last publish left them read the whole catalog ("full" in
+              the --json report). Deleting both siblings is always safe.
+
             EXIT CODES
               0  published (or already up to date)
               1  error (unreadable catalog, missing work file, full disk); the
