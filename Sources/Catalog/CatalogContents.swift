@@ -11,7 +11,8 @@ public struct CatalogContents: Sendable {
     /// Each track's artists in credit order.
     public var trackArtists: [String: [Int64]]
     /// Each track's renditions in ladder order, without segment tables (``CatalogDatabase/segmentTables(ofTrack:)``
-    /// reads a track's when its manifests are written: a large catalog's would not fit in memory).
+    /// reads a track's when its manifests are written: a large catalog's would not fit in memory), encoder
+    /// versions or provenance.
     public var renditions: [String: [Rendition]]
     public var loudness: [String: TrackLoudness]
     public var waveforms: [String: TrackWaveform]
@@ -38,7 +39,7 @@ extension CatalogDatabase {
             let live = Set(tracks.map(\.id))
             let credits = try TrackArtist.order(Column("trackId"), Column("position")).fetchAll(db)
             let renditions = try Rendition.fetchAll(db, sql: """
-                SELECT \(Rendition.columnsButSegmentTable) FROM rendition ORDER BY id
+                SELECT \(Rendition.columnsForPublishing) FROM rendition ORDER BY id
                 """).filter { live.contains($0.trackId) }
             return CatalogContents(
                 artists: try Artist.order(Column("name"), Column("id")).fetchAll(db),
@@ -92,7 +93,7 @@ extension CatalogDatabase {
                 tracks += try Track.fetchAll(db, sql: "SELECT * FROM track WHERE removedAt IS NULL AND id IN (\(marks))", arguments: arguments)
                 credits += try TrackArtist.fetchAll(db, sql: "SELECT * FROM trackArtist WHERE trackId IN (\(marks))", arguments: arguments)
                 renditions += try Rendition.fetchAll(db, sql: """
-                    SELECT \(Rendition.columnsButSegmentTable) FROM rendition WHERE trackId IN (\(marks)) ORDER BY id
+                    SELECT \(Rendition.columnsForPublishing) FROM rendition WHERE trackId IN (\(marks)) ORDER BY id
                     """, arguments: arguments)
                 loudness += try TrackLoudness.fetchAll(db, sql: "SELECT * FROM trackLoudness WHERE trackId IN (\(marks))", arguments: arguments)
                 waveforms += try TrackWaveform.fetchAll(db, sql: "SELECT * FROM trackWaveform WHERE trackId IN (\(marks))", arguments: arguments)

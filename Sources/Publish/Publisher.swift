@@ -239,10 +239,11 @@ public struct Publisher {
         let tracks = changes.tracks.union(related.tracks).union(try index.tracks(onReleases: changes.releases, creditedTo: changes.artists))
         let before = try index.releasesAndArtists(ofTracks: tracks)
         let releases = changes.releases.union(related.releases).union(before.releases).union(try index.releases(by: changes.artists))
-        let contents = try read { try database.contents(ofTracks: tracks, releases: releases, artists: changes.artists.union(before.artists)) }
+        // Every artist in scope is read, so one missing from the catalog is one deleted there.
+        let artists = changes.artists.union(before.artists).union(try index.artists(ofReleases: releases))
+        let contents = try read { try database.contents(ofTracks: tracks, releases: releases, artists: artists) }
         let releaseScope = releases.union(contents.releases.compactMap(\.id))
-        let artistScope = changes.artists.union(before.artists).union(contents.artists.compactMap(\.id))
-            .union(try index.artists(ofReleases: releaseScope))
+        let artistScope = artists.union(contents.artists.compactMap(\.id))
         let releasesWithTracks = try read { try database.releasesWithTracks(releaseScope) }
 
         try index.setMeta(["state": "updating"])

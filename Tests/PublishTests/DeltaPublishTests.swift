@@ -47,7 +47,7 @@ struct DeltaPublishTests {
         return differences
     }
 
-    @Test("each change (retitled in sqlite3, an artist renamed, new audio, a master removed, added or moved, covers given, days passing) publishes only what changed, and the result equals a full publish file by file")
+    @Test("each change (retitled in sqlite3, an artist renamed, new audio, a master removed, added or moved, covers given, a release deleted, days passing) publishes only what changed, and the result equals a full publish file by file")
     func equalsFullPublish() throws {
         let space = try PublishSpace("delta")
         let reference = space.root.appendingPathComponent("reference")
@@ -77,6 +77,9 @@ struct DeltaPublishTests {
                     UPDATE release SET coverArtPath = (SELECT coverArtPath FROM release WHERE coverArtPath IS NOT NULL),
                         coverArtMimeType = 'image/jpeg' WHERE coverArtPath IS NULL
                     """)
+            }),
+            ("a release deleted in sqlite3 (its tracks lose it)", {
+                try Self.sqlite(catalog, "PRAGMA foreign_keys = ON; DELETE FROM release WHERE title = 'A'")
             }),
             ("eight days later", {}),
         ]
