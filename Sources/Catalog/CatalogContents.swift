@@ -32,7 +32,7 @@ extension CatalogDatabase {
     /// Reads what a publication shows (one consistent read).
     public func contents() throws -> CatalogContents {
         try writer.read { db in
-            let tracks = try Track.fetchAll(db, sql: """
+            let tracks = try Track.fetchAll(db, positionallyFrom: """
                 SELECT * FROM track WHERE removedAt IS NULL
                 ORDER BY releaseId IS NULL, releaseId, discNumber, trackNumber, title, id
                 """)

@@ -35,7 +35,7 @@ extension CatalogDatabase {
     public func snapshot() throws -> CatalogSnapshot {
         try writer.read { db in
             CatalogSnapshot(
-                tracks: try Track.order(Column("sourcePath")).fetchAll(db),
+                tracks: try Track.fetchAll(db, positionallyFrom: "SELECT * FROM track ORDER BY sourcePath"),
                 rejected: try RejectedMaster.fetchAll(db),
                 skipped: try SkippedMaster.fetchAll(db),
                 workChecks: Dictionary(

@@ -222,6 +222,41 @@ public struct Track: Codable, Sendable, Equatable, FetchableRecord, PersistableR
     }
 }
 
+extension Track {
+    /// Reads the tracks `sql` selects with each column's position looked up once per query: GRDB looks a name up
+    /// on every read, and that was a third of a 100,000-track rescan's catalog read.
+    static func fetchAll(_ db: Database, positionallyFrom sql: String, arguments: StatementArguments = []) throws -> [Track] {
+        let statement = try db.makeStatement(sql: sql)
+        let position = Dictionary(statement.columnNames.enumerated().map { ($1, $0) }) { first, _ in first }
+        let names = [
+            "id", "title", "releaseId", "trackNumber", "discNumber", "isrc", "genre", "date", "durationSeconds",
+            "sourcePath", "sourceSHA256", "sourceSize", "sourceModified", "sourceChanged", "sourceInode", "audioSHA256",
+            "sourceContainer", "sourceCodec", "sourceSampleRate", "sourceBitDepth", "sourceChannels", "hlsMasterPath",
+            "dashManifestPath", "runId", "analysisKey", "removedAt",
+        ]
+        let at = try names.map { name in
+            guard let index = position[name] else {
+                throw DatabaseError(message: "a track query lacks the column \(name): \(sql)")
+            }
+            return index
+        }
+        var tracks: [Track] = []
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        while let row = try rows.next() {
+            tracks.append(Track(
+                id: row[at[0]], title: row[at[1]], releaseId: row[at[2]], trackNumber: row[at[3]], discNumber: row[at[4]],
+                isrc: row[at[5]], genre: row[at[6]], date: row[at[7]], durationSeconds: row[at[8]], sourcePath: row[at[9]],
+                sourceSHA256: row[at[10]], sourceSize: row[at[11]], sourceModified: row[at[12]], sourceChanged: row[at[13]],
+                sourceInode: row[at[14]], audioSHA256: row[at[15]], sourceContainer: row[at[16]], sourceCodec: row[at[17]],
+                sourceSampleRate: row[at[18]], sourceBitDepth: row[at[19]], sourceChannels: row[at[20]],
+                hlsMasterPath: row[at[21]], dashManifestPath: row[at[22]], runId: row[at[23]], analysisKey: row[at[24]],
+                removedAt: row[at[25]]
+            ))
+        }
+        return tracks
+    }
+}
+
 /// Links a track to its performing artists, in credit order.
 public struct TrackArtist: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public var trackId: String

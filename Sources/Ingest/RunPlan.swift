@@ -360,7 +360,7 @@ struct RunPlanner {
         }
         for (_, track) in kept { _ = makings.ladder(for: track, profile: profile) }
         let (ladders, workChecks, analysing) = (makings.ofLadder, snapshot.workChecks, profile.analysis.enabled)
-        let settled = chunkedMap(kept.map(\.track)) { track -> (folder: FileStamp?, complete: Bool) in
+        let settled = chunkedMap(kept) { _, track -> (folder: FileStamp?, complete: Bool) in
             let folder = FileStamp(path: rootPath + "/" + Self.folder(of: track))
             guard let folder, !analysing || track.analysisKey == analysisKey,
                   let ladder = ladders[Makings.shape(of: track)], let check = workChecks[track.id] else { return (folder, false) }

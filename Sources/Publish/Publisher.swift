@@ -201,6 +201,8 @@ public struct Publisher {
             "serial": serials.count == 1 ? String(serials[0]) : "-", "record": try recordStamp(out),
         ])
         try index.close()
+        // A journal the replaced index left (a publish killed mid-write) must not be taken for the new one's.
+        for suffix in ["-journal", "-wal", "-shm"] { unlink(out.index.path + suffix) }
         guard rename(out.newIndex.path, out.index.path) == 0 else {
             throw .output(path: out.index.path, detail: "cannot put the new publication index in place (\(OutputArea.lastError))")
         }
