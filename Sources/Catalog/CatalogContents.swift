@@ -162,4 +162,17 @@ extension CatalogDatabase {
     }
 
     private static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
+    /// The tracks still in the catalog whose master has one of `digests` (a master's SHA-256), with it.
+    public func liveTracks(withSourceSHA256 digests: Set<String>) throws -> [(id: String, sha256: String)] {
+        try writer.read { db in
+            var found: [(id: String, sha256: String)] = []
+            for chunk in Self.chunks(digests.sorted()) {
+                found += try Row.fetchAll(db, sql: """
+                    SELECT id, sourceSHA256 FROM track WHERE removedAt IS NULL AND sourceSHA256 IN (\(Self.marks(chunk.count)))
+                    """, arguments: StatementArguments(chunk)).map { ($0[0], $0[1]) }
+            }
+            return found
+        }
+    }
 }

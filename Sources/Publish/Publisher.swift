@@ -92,8 +92,7 @@ public struct Publisher {
             return upToDate(state, out: out)
         }
         if !options.dryRun { try PublishState.discard(out.state) }
-        if !options.dryRun, !options.full, catalogs.count == 1,
-           let report = try publishChanges(catalogs[0], out: out, inputKey: inputKey, progress: progress) {
+        if !options.dryRun, !options.full, let report = try publishChanges(catalogs, out: out, inputKey: inputKey, progress: progress) {
             return report
         }
         return try publishInFull(catalogs, out: out, inputKey: inputKey, progress: progress)
@@ -140,20 +139,13 @@ public struct Publisher {
             ? CoverThumbnails(cache: scratch.appendingPathComponent("thumbnails"), readOnly: out.thumbnails) : CoverThumbnails(cache: out.thumbnails)
         if !options.dryRun { _ = try out.recover() }
         let index = try PublicationIndex.create(at: options.dryRun ? scratch.appendingPathComponent("index.sqlite") : out.newIndex)
-        let databases = Dictionary(catalogs.map { ($0.work.root.path, $0.database) }) { first, _ in first }
         let builder = PublicationBuilder(
-            combined: combined, baseURL: baseURL, thumbnails: thumbnails,
-            segmentTables: { id throws(PublishError) in
-                let work = combined.trackWork[id]
-                guard let work, let database = databases[work.root.path] else { return [:] }
-                do {
-                    return try database.segmentTables(ofTrack: combined.shardTrackID[id] ?? id)
-                } catch {
-                    throw .catalog(path: work.catalog.path, detail: "cannot read track \(id)'s segment tables (\(error))")
-                }
-            }
+            combined: combined, baseURL: baseURL, thumbnails: thumbnails, segmentTables: segmentTables(combined, catalogs)
         )
 
+        // Only the header stays: the files go into the staging run's lookup table, and the record is let go.
+        let previousHeader = previous.map { PublicationRecord(generator: $0.generator, catalogUpdated: $0.catalogUpdated,
+                                                               keepDays: $0.keepDays, stages: $0.stages, files: []) }
         var staging = StagingRun(out: out, previous: previous, index: index, options: options)
         let publication = try builder.build(
             into: &staging, index: index, releasesWithTracks: Set(contents.tracks.compactMap(\.releaseId)),
@@ -177,7 +169,9 @@ public struct Publisher {
 
         // The same record with nothing rewritten: the publication on disk is already this one.
         var keptPrevious = false
-        if record == previous && report.added.isEmpty && report.changed.isEmpty {
+        var header = record
+        header.files = []
+        if header == previousHeader && staging.isUnchanged {
             try? FileManager.default.removeItem(at: out.staging)
         } else {
             try staging.write(record)
@@ -194,12 +188,15 @@ public struct Publisher {
         if !keptPrevious {
             out.removeQuietly(out.behind)
             try index.clearPending()
-            if catalogs.count == 1 { try cloneBehind(out: out, index: index) }
+            try cloneBehind(out: out, index: index)
         }
-        try index.setMeta([
-            "state": "ready", "input": deltaKey(catalogs.map(\.work.catalog.path), out: out),
-            "serial": serials.count == 1 ? String(serials[0]) : "-", "record": try recordStamp(out),
-        ])
+        // Conflicts resolved while combining shards: while there are any, every publish is full (see publishChanges).
+        var meta = [
+            "state": "ready", "input": deltaKey(catalogs.map(\.work.catalog.path), out: out), "record": try recordStamp(out),
+            "conflicts": String(combined.warnings.count),
+        ]
+        for (catalog, serial) in zip(catalogs, serials) { meta["serial:\(catalog.work.catalog.path)"] = String(serial) }
+        try index.setMeta(meta)
         try index.close()
         // A journal the replaced index left (a publish killed mid-write) must not be taken for the new one's.
         for suffix in ["-journal", "-wal", "-shm"] { unlink(out.index.path + suffix) }
@@ -212,41 +209,66 @@ public struct Publisher {
         return report
     }
 
-    /// Publishes what changed in the one catalog since the publish the index describes, into the tree behind
-    /// OUT_DIR, and swaps it in. Nil when the index, OUT_DIR or the tree behind is not as that publish left them,
-    /// or the options differ: then the publish is full.
+    /// Publishes what changed in the catalogs since the publish the index describes, into the tree behind OUT_DIR,
+    /// and swaps it in. Nil when the index, OUT_DIR or the tree behind is not as that publish left them, the options
+    /// differ, or (shards) a change touches what combining shards decides (a track id, a master's bytes or a
+    /// release in more than one shard): then the publish is full.
     private func publishChanges(
-        _ catalog: (work: WorkLayout, database: CatalogDatabase, changeKey: String), out: OutputArea, inputKey: String,
+        _ catalogs: [(work: WorkLayout, database: CatalogDatabase, changeKey: String)], out: OutputArea, inputKey: String,
         progress: (PublishProgress) -> Void
     ) throws(PublishError) -> PublishReport? {
         var isFolder: ObjCBool = false
         guard let index = PublicationIndex.open(at: out.index), try index.meta("state") == "ready",
-              try index.meta("input") == deltaKey([catalog.work.catalog.path], out: out),
-              let serial = try index.meta("serial").flatMap({ Int64($0) }),
-              try index.meta("record") == recordStamp(out),
+              try index.meta("input") == deltaKey(catalogs.map(\.work.catalog.path), out: out),
+              try index.meta("conflicts") == "0", try index.meta("record") == recordStamp(out),
               FileManager.default.fileExists(atPath: out.behind.path, isDirectory: &isFolder), isFolder.boolValue
         else { return nil }
-        let database = catalog.database
-        func read<T>(_ body: () throws -> T) throws(PublishError) -> T {
+        var serials: [Int64] = []
+        for catalog in catalogs {
+            guard let serial = try index.meta("serial:\(catalog.work.catalog.path)").flatMap({ Int64($0) }) else { return nil }
+            serials.append(serial)
+        }
+        func read<T>(_ catalog: (work: WorkLayout, database: CatalogDatabase, changeKey: String), _ body: (CatalogDatabase) throws -> T) throws(PublishError) -> T {
             do {
-                return try body()
+                return try body(catalog.database)
             } catch {
                 throw .catalog(path: catalog.work.catalog.path, detail: "cannot read the catalog (\(error))")
             }
         }
         // What changed, and what shows it: a release's tracks show its title and cover, an artist's tracks and
         // releases its name; release and artist documents list their tracks, and artist documents their releases.
-        let changes = try read { try database.changes(after: serial) }
-        let related = try read { try database.related(toReleases: changes.releases, artists: changes.artists) }
-        let tracks = changes.tracks.union(related.tracks).union(try index.tracks(onReleases: changes.releases, creditedTo: changes.artists))
+        var changes: [CatalogChanges] = []
+        for (catalog, serial) in zip(catalogs, serials) { changes.append(try read(catalog) { try $0.changes(after: serial) }) }
+        let changedReleases = changes.reduce(into: Set<Int64>()) { $0.formUnion($1.releases) }
+        let changedArtists = changes.reduce(into: Set<Int64>()) { $0.formUnion($1.artists) }
+        var tracks = changes.reduce(into: Set<String>()) { $0.formUnion($1.tracks) }
+        var relatedReleases: Set<Int64> = []
+        for catalog in catalogs {
+            let related = try read(catalog) { try $0.related(toReleases: changedReleases, artists: changedArtists) }
+            tracks.formUnion(related.tracks)
+            relatedReleases.formUnion(related.releases)
+        }
+        tracks.formUnion(try index.tracks(onReleases: changedReleases, creditedTo: changedArtists))
         let before = try index.releasesAndArtists(ofTracks: tracks)
-        let releases = changes.releases.union(related.releases).union(before.releases).union(try index.releases(by: changes.artists))
-        // Every artist in scope is read, so one missing from the catalog is one deleted there.
-        let artists = changes.artists.union(before.artists).union(try index.artists(ofReleases: releases))
-        let contents = try read { try database.contents(ofTracks: tracks, releases: releases, artists: artists) }
+        let releases = changedReleases.union(relatedReleases).union(before.releases).union(try index.releases(by: changedArtists))
+        // Every artist in scope is read, so one missing from the catalogs is one deleted there.
+        let artists = changedArtists.union(before.artists).union(try index.artists(ofReleases: releases))
+        var shards: [(work: WorkLayout, contents: CatalogContents)] = []
+        for catalog in catalogs {
+            shards.append((catalog.work, try read(catalog) { try $0.contents(ofTracks: tracks, releases: releases, artists: artists) }))
+        }
+        let combined: CombinedContents
+        if shards.count == 1 {
+            combined = CombinedContents(shards[0].contents, work: shards[0].work)
+        } else {
+            guard let changed = try combineChanges(shards, catalogs: catalogs, releases: releases) else { return nil }
+            combined = changed
+        }
+        let contents = combined.contents
         let releaseScope = releases.union(contents.releases.compactMap(\.id))
         let artistScope = artists.union(contents.artists.compactMap(\.id))
-        let releasesWithTracks = try read { try database.releasesWithTracks(releaseScope) }
+        var releasesWithTracks: Set<Int64> = []
+        for catalog in catalogs { releasesWithTracks.formUnion(try read(catalog) { try $0.releasesWithTracks(releaseScope) }) }
 
         try index.setMeta(["state": "updating"])
         for id in releaseScope.subtracting(contents.releases.compactMap(\.id)) { index.removeRelease(id) }
@@ -255,14 +277,7 @@ public struct Publisher {
         try delta.catchUp()
         let thumbnails = CoverThumbnails(cache: out.thumbnails)
         let builder = PublicationBuilder(
-            combined: CombinedContents(contents, work: catalog.work), baseURL: baseURL, thumbnails: thumbnails,
-            segmentTables: { id throws(PublishError) in
-                do {
-                    return try database.segmentTables(ofTrack: id)
-                } catch {
-                    throw .catalog(path: catalog.work.catalog.path, detail: "cannot read track \(id)'s segment tables (\(error))")
-                }
-            }
+            combined: combined, baseURL: baseURL, thumbnails: thumbnails, segmentTables: segmentTables(combined, catalogs)
         )
         let publication = try builder.build(
             into: &delta, index: index, releasesWithTracks: releasesWithTracks, progress: { progress(.staging(done: $0, total: $1)) }
@@ -290,7 +305,9 @@ public struct Publisher {
         report.switched = true
         report.tracks = try index.trackCount()
         report.warnings += publication.warnings
-        try index.setMeta(["state": "ready", "serial": String(changes.serial), "record": try recordStamp(out)])
+        var meta = ["state": "ready", "record": try recordStamp(out)]
+        for (catalog, change) in zip(catalogs, changes) { meta["serial:\(catalog.work.catalog.path)"] = String(change.serial) }
+        try index.setMeta(meta)
         let counts = try index.fileCounts()
         try recordState(
             inputKey: inputKey, tracks: report.tracks, files: counts.files, retired: counts.retired,
@@ -300,6 +317,53 @@ public struct Publisher {
     }
 
     private var baseURL: String { options.baseURL.map(Self.normalized) ?? "" }
+
+    /// Reads a track's segment tables from the catalog of the shard it is in.
+    private func segmentTables(
+        _ combined: CombinedContents, _ catalogs: [(work: WorkLayout, database: CatalogDatabase, changeKey: String)]
+    ) -> (String) throws(PublishError) -> [String: Data] {
+        let databases = Dictionary(catalogs.map { ($0.work.root.path, $0.database) }) { first, _ in first }
+        return { id throws(PublishError) in
+            guard let work = combined.trackWork[id], let database = databases[work.root.path] else { return [:] }
+            do {
+                return try database.segmentTables(ofTrack: combined.shardTrackID[id] ?? id)
+            } catch {
+                throw .catalog(path: work.catalog.path, detail: "cannot read track \(id)'s segment tables (\(error))")
+            }
+        }
+    }
+
+    /// The shards' changed contents as one, or nil when a change meets anything of another shard that combining
+    /// decides about: the same track id, a master with the same bytes, or a release with tracks in two shards.
+    /// A release's row is taken from the shard holding its tracks, as combining all of them would.
+    private func combineChanges(
+        _ shards: [(work: WorkLayout, contents: CatalogContents)],
+        catalogs: [(work: WorkLayout, database: CatalogDatabase, changeKey: String)], releases: Set<Int64>
+    ) throws(PublishError) -> CombinedContents? {
+        let ids = shards.flatMap { $0.contents.tracks.map(\.id) }
+        guard Set(ids).count == ids.count else { return nil }
+        let digests = Set(shards.flatMap { $0.contents.tracks.map(\.sourceSHA256) })
+        let scope = releases.union(shards.flatMap { $0.contents.releases.compactMap(\.id) })
+        var holders: [String: Set<String>] = [:]
+        var held: [Set<Int64>] = []
+        for catalog in catalogs {
+            do {
+                for track in try catalog.database.liveTracks(withSourceSHA256: digests) { holders[track.sha256, default: []].insert(track.id) }
+                held.append(try catalog.database.releasesWithTracks(scope))
+            } catch {
+                throw .catalog(path: catalog.work.catalog.path, detail: "cannot read the catalog (\(error))")
+            }
+        }
+        let heldAnywhere = held.reduce(into: Set<Int64>()) { $0.formUnion($1) }
+        guard !holders.values.contains(where: { $0.count > 1 }), held.map(\.count).reduce(0, +) == heldAnywhere.count else { return nil }
+        let rows = zip(shards, held).map { shard, held in
+            var contents = shard.contents
+            contents.releases.removeAll { release in release.id.map { heldAnywhere.contains($0) && !held.contains($0) } ?? false }
+            return (shard.work, contents)
+        }
+        let combined = CombinedContents(shards: rows)
+        return combined.warnings.isEmpty ? combined : nil
+    }
 
     private func documents(_ index: PublicationIndex, lastChange: Run?) -> CatalogDocuments {
         CatalogDocuments(index: index, baseURL: baseURL, updated: lastChange?.finishedAt.map(PublicationBuilder.timestamp))

@@ -27,6 +27,12 @@ struct StagingRun: PublicationSink {
         report = PublishReport(outputDirectory: out.root.path, dryRun: options.dryRun)
     }
 
+    /// Whether the new publication is the previous one: the same files, none added, rewritten, retired or pruned.
+    var isUnchanged: Bool {
+        report.added.isEmpty && report.changed.isEmpty && report.retired.isEmpty && report.pruned.isEmpty
+            && entries.count == previous.count
+    }
+
     /// Every file of the new publication, in upload order: by stage, then path as bytes (as the index orders them).
     var sortedEntries: [PublicationRecord.Entry] {
         entries.values.sorted { a, b in

@@ -55,14 +55,15 @@ struct MusikkPublish: ParsableCommand {
               Beside OUT a publish keeps .OUT.musikk-index.sqlite (every
               file, what refers to it, each track's list entry) and
               .OUT.musikk-behind (the publication before, sharing unchanged
-              files by hard link). After a change in one WORK, a publish
+              files by hard link). After a change, a publish
               reads only the tracks, releases and artists that changed,
               rewrites their documents and the pages and search they are
               in, brings the tree behind up to date and swaps it in: it
               costs what changed, not the catalog's size. A first publish,
-              --full, other options, shards, or an index or tree not as
-              the last publish left them read the whole catalog ("full" in
-              the --json report). Deleting both siblings is always safe.
+              --full, other options, a change meeting another shard's
+              tracks or releases, or an index or tree not as the last
+              publish left them read the whole catalog ("full" in the
+              --json report). Deleting both siblings is always safe.
 
             EXIT CODES
               0  published (or already up to date)

@@ -3,6 +3,7 @@ import Publish
 import PublicationFormat
 import Testing
 import TestSupport
+import WorkArea
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -104,6 +105,56 @@ struct DeltaPublishTests {
         }
         #expect(try space.tree.json("api/artists/page-1.json").description.contains("Renamed Ä"))
         #expect(space.leftovers.isEmpty, "\(space.leftovers)")
+    }
+
+    @Test("shards: a change in any shard is published as a change, equal to a full publish of all shards; a change that meets another shard (a copy of one of its masters) is published in full")
+    func shardedChanges() throws {
+        let space = try PublishSpace("delta-shards", tones: [("A/one.flac", 330), ("B/two.flac", 440), ("C/three.flac", 550), ("D/four.flac", 660)])
+        let shards = space.root.appendingPathComponent("shards")
+        let reference = space.root.appendingPathComponent("reference")
+        let ingest = Repository.executable("musikk-ingest").path
+        func ingestShards() throws {
+            for index in 0..<2 {
+                let result = try Command.run(ingest, [space.masters.path, shards.appendingPathComponent("\(index)").path, "--shard", "\(index)/2", "--jobs", "2", "--quiet"])
+                #expect(result.status == 0, "\(result.standardError)")
+            }
+        }
+        func publishBoth(at now: Date) throws -> (change: PublishReport, full: PublishReport) {
+            (try Publisher(options: PublishOptions(workDirectories: [shards], outputDirectory: space.out, now: now)).run(),
+             try Publisher(options: PublishOptions(workDirectories: [shards], outputDirectory: reference, full: true, now: now)).run())
+        }
+        try ingestShards()
+        let catalogs = (0..<2).map { shards.appendingPathComponent("\($0)/catalog.sqlite").path }
+        for catalog in catalogs {
+            #expect(try Command.run("sqlite3", [catalog, "SELECT count(*) FROM track"]).text.trimmingCharacters(in: .whitespacesAndNewlines) != "0",
+                    "both shards hold tracks")
+        }
+        var now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(try publishBoth(at: now).change.full)
+        // A folder whose masters go to the other shard than A/one.flac's: a copy there is a copy across shards.
+        let homeOfOne = try (0..<2).first { try Shard(index: $0, count: 2).contains("A/one.flac") } ?? 0
+        let away = try (0..<50).map { "Copy \($0)/one.flac" }.first { try !Shard(index: homeOfOne, count: 2).contains($0) } ?? "Copy/one.flac"
+        let steps: [(String, full: Bool, () throws -> Void)] = [
+            ("titles edited in shard 0", false, { try Self.sqlite(catalogs[0], "UPDATE track SET title = title || ' (edit)'") }),
+            ("titles edited in shard 1", false, { try Self.sqlite(catalogs[1], "UPDATE track SET title = title || ' (edit)'") }),
+            ("a master added", false, { try space.makeMaster("E/five.flac", frequency: 770); try ingestShards() }),
+            ("a master removed", false, { try FileManager.default.removeItem(at: space.masters.appendingPathComponent("B/two.flac")); try ingestShards() }),
+            ("a copy of a master in another shard", true, {
+                let copy = space.masters.appendingPathComponent(away)
+                try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: space.masters.appendingPathComponent("A/one.flac"), to: copy)
+                try ingestShards()
+            }),
+        ]
+        for (step, full, change) in steps {
+            try change()
+            now = now.addingTimeInterval(60)
+            let (published, reference_) = try publishBoth(at: now)
+            #expect(published.full == full && reference_.full, "\(step): the publish read \(published.full ? "everything" : "only the change")")
+            let differences = try Self.differences(space.out, reference)
+            #expect(differences.isEmpty, "\(step): \(differences)")
+            #expect(try space.tree.problems().isEmpty, "\(step)")
+        }
     }
 
     @Test("documents with spliced lists are byte for byte what JSONEncoder writes for them, and publish.json's lines what it writes for each file")
