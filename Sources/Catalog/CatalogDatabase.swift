@@ -299,10 +299,7 @@ public struct CatalogDatabase: Sendable {
     /// the catalog is at now, read together.
     public func changes(after serial: Int64) throws -> CatalogChanges {
         try writer.read { db in
-            var changes = CatalogChanges(
-                serial: try Int64.fetchOne(db, sql: "SELECT value FROM changeSerial WHERE id = 1") ?? 0,
-                tracks: [], releases: [], artists: []
-            )
+            var changes = CatalogChanges(serial: try Self.changeSerial(db), tracks: [], releases: [], artists: [])
             let rows = try Row.fetchCursor(db, sql: "SELECT kind, key FROM publishChange WHERE serial > ?", arguments: [serial])
             while let row = try rows.next() {
                 let key: String = row[1]
@@ -320,10 +317,18 @@ public struct CatalogDatabase: Sendable {
     /// Where the catalog is in its history of published changes: equal keys, same publication.
     public func changeKey() throws -> String {
         try writer.read { db in
-            let serial = try Int64.fetchOne(db, sql: "SELECT value FROM changeSerial WHERE id = 1") ?? 0
             let run = try Run.lastChange.fetchOne(db)?.id
-            return "\(serial)/\(run.map(String.init) ?? "-")"
+            return "\(try Self.changeSerial(db))/\(run.map(String.init) ?? "-")"
         }
+    }
+
+    /// The serial of the catalog's last published change (read before what a publish shows, it is never ahead).
+    public func changeSerial() throws -> Int64 {
+        try writer.read(Self.changeSerial)
+    }
+
+    private static func changeSerial(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM changeSerial WHERE id = 1") ?? 0
     }
 }
 

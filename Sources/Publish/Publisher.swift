@@ -109,7 +109,7 @@ public struct Publisher {
         var serials: [Int64] = []
         for catalog in catalogs {
             do {
-                serials.append(try catalog.database.changes(after: .max).serial)
+                serials.append(try catalog.database.changeSerial())
                 shards.append((catalog.work, try catalog.database.contents()))
             } catch {
                 throw .catalog(path: catalog.work.catalog.path, detail: "cannot read the catalog (\(error))")
@@ -184,7 +184,7 @@ public struct Publisher {
         }
         try staging.recordFiles()
         // Without the replaced publication (a first publish, or nothing replaced), the tree behind is a copy of
-        // OUT_DIR in hard links; shards are always published in full and need none.
+        // OUT_DIR in hard links.
         if !keptPrevious {
             out.removeQuietly(out.behind)
             try index.clearPending()
