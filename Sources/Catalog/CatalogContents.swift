@@ -87,9 +87,7 @@ extension CatalogDatabase {
             var renditions: [Rendition] = []
             var loudness: [TrackLoudness] = []
             var waveforms: [TrackWaveform] = []
-            for chunk in Self.chunks(trackIDs.sorted()) {
-                let marks = Self.marks(chunk.count)
-                let arguments = StatementArguments(chunk)
+            try db.forEachBatch(of: trackIDs) { marks, arguments in
                 tracks += try Track.fetchAll(db, sql: "SELECT * FROM track WHERE removedAt IS NULL AND id IN (\(marks))", arguments: arguments)
                 credits += try TrackArtist.fetchAll(db, sql: "SELECT * FROM trackArtist WHERE trackId IN (\(marks))", arguments: arguments)
                 renditions += try Rendition.fetchAll(db, sql: """
@@ -118,59 +116,35 @@ extension CatalogDatabase {
     /// Tracks still in the catalog on `releases` or credited to `artists`, and releases by `artists`.
     public func related(toReleases releaseIDs: Set<Int64>, artists artistIDs: Set<Int64>) throws -> (tracks: Set<String>, releases: Set<Int64>) {
         try writer.read { db in
-            var tracks: Set<String> = []
-            var releases: Set<Int64> = []
-            for chunk in Self.chunks(releaseIDs.sorted()) {
-                tracks.formUnion(try String.fetchAll(db, sql: "SELECT id FROM track WHERE removedAt IS NULL AND releaseId IN (\(Self.marks(chunk.count)))",
-                                                     arguments: StatementArguments(chunk)))
-            }
-            for chunk in Self.chunks(artistIDs.sorted()) {
-                let marks = Self.marks(chunk.count)
-                tracks.formUnion(try String.fetchAll(db, sql: "SELECT trackId FROM trackArtist WHERE artistId IN (\(marks))",
-                                                     arguments: StatementArguments(chunk)))
-                releases.formUnion(try Int64.fetchAll(db, sql: "SELECT id FROM release WHERE artistId IN (\(marks))",
-                                                      arguments: StatementArguments(chunk)))
-            }
-            return (tracks, releases)
+            let onReleases = try db.fetchSet(String.self, for: releaseIDs) { "SELECT id FROM track WHERE removedAt IS NULL AND releaseId IN (\($0))" }
+            let credited = try db.fetchSet(String.self, for: artistIDs) { "SELECT trackId FROM trackArtist WHERE artistId IN (\($0))" }
+            return (onReleases.union(credited), try db.fetchSet(Int64.self, for: artistIDs) { "SELECT id FROM release WHERE artistId IN (\($0))" })
         }
     }
 
     /// Which of `releases` have a track still in the catalog.
     public func releasesWithTracks(_ releaseIDs: Set<Int64>) throws -> Set<Int64> {
         try writer.read { db in
-            var found: Set<Int64> = []
-            for chunk in Self.chunks(releaseIDs.sorted()) {
-                found.formUnion(try Int64.fetchAll(db, sql: """
-                    SELECT DISTINCT releaseId FROM track WHERE removedAt IS NULL AND releaseId IN (\(Self.marks(chunk.count)))
-                    """, arguments: StatementArguments(chunk)))
-            }
-            return found
+            try db.fetchSet(Int64.self, for: releaseIDs) { "SELECT DISTINCT releaseId FROM track WHERE removedAt IS NULL AND releaseId IN (\($0))" }
         }
     }
 
     private static func fetch<Record: FetchableRecord & TableRecord>(_ type: Record.Type, _ db: Database, ids: Set<Int64>) throws -> [Record] {
         var rows: [Record] = []
-        for chunk in chunks(ids.sorted()) {
-            rows += try Record.fetchAll(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id IN (\(marks(chunk.count))) ORDER BY id",
-                                        arguments: StatementArguments(chunk))
+        try db.forEachBatch(of: ids) { marks, arguments in
+            rows += try Record.fetchAll(db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id IN (\(marks)) ORDER BY id", arguments: arguments)
         }
         return rows
     }
-
-    private static func chunks<T>(_ values: [T]) -> [[T]] {
-        stride(from: 0, to: values.count, by: 500).map { Array(values[$0..<min($0 + 500, values.count)]) }
-    }
-
-    private static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     /// The tracks still in the catalog whose master has one of `digests` (a master's SHA-256), with it.
     public func liveTracks(withSourceSHA256 digests: Set<String>) throws -> [(id: String, sha256: String)] {
         try writer.read { db in
             var found: [(id: String, sha256: String)] = []
-            for chunk in Self.chunks(digests.sorted()) {
+            try db.forEachBatch(of: digests) { marks, arguments in
                 found += try Row.fetchAll(db, sql: """
-                    SELECT id, sourceSHA256 FROM track WHERE removedAt IS NULL AND sourceSHA256 IN (\(Self.marks(chunk.count)))
-                    """, arguments: StatementArguments(chunk)).map { ($0[0], $0[1]) }
+                    SELECT id, sourceSHA256 FROM track WHERE removedAt IS NULL AND sourceSHA256 IN (\(marks))
+                    """, arguments: arguments).map { ($0[0], $0[1]) }
             }
             return found
         }

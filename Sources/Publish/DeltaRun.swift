@@ -66,24 +66,16 @@ struct DeltaRun: PublicationSink {
         let previous = known
         var digests: [String: String] = [:]
         for file in item.files {
-            var (size, digest, copied): (Int64, String, Int64) = (0, "", 0)
-            try replace(file.path) { temporary throws(PublishError) in
-                copied = try StagingRun.linkOrCopy(file.source, to: temporary)
-                size = StagingRun.size(of: temporary)
-                digest = try Self.digest(of: temporary)
-            }
-            report.bytesWritten += copied
-            digests[file.source.lastPathComponent] = digest
-            let entry = PublicationRecord.Entry(path: file.path, size: size, sha256: digest, stage: .media)
+            var placed: (copied: Int64, size: Int64, sha256: String) = (0, 0, "")
+            try replace(file.path) { temporary throws(PublishError) in placed = try StagingRun.bringIn(file.source, to: temporary) }
+            report.bytesWritten += placed.copied
+            digests[file.source.lastPathComponent] = placed.sha256
+            let entry = PublicationRecord.Entry(path: file.path, size: placed.size, sha256: placed.sha256, stage: .media)
             set(entry, replacing: previous.first { $0.path == file.path })
             index.addPending(file.path)
             report.added.append(file.path)
         }
-        let actual = item.isFolder ? FileDigest.sha256(ofFolder: digests) : digests.values.first ?? ""
-        guard actual == item.digest else {
-            throw .workFile(path: item.files[0].source.path, detail: "its bytes do not match the catalog's SHA-256 "
-                + "(\(item.digest.prefix(12))…): it changed after musikk-ingest wrote it")
-        }
+        try StagingRun.check(item, digests: digests)
     }
 
     mutating func write(_ file: GeneratedFile, owner: String) throws(PublishError) {
@@ -156,14 +148,6 @@ struct DeltaRun: PublicationSink {
         report.stillRetired = counts.retired - report.retired.count
         report.unchanged = counts.files - report.added.count - report.changed.count
         return released.contains { $0.hasPrefix("media/images/") }
-    }
-
-    private static func digest(of file: URL) throws(PublishError) -> String {
-        do {
-            return try FileDigest.sha256(of: file)
-        } catch {
-            throw .output(path: file.path, detail: error.detail)
-        }
     }
 
     private mutating func unretire(_ entry: PublicationRecord.Entry) {

@@ -222,16 +222,8 @@ final class PublicationIndex {
     func releasesAndArtists(ofTracks ids: Set<String>) throws(PublishError) -> (releases: Set<Int64>, artists: Set<Int64>) {
         try flush()
         return try read { db in
-            var releases: Set<Int64> = []
-            var artists: Set<Int64> = []
-            for chunk in Self.chunks(ids.sorted()) {
-                let marks = Self.marks(chunk.count)
-                releases.formUnion(try Int64.fetchAll(db, sql: "SELECT releaseId FROM track WHERE releaseId IS NOT NULL AND id IN (\(marks))",
-                                                      arguments: StatementArguments(chunk)))
-                artists.formUnion(try Int64.fetchAll(db, sql: "SELECT artistId FROM credit WHERE trackId IN (\(marks))",
-                                                     arguments: StatementArguments(chunk)))
-            }
-            return (releases, artists)
+            (try db.fetchSet(Int64.self, for: ids) { "SELECT releaseId FROM track WHERE releaseId IS NOT NULL AND id IN (\($0))" },
+             try db.fetchSet(Int64.self, for: ids) { "SELECT artistId FROM credit WHERE trackId IN (\($0))" })
         }
     }
 
@@ -239,43 +231,21 @@ final class PublicationIndex {
     func tracks(onReleases releases: Set<Int64>, creditedTo artists: Set<Int64>) throws(PublishError) -> Set<String> {
         try flush()
         return try read { db in
-            var ids: Set<String> = []
-            for chunk in Self.chunks(releases.sorted()) {
-                ids.formUnion(try String.fetchAll(db, sql: "SELECT id FROM track WHERE releaseId IN (\(Self.marks(chunk.count)))",
-                                                  arguments: StatementArguments(chunk)))
-            }
-            for chunk in Self.chunks(artists.sorted()) {
-                ids.formUnion(try String.fetchAll(db, sql: "SELECT trackId FROM credit WHERE artistId IN (\(Self.marks(chunk.count)))",
-                                                  arguments: StatementArguments(chunk)))
-            }
-            return ids
+            try db.fetchSet(String.self, for: releases) { "SELECT id FROM track WHERE releaseId IN (\($0))" }
+                .union(try db.fetchSet(String.self, for: artists) { "SELECT trackId FROM credit WHERE artistId IN (\($0))" })
         }
     }
 
-    /// Releases in the index by `artists`, with each one's artist.
+    /// Releases in the index by `artists`.
     func releases(by artists: Set<Int64>) throws(PublishError) -> Set<Int64> {
         try flush()
-        return try read { db in
-            var ids: Set<Int64> = []
-            for chunk in Self.chunks(artists.sorted()) {
-                ids.formUnion(try Int64.fetchAll(db, sql: "SELECT id FROM release WHERE artistId IN (\(Self.marks(chunk.count)))",
-                                                 arguments: StatementArguments(chunk)))
-            }
-            return ids
-        }
+        return try read { db in try db.fetchSet(Int64.self, for: artists) { "SELECT id FROM release WHERE artistId IN (\($0))" } }
     }
 
     /// The artists of `releases` as the index has them.
     func artists(ofReleases releases: Set<Int64>) throws(PublishError) -> Set<Int64> {
         try flush()
-        return try read { db in
-            var ids: Set<Int64> = []
-            for chunk in Self.chunks(releases.sorted()) {
-                ids.formUnion(try Int64.fetchAll(db, sql: "SELECT artistId FROM release WHERE id IN (\(Self.marks(chunk.count)))",
-                                                 arguments: StatementArguments(chunk)))
-            }
-            return ids
-        }
+        return try read { db in try db.fetchSet(Int64.self, for: releases) { "SELECT artistId FROM release WHERE id IN (\($0))" } }
     }
 
     /// A release as its documents show it, without its tracks, and the cover media to place while it is listed.
@@ -321,7 +291,7 @@ final class PublicationIndex {
     /// The summaries of listed releases (`ids` or, nil, all of them), in list order.
     func releaseSummaries(_ ids: [Int64]) throws(PublishError) -> [Data] {
         guard !ids.isEmpty else { return [] }
-        return try blobs("SELECT summary FROM release WHERE id IN (\(Self.marks(ids.count))) AND summary IS NOT NULL ORDER BY title, id", ids)
+        return try blobs("SELECT summary FROM release WHERE id IN (\(databaseQuestionMarks(count: ids.count))) AND summary IS NOT NULL ORDER BY title, id", ids)
     }
 
     func releaseSummaries(by artist: Int64) throws(PublishError) -> [Data] {
@@ -333,7 +303,7 @@ final class PublicationIndex {
 
     func artistSummaries(_ ids: [Int64]) throws(PublishError) -> [Data] {
         guard !ids.isEmpty else { return [] }
-        return try blobs("SELECT summary FROM artist WHERE id IN (\(Self.marks(ids.count))) AND summary IS NOT NULL ORDER BY name, id", ids)
+        return try blobs("SELECT summary FROM artist WHERE id IN (\(databaseQuestionMarks(count: ids.count))) AND summary IS NOT NULL ORDER BY name, id", ids)
     }
 
     /// Search rows of the listed artists, then the listed releases, then the tracks, in list order (JSON).
@@ -388,7 +358,7 @@ final class PublicationIndex {
     /// The summaries of `ids`, in list order.
     func trackSummaries(_ ids: [String]) throws(PublishError) -> [(summary: Data, duration: Double)] {
         guard !ids.isEmpty else { return [] }
-        return try summaries(where: "id IN (\(Self.marks(ids.count)))", StatementArguments(ids))
+        return try summaries(where: "id IN (\(databaseQuestionMarks(count: ids.count)))", StatementArguments(ids))
     }
 
     private func summaries(where condition: String, _ arguments: StatementArguments) throws(PublishError) -> [(summary: Data, duration: Double)] {
@@ -521,10 +491,4 @@ final class PublicationIndex {
             throw .output(path: url.path, detail: "the publication index holds an unreadable entry (\(error)); delete it to publish in full")
         }
     }
-
-    private static func chunks<T>(_ values: [T]) -> [[T]] {
-        stride(from: 0, to: values.count, by: 500).map { Array(values[$0..<min($0 + 500, values.count)]) }
-    }
-
-    private static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 }

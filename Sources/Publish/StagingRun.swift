@@ -65,20 +65,30 @@ struct StagingRun: PublicationSink {
             if options.dryRun {
                 (size, digest) = (Self.size(of: file.source), item.isFolder ? "" : item.digest)
             } else {
-                let destination = try prepare(file.path)
-                report.bytesWritten += try Self.linkOrCopy(file.source, to: destination)
-                size = Self.size(of: destination)
-                do {
-                    digest = try FileDigest.sha256(of: destination)
-                } catch {
-                    throw .output(path: destination.path, detail: error.detail)
-                }
+                let placed = try Self.bringIn(file.source, to: try prepare(file.path))
+                report.bytesWritten += placed.copied
+                (size, digest) = (placed.size, placed.sha256)
             }
             digests[file.source.lastPathComponent] = digest
             entries[file.path] = PublicationRecord.Entry(path: file.path, size: size, sha256: digest, stage: .media)
             report.added.append(file.path)
         }
         guard !options.dryRun else { return }
+        try Self.check(item, digests: digests)
+    }
+
+    /// Hard-links (or copies) a media file from WORK_DIR to `destination`: the bytes copied, its size and SHA-256.
+    static func bringIn(_ source: URL, to destination: URL) throws(PublishError) -> (copied: Int64, size: Int64, sha256: String) {
+        let copied = try linkOrCopy(source, to: destination)
+        do {
+            return (copied, size(of: destination), try FileDigest.sha256(of: destination))
+        } catch {
+            throw .output(path: destination.path, detail: error.detail)
+        }
+    }
+
+    /// Checks a media item brought in against the catalog's digest; `digests` are its files' by source file name.
+    static func check(_ item: MediaItem, digests: [String: String]) throws(PublishError) {
         let actual = item.isFolder ? FileDigest.sha256(ofFolder: digests) : digests.values.first ?? ""
         guard actual == item.digest else {
             throw .workFile(path: item.files[0].source.path, detail: "its bytes do not match the catalog's SHA-256 "
@@ -176,7 +186,7 @@ struct StagingRun: PublicationSink {
 
     /// Hard-links `source` to `destination`, or copies it where a link cannot be made (another filesystem).
     /// Returns the bytes copied (0 for a link).
-    static func linkOrCopy(_ source: URL, to destination: URL) throws(PublishError) -> Int64 {
+    private static func linkOrCopy(_ source: URL, to destination: URL) throws(PublishError) -> Int64 {
         if link(source.path, destination.path) == 0 { return 0 }
         let reason = errno
         guard reason == EXDEV || reason == EPERM || reason == EMLINK else {
@@ -201,7 +211,7 @@ struct StagingRun: PublicationSink {
         }
     }
 
-    static func size(of url: URL) -> Int64 {
+    private static func size(of url: URL) -> Int64 {
         var status = stat()
         return stat(url.path, &status) == 0 ? Int64(status.st_size) : 0
     }
