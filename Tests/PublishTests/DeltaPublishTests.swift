@@ -12,10 +12,14 @@ import Glibc
 /// these tests hold it to the publication a full publish makes of the same catalog.
 @Suite("Publishing what changed")
 struct DeltaPublishTests {
-    /// Publishes `space` into its OUT_DIR as a user would, and in full into `reference`, at the same moment.
-    private static func publishBoth(_ space: PublishSpace, reference: URL, at now: Date) throws -> (PublishReport, PublishReport) {
-        let delta = try Publisher(options: PublishOptions(workDirectories: [space.work], outputDirectory: space.out, now: now)).run()
-        let full = try Publisher(options: PublishOptions(workDirectories: [space.work], outputDirectory: reference, full: true, now: now)).run()
+    /// `works` (the space's WORK unless given) are published into its OUT_DIR as a user would, and in full into
+    /// `reference`, at the same moment.
+    private static func publishBoth(
+        _ space: PublishSpace, works: [URL]? = nil, reference: URL, at now: Date
+    ) throws -> (change: PublishReport, full: PublishReport) {
+        let works = works ?? [space.work]
+        let delta = try Publisher(options: PublishOptions(workDirectories: works, outputDirectory: space.out, now: now)).run()
+        let full = try Publisher(options: PublishOptions(workDirectories: works, outputDirectory: reference, full: true, now: now)).run()
         return (delta, full)
     }
 
@@ -119,10 +123,6 @@ struct DeltaPublishTests {
                 #expect(result.status == 0, "\(result.standardError)")
             }
         }
-        func publishBoth(at now: Date) throws -> (change: PublishReport, full: PublishReport) {
-            (try Publisher(options: PublishOptions(workDirectories: [shards], outputDirectory: space.out, now: now)).run(),
-             try Publisher(options: PublishOptions(workDirectories: [shards], outputDirectory: reference, full: true, now: now)).run())
-        }
         try ingestShards()
         let catalogs = (0..<2).map { shards.appendingPathComponent("\($0)/catalog.sqlite").path }
         for catalog in catalogs {
@@ -130,7 +130,7 @@ struct DeltaPublishTests {
                     "both shards hold tracks")
         }
         var now = Date(timeIntervalSince1970: 1_800_000_000)
-        #expect(try publishBoth(at: now).change.full)
+        #expect(try Self.publishBoth(space, works: [shards], reference: reference, at: now).change.full)
         // A folder whose masters go to the other shard than A/one.flac's: a copy there is a copy across shards.
         let homeOfOne = try (0..<2).first { try Shard(index: $0, count: 2).contains("A/one.flac") } ?? 0
         let away = try (0..<50).map { "Copy \($0)/one.flac" }.first { try !Shard(index: homeOfOne, count: 2).contains($0) } ?? "Copy/one.flac"
@@ -149,7 +149,7 @@ struct DeltaPublishTests {
         for (step, full, change) in steps {
             try change()
             now = now.addingTimeInterval(60)
-            let (published, reference_) = try publishBoth(at: now)
+            let (published, reference_) = try Self.publishBoth(space, works: [shards], reference: reference, at: now)
             #expect(published.full == full && reference_.full, "\(step): the publish read \(published.full ? "everything" : "only the change")")
             let differences = try Self.differences(space.out, reference)
             #expect(differences.isEmpty, "\(step): \(differences)")
@@ -207,14 +207,14 @@ struct DeltaPublishTests {
         try space.publish()
         let catalog = space.work.appendingPathComponent("catalog.sqlite").path
         let started = Date()
-        #expect(try Command.run("sqlite3", [catalog, "UPDATE track SET title = 'probe' WHERE title = 'one'"]).status == 0)
+        try Self.sqlite(catalog, "UPDATE track SET title = 'probe' WHERE title = 'one'")
         try space.publish()
         let span = Date().timeIntervalSince(started)
         var killed = 0
         var generator = SystemRandomNumberGenerator()
         for round in 0..<16 {
             let title = "round \(round)"
-            #expect(try Command.run("sqlite3", [catalog, "UPDATE track SET title = '\(title)' WHERE sourcePath = 'A/one.flac'"]).status == 0)
+            try Self.sqlite(catalog, "UPDATE track SET title = '\(title)' WHERE sourcePath = 'A/one.flac'")
             let process = Process()
             process.executableURL = Repository.executable("musikk-publish")
             process.arguments = [space.work.path, space.out.path, "--quiet"]
@@ -234,8 +234,7 @@ struct DeltaPublishTests {
         }
         #expect(killed >= 4, "only \(killed) of 16 publishes were killed before they finished (a publish took \(span) s)")
         let now = Date()
-        let last = try Publisher(options: PublishOptions(workDirectories: [space.work], outputDirectory: space.out, now: now)).run()
-        _ = try Publisher(options: PublishOptions(workDirectories: [space.work], outputDirectory: reference, full: true, now: now)).run()
+        let last = try Self.publishBoth(space, reference: reference, at: now).change
         #expect(last.switched || last.upToDate)
         let differences = try Self.differences(space.out, reference)
         #expect(differences.isEmpty, "\(differences)")
@@ -266,17 +265,16 @@ struct DeltaPublishTests {
             }),
         ]
         for (round, (breakage, breakIt)) in breakages.enumerated() {
-            #expect(try Command.run("sqlite3", [catalog, "UPDATE track SET title = 'title \(round)' WHERE sourcePath = 'A/one.flac'"]).status == 0)
+            try Self.sqlite(catalog, "UPDATE track SET title = 'title \(round)' WHERE sourcePath = 'A/one.flac'")
             try breakIt()
             let now = Date()
-            let report = try Publisher(options: PublishOptions(workDirectories: [space.work], outputDirectory: space.out, now: now)).run()
-            _ = try Publisher(options: PublishOptions(workDirectories: [space.work], outputDirectory: reference, full: true, now: now)).run()
+            let report = try Self.publishBoth(space, reference: reference, at: now).change
             #expect(report.full, "\(breakage): a publish trusted it")
             let differences = try Self.differences(space.out, reference)
             #expect(differences.isEmpty, "\(breakage): \(differences)")
             #expect(try space.tree.problems().isEmpty, "\(breakage)")
             // The next change is published from the index again.
-            #expect(try Command.run("sqlite3", [catalog, "UPDATE track SET title = 'after \(round)' WHERE sourcePath = 'A/one.flac'"]).status == 0)
+            try Self.sqlite(catalog, "UPDATE track SET title = 'after \(round)' WHERE sourcePath = 'A/one.flac'")
             #expect(try !space.publish().full, "\(breakage): the publish after it")
         }
     }
