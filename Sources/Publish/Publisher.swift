@@ -182,7 +182,7 @@ public struct Publisher {
             keptPrevious = kept
             report.switched = true
         }
-        try staging.recordFiles()
+        try staging.recordFiles(record.files)
         // Without the replaced publication (a first publish, or nothing replaced), the tree behind is a copy of
         // OUT_DIR in hard links.
         if !keptPrevious {

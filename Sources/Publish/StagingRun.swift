@@ -121,10 +121,11 @@ struct StagingRun: PublicationSink {
         try record.write(to: out.staging.appendingPathComponent(PublicationRecord.fileName))
     }
 
-    /// Enters every file in the index, and as pending (see ``DeltaRun/catchUp()``) each path whose bytes differ
-    /// between the previous publication and this one.
-    func recordFiles() throws(PublishError) {
-        for entry in sortedEntries {
+    /// Enters `files` (every file of the new publication, as ``sortedEntries`` gave them for the record) in the
+    /// index, and as pending (see ``DeltaRun/catchUp()``) each path whose bytes differ between the previous
+    /// publication and this one.
+    func recordFiles(_ files: [PublicationRecord.Entry]) throws(PublishError) {
+        for entry in files {
             index.setFile(entry)
             if previous[entry.path]?.sha256 != entry.sha256 { index.addPending(entry.path) }
             try index.flushIfLarge()
