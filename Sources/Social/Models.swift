@@ -27,6 +27,8 @@ public enum CommentSubject: String, Codable, Sendable, CaseIterable {
 /// Things that can be liked or embedded in a forum post.
 public enum ItemKind: String, Codable, Sendable, CaseIterable {
     case track, release, playlist
+    /// Liked (starred) through the Subsonic API; not embeddable in posts.
+    case artist
 }
 
 /// Why a request to the store failed; the server maps each case to an HTTP status.

@@ -72,21 +72,32 @@ extension SocialStore {
     /// Takes a progress report of one playback session. Played time grows only by position advances that fit in the
     /// wall-clock time since the last report (seeks and replays of old reports add nothing); once it reaches the
     /// threshold the listen is counted, once per session. Returns whether this report counted it.
+    ///
+    /// A player that cannot tell its position (a Subsonic scrobble) passes nil: the position is then where playing
+    /// on since the last report would have reached. `startsOver` begins a new session even on the same track (a
+    /// replay).
     public func reportProgress(
-        of userId: Int64, session sessionId: String, trackId: String, trackDuration: Double, positionSeconds: Double, state: PlaybackState,
-        now: Date
+        of userId: Int64, session sessionId: String, trackId: String, trackDuration: Double, positionSeconds reported: Double?, state: PlaybackState,
+        startsOver: Bool = false, now: Date
     ) async throws -> Outcome<Bool> {
         let sessionId = try Self.checkedText(sessionId, field: "sessionId", max: 64)
-        guard positionSeconds.isFinite, positionSeconds >= 0, positionSeconds <= trackDuration + 1 else {
-            throw SocialError.invalid(
-                field: "positionSeconds", message: "positionSeconds must lie within the track (0 to \(trackDuration.rounded(.up).formatted(.number.grouping(.never))) s)")
+        if let reported {
+            guard reported.isFinite, reported >= 0, reported <= trackDuration + 1 else {
+                throw SocialError.invalid(
+                    field: "positionSeconds", message: "positionSeconds must lie within the track (0 to \(trackDuration.rounded(.up).formatted(.number.grouping(.never))) s)")
+            }
         }
         return try await commit { db in
             var events: [LiveEvent] = []
             let row = try db.fetchOne("SELECT * FROM listenSession WHERE userId = ? AND sessionId = ?", [userId, sessionId])
             var played = 0.0
             var counted = false
-            let isNewSession = try row == nil || (row?["trackId"] as String?) != trackId
+            let isNewSession = try startsOver || row == nil || (row?["trackId"] as String?) != trackId
+            var positionSeconds = reported ?? 0
+            if reported == nil, let row, !isNewSession {
+                let elapsed = try max(0, now.timeIntervalSince(row["lastReportAt"] as Date))
+                positionSeconds = try min(trackDuration, (row["lastPosition"] as Double) + elapsed)
+            }
             if let row, !isNewSession {
                 played = try row["playedSeconds"]
                 counted = try row["counted"]

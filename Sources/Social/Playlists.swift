@@ -158,14 +158,14 @@ extension SocialStore {
             createdAt: row["createdAt"], updatedAt: row["updatedAt"])
     }
 
-    private static func requireOwner(_ db: any SocialSession, _ id: Int64, _ userId: Int64) throws {
+    static func requireOwner(_ db: any SocialSession, _ id: Int64, _ userId: Int64) throws {
         guard try canSee(db, id, userId), let owner = try db.value(as: Int64.self, "SELECT ownerId FROM playlist WHERE id = ?", [id]) else {
             throw SocialError.notFound("playlist \(id)")
         }
         guard owner == userId else { throw SocialError.forbidden("only the owner of playlist \(id) can do this") }
     }
 
-    private static func requireEditor(_ db: any SocialSession, _ id: Int64, _ userId: Int64) throws {
+    static func requireEditor(_ db: any SocialSession, _ id: Int64, _ userId: Int64) throws {
         guard try canSee(db, id, userId), let owner = try db.value(as: Int64.self, "SELECT ownerId FROM playlist WHERE id = ?", [id]) else {
             throw SocialError.notFound("playlist \(id)")
         }
@@ -175,18 +175,18 @@ extension SocialStore {
         }
     }
 
-    private static func entryIds(_ db: any SocialSession, _ id: Int64) throws -> [Int64] {
+    static func entryIds(_ db: any SocialSession, _ id: Int64) throws -> [Int64] {
         try db.values(as: Int64.self, "SELECT id FROM playlistEntry WHERE playlistId = ? ORDER BY position, id", [id])
     }
 
-    private static func writeOrder(_ db: any SocialSession, _ entryIds: [Int64]) throws {
+    static func writeOrder(_ db: any SocialSession, _ entryIds: [Int64]) throws {
         for (position, entryId) in entryIds.enumerated() {
             try db.execute("UPDATE playlistEntry SET position = ? WHERE id = ?", [position, entryId])
         }
     }
 
     /// Stamps the change, tells viewers of the playlist, and (for public playlists) the owner's followers.
-    private static func playlistChanged(
+    static func playlistChanged(
         _ db: any SocialSession, _ id: Int64, by userId: Int64, summary text: String, itemId: String? = nil, now: Date
     ) throws -> Outcome<Playlist> {
         try db.execute("UPDATE playlist SET updatedAt = ? WHERE id = ?", [now, id])

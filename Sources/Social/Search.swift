@@ -24,13 +24,14 @@ extension SocialStore {
 
     /// Full-text search with prefix matching on every word typed (`daft pu` finds "Daft Punk"), accents folded
     /// (`bjo` finds "Björk"), best matches first. With `likedByFollowersOf`, only tracks, releases and playlists
-    /// liked by people that user follows.
-    public func search(_ text: String, kinds: Set<SearchHit.Kind>, likedByFollowersOf viewer: Int64?, limit: Int) async throws -> [SearchHit] {
+    /// liked by people that user follows. `offset` skips that many of the best (at most 10,000); `limit` is at most 500.
+    public func search(_ text: String, kinds: Set<SearchHit.Kind>, likedByFollowersOf viewer: Int64?, limit: Int, offset: Int = 0) async throws -> [SearchHit] {
         // Only runs of letters and digits reach the backend's query syntax.
         let words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).prefix(8).map(String.init)
         guard !words.isEmpty else { return [] }
         let kinds = (kinds.isEmpty ? Set(SearchHit.Kind.allCases) : kinds).map(\.rawValue).sorted()
-        let limit = max(1, min(limit, 100))
+        let limit = max(1, min(limit, 500))
+        let offset = max(0, min(offset, 10_000))
         return try await storage.read { db in
             let clauses = db.searchClauses(words: words)
             var sql = "SELECT kind, ref, name, context FROM searchIndex WHERE \(clauses.match) AND kind IN (\(placeholders(kinds.count)))"
@@ -42,8 +43,8 @@ extension SocialStore {
                     """
                 arguments.append(viewer.sqlValue)
             }
-            sql += " ORDER BY \(clauses.order), kind, ref LIMIT ?"
-            arguments += clauses.orderArguments + [limit.sqlValue]
+            sql += " ORDER BY \(clauses.order), kind, ref LIMIT ? OFFSET ?"
+            arguments += clauses.orderArguments + [limit.sqlValue, offset.sqlValue]
             return try db.fetchAll(sql, SQLArguments(arguments)).compactMap { row in
                 try SearchHit.Kind(rawValue: row["kind"]).map { SearchHit(kind: $0, id: try row["ref"], name: try row["name"], context: try row["context"]) }
             }

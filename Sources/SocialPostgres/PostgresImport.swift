@@ -11,7 +11,7 @@ extension PostgresStorage {
     static let tablesInCopyOrder = [
         "\"user\"", "avatar", "refreshToken", "artistOwner", "follow", "forum", "thread", "comment", "playlist", "playlistEntry",
         "playlistCollaborator", "\"like\"", "notification", "activity", "event", "queue", "listenSession", "listen", "nowPlaying",
-        "knownRelease", "listenClock", "rateLimitHit", "searchIndex",
+        "knownRelease", "listenClock", "rateLimitHit", "searchIndex", "appCredential", "rating",
     ]
     /// Tables whose SQLite row ids are their order (follow lists and likes are paged by them), kept as `rowid`.
     static let tablesKeepingRowIds: Set<String> = ["follow", "\"like\""]

@@ -305,6 +305,29 @@ public struct SQLiteStorage: SocialStorage {
                 );
                 """)
         }
+        migrator.registerMigration("v6: listeners' own apps: their credentials, and ratings") { db in
+            try db.execute(sql: """
+                CREATE TABLE appCredential (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    userId INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    lookup TEXT UNIQUE,
+                    sealed TEXT,
+                    createdAt DATETIME NOT NULL
+                );
+                CREATE INDEX appCredential_user ON appCredential(userId, kind);
+                CREATE TABLE rating (
+                    userId INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+                    subjectKind TEXT NOT NULL,
+                    subjectId TEXT NOT NULL,
+                    rating INTEGER NOT NULL,
+                    ratedAt DATETIME NOT NULL,
+                    PRIMARY KEY (userId, subjectKind, subjectId)
+                );
+                CREATE INDEX listen_user_track ON listen(userId, trackId);
+                """)
+        }
         return migrator
     }
 }
