@@ -60,7 +60,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
         signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime,
             scheme: configuration.mediaSignature),
-        hub: hub, limiter: RateLimiter(store: store), passwords: PasswordHashing(),
+        hub: hub, limiter: RateLimiter(store: store), passwords: PasswordHashing(), sealer: AppPasswordSealer(serverKey: secrets.tokenKey),
         decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) })
     try await CatalogWatcher.index(library.snapshot, into: store, now: configuration.clock())
 
@@ -96,6 +96,11 @@ func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
     router.add(middleware: ErrorShapeMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("/health", use: health)
+    SubsonicAPI(
+        store: store, library: services.library,
+        authenticator: SubsonicAuthenticator(store: store, limiter: services.limiter, sealer: services.sealer, configuration: configuration),
+        limiter: services.limiter, configuration: configuration
+    ).addRoutes(to: router)
     if configuration.mediaBaseURL == nil {
         MediaController(rootPath: services.library.root.path, signer: services.signer, clock: clock).addRoutes(to: router)
     }
@@ -117,6 +122,7 @@ func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
     ActivityController(store: store, subjects: subjects, clock: clock).addRoutes(to: api)
     PlaybackController(store: store, links: links, clock: clock).addRoutes(to: api)
     EventsController(store: store, subjects: subjects, hub: services.hub).addRoutes(to: api)
+    AppCredentialsController(store: store, sealer: services.sealer, clock: clock).addRoutes(to: api)
     return router
 }
 

@@ -27,6 +27,11 @@ struct MediaController: Sendable {
         }
         let parts = context.parameters.getCatchAll().map(String.init)
         guard let (folder, path) = Self.servedPath(parts) else { throw APIError.notFound("file") }
+        return try await Self.file(path, of: reader, for: request, cacheControl: Self.cacheControl(folder: folder))
+    }
+
+    /// A file of the publication as the answer to `request`: whole, one byte range, or 416, with a validator.
+    static func file(_ path: String, of reader: MediaFileReader, for request: Request, cacheControl: String) async throws -> Response {
         let (rangeHeader, validator, isHead) = (request.headers[.range], request.headers[.ifRange], request.method == .head)
         let opened = try await reader.open(path: path) { metadata in
             let range = Self.range(metadata, header: rangeHeader, ifRange: validator)
@@ -40,9 +45,9 @@ struct MediaController: Sendable {
         let size = opening.metadata.size
         var headers: HTTPFields = [
             .acceptRanges: "bytes",
-            .eTag: Self.entityTag(opening.metadata),
-            .contentType: Self.mediaType(of: path),
-            .cacheControl: Self.cacheControl(folder: folder),
+            .eTag: entityTag(opening.metadata),
+            .contentType: mediaType(of: path),
+            .cacheControl: cacheControl,
         ]
         switch range {
         case .whole:

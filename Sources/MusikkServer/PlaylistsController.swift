@@ -118,10 +118,14 @@ struct PlaylistsController: Sendable {
             throw APIError.notFound("kind \(context.parameters.get("kind") ?? "")")
         }
         let id = context.parameters.get("itemId") ?? ""
-        let subject: CommentSubject = switch kind {
-        case .track: .track
-        case .release: .release
-        case .playlist: .playlist
+        let subject: CommentSubject
+        switch kind {
+        case .track: subject = .track
+        case .release: subject = .release
+        case .playlist: subject = .playlist
+        case .artist:
+            guard let artistId = canonicalID(id), subjects.links.library.snapshot.artists[artistId] != nil else { throw APIError.notFound("artist \(id)") }
+            return (kind, id)
         }
         try await subjects.checkSubject(subject, id, viewer: context.user.id)
         return (kind, id)

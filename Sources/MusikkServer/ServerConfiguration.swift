@@ -45,6 +45,9 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(30)
     /// Event streams one user may hold open at once.
     public var eventStreamsPerUser: Int = 16
+    /// Whether the Subsonic API also takes `u` with an app password (`t`+`s` or `p`), which older apps need; when
+    /// false it takes API keys only, and answers those schemes with errors 41 and 42 (`--subsonic-api-keys-only`).
+    public var subsonicLegacyAuthentication: Bool = true
     /// Whether every request is logged (structured, at info level; no tokens, passwords or query strings).
     public var accessLog: Bool = true
     /// How often every event stream gets a keep-alive. A stream learns that its client went away (a closed tab, a

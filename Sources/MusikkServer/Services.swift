@@ -12,6 +12,8 @@ struct Services: Sendable {
     let hub: EventHub
     let limiter: RateLimiter
     let passwords: PasswordHashing
+    /// Seals listeners' app passwords for the Subsonic API.
+    let sealer: AppPasswordSealer
     /// A bcrypt hash at the configured cost that matches no password: log-ins with unknown emails are checked
     /// against it, so they take as long as those with known ones.
     let decoyHash: String
@@ -136,6 +138,9 @@ struct Subjects: Sendable {
                     duration: trackIds.compactMap { snapshot.tracks[$0]?.duration }.reduce(0, +), trackIds: trackIds,
                     playback: trackIds.first.map { "/api/tracks/\($0)/playback" })
             }
+        case .artist:
+            // Artists are liked, not embedded: an artist embed resolves to nothing and is refused.
+            break
         }
         return resolved
     }

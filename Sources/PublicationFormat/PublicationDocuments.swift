@@ -236,6 +236,33 @@ public struct TrackDocument: Codable, Sendable {
     public var renditions: [RenditionEntry]
     public var loudness: Loudness?
     public var waveform: Waveform?
+    /// The master's lyrics (its tags, or an `.lrc` file beside it), synced ones first.
+    public var lyrics: [Lyrics]?
+
+    /// One set of lyrics: plain lines, or lines with the time each starts (synced).
+    public struct Lyrics: Codable, Sendable, Equatable {
+        /// ISO 639-2 code as the tag gives it (`und` when unknown).
+        public var language: String
+        public var synced: Bool
+        public var lines: [Line]
+
+        public struct Line: Codable, Sendable, Equatable {
+            /// Milliseconds from the start of the track (synced lyrics only).
+            public var start: Int?
+            public var text: String
+
+            public init(start: Int? = nil, text: String) {
+                self.start = start
+                self.text = text
+            }
+        }
+
+        public init(language: String, synced: Bool, lines: [Line]) {
+            self.language = language
+            self.synced = synced
+            self.lines = lines
+        }
+    }
 
     public struct Streams: Codable, Sendable {
         /// HLS master playlist of the AAC ladder (of the Opus ladder when there is no AAC).
@@ -326,7 +353,7 @@ public struct TrackDocument: Codable, Sendable {
         }
     }
 
-    public init(id: String, title: String, artists: [ArtistLink], release: ReleaseLink? = nil, discNumber: Int? = nil, trackNumber: Int? = nil, isrc: String? = nil, genre: String? = nil, date: String? = nil, duration: Double, cover: String? = nil, coverThumbnails: [Thumbnail]? = nil, streams: Streams, renditions: [RenditionEntry], loudness: Loudness? = nil, waveform: Waveform? = nil) {
+    public init(id: String, title: String, artists: [ArtistLink], release: ReleaseLink? = nil, discNumber: Int? = nil, trackNumber: Int? = nil, isrc: String? = nil, genre: String? = nil, date: String? = nil, duration: Double, cover: String? = nil, coverThumbnails: [Thumbnail]? = nil, streams: Streams, renditions: [RenditionEntry], loudness: Loudness? = nil, waveform: Waveform? = nil, lyrics: [Lyrics]? = nil) {
         self.id = id
         self.title = title
         self.artists = artists
@@ -343,6 +370,7 @@ public struct TrackDocument: Codable, Sendable {
         self.renditions = renditions
         self.loudness = loudness
         self.waveform = waveform
+        self.lyrics = lyrics
     }
 }
 

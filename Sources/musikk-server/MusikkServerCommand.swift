@@ -94,6 +94,10 @@ struct Serve: AsyncParsableCommand {
         valueName: "cidr"))
     var trustedProxies: [String] = []
 
+    @Flag(help: ArgumentHelp(
+        "Let listeners' apps sign in to the Subsonic API (/rest) with API keys only, refusing app passwords (u with t and s, or p), which older apps need."))
+    var subsonicAPIKeysOnly = false
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     func validate() throws {
@@ -133,6 +137,7 @@ struct Serve: AsyncParsableCommand {
         configuration.port = port ?? environment["MUSIKK_PORT"].flatMap(Int.init) ?? 8080
         configuration.mediaBaseURL = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"]
         configuration.trustedProxies = trustedProxies.compactMap(IPNetwork.init)
+        configuration.subsonicLegacyAuthentication = !subsonicAPIKeysOnly
         configuration.mediaSignature = (mediaSignature ?? environment["MUSIKK_MEDIA_SIGNATURE"]).flatMap(MediaSignature.init(rawValue:)) ?? .hmacSHA256
         let logger = Logger(label: "musikk-server")
         do {
