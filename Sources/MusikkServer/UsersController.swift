@@ -77,7 +77,7 @@ struct UsersController: Sendable {
     /// `kind=track|release|playlist` narrows the list.
     @Sendable func likes(_ request: Request, context: AuthenticatedRequestContext) async throws -> JSON<Page<Like>> {
         let kind = try request.uri.queryParameters["kind"].map { text in
-            guard let kind = ItemKind(rawValue: String(text)) else { throw APIError.badRequest("kind is track, release or playlist") }
+            guard let kind = ItemKind(rawValue: String(text)) else { throw APIError.badRequest("kind is track, release, playlist or artist") }
             return kind
         }
         return JSON(try await store.likes(

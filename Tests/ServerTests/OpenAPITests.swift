@@ -66,6 +66,6 @@ enum TestServices {
             configuration: configuration, store: store, library: try CatalogLibrary(publication: configuration.publication),
             tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
             signer: MediaSigner(secret: secrets.mediaKey, base: "/stream", lifetime: 60), hub: EventHub(), limiter: RateLimiter(store: store),
-            passwords: PasswordHashing(), decoyHash: "")
+            passwords: PasswordHashing(), sealer: AppPasswordSealer(serverKey: secrets.tokenKey), decoyHash: "")
     }
 }

@@ -266,8 +266,17 @@ enum SubsonicEnvelope {
     static let serverType = "musikk"
     static let namespace = "http://subsonic.org/restapi"
 
-    /// The envelope around `payload`'s content (its own name is not used).
+    /// The envelope around `payload`'s content (its own name is not used), as an HTTP response.
     static func response(_ payload: SubsonicNode?, failure: SubsonicError? = nil, format: SubsonicFormat, serverVersion: String) -> Response {
+        let (body, contentType) = text(payload, failure: failure, format: format, serverVersion: serverVersion)
+        var headers = failure?.headers ?? [:]
+        headers[.contentType] = contentType
+        headers[.cacheControl] = "no-store"
+        return Response(status: failure?.status ?? .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The envelope around `payload`'s content, written in `format`, and its media type.
+    static func text(_ payload: SubsonicNode?, failure: SubsonicError? = nil, format: SubsonicFormat, serverVersion: String) -> (body: String, contentType: String) {
         var root = SubsonicNode("subsonic-response")
         root.set("status", failure == nil ? "ok" : "failed")
         root.set("version", apiVersion)
@@ -283,26 +292,19 @@ enum SubsonicEnvelope {
         }
         if let payload { root.merge(payload) }
         var body = ""
-        let contentType: String
         switch format {
         case .xml:
             body = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
             root.writeXML(into: &body, namespace: namespace)
-            contentType = "text/xml; charset=utf-8"
+            return (body, "text/xml; charset=utf-8")
         case .json:
             body = #"{"subsonic-response":"#
             root.writeJSONObject(into: &body)
-            body += "}"
-            contentType = "application/json"
+            return (body + "}", "application/json")
         case .jsonp(let callback):
             body = callback + #"({"subsonic-response":"#
             root.writeJSONObject(into: &body)
-            body += "});"
-            contentType = "text/javascript; charset=utf-8"
+            return (body + "});", "text/javascript; charset=utf-8")
         }
-        var headers = failure?.headers ?? [:]
-        headers[.contentType] = contentType
-        headers[.cacheControl] = "no-store"
-        return Response(status: failure?.status ?? .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
