@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "MediaIO", "Segmenter", "Manifest", "Catalog", "Fingerprint", "Loudness", "Waveform", "SignalCheck", "WorkArea",
+                "MediaIO", "Segmenter", "Manifest", "Catalog", "Fingerprint", "Loudness", "Waveform", "SignalCheck", "WorkArea", "Lyrics",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -96,6 +96,8 @@ let package = Package(
         ),
         // The publication's JSON documents: written by Publish, read by MusikkServer.
         .target(name: "PublicationFormat"),
+        // Lyrics from masters' tags, ID3 SYLT frames and .lrc sidecars, in the publication's form.
+        .target(name: "Lyrics", dependencies: ["PublicationFormat"]),
         // The static publication for a CDN: content-addressed media, manifests, JSON catalog, headers, atomic switch.
         .target(
             name: "Publish",
@@ -178,7 +180,7 @@ let package = Package(
         ),
         // The fuzz harnesses: libFuzzer targets built by scripts/fuzz-decode and scripts/fuzz-server, replayers otherwise.
         .target(name: "FuzzingDriver"),
-        .executableTarget(name: "musikk-fuzz-decode", dependencies: ["MediaIO", "FuzzingDriver"]),
+        .executableTarget(name: "musikk-fuzz-decode", dependencies: ["MediaIO", "Lyrics", "FuzzingDriver"]),
         .executableTarget(name: "musikk-fuzz-server", dependencies: ["MusikkServer", "FuzzingDriver"]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -203,7 +205,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PublishTests",
-            dependencies: ["Publish", "PublicationFormat", "WorkArea", "Catalog", "TestSupport", "musikk-publish", "musikk-ingest"]
+            dependencies: ["Publish", "PublicationFormat", "Lyrics", "WorkArea", "Catalog", "TestSupport", "musikk-publish", "musikk-ingest"]
         ),
         .testTarget(name: "SocialTests", dependencies: ["Social", "TestStores", "TestSupport"]),
         .testTarget(

@@ -16,15 +16,17 @@ public struct CatalogContents: Sendable {
     public var renditions: [String: [Rendition]]
     public var loudness: [String: TrackLoudness]
     public var waveforms: [String: TrackWaveform]
+    /// Each track's lyrics as the publication's JSON, for tracks that have any.
+    public var lyrics: [String: String]
     /// The last finished run that changed a track (ingested, updated or removed one); nil before the first.
     public var lastChange: Run?
 
     public init(
         artists: [Artist], releases: [Release], tracks: [Track], trackArtists: [String: [Int64]], renditions: [String: [Rendition]],
-        loudness: [String: TrackLoudness], waveforms: [String: TrackWaveform], lastChange: Run?
+        loudness: [String: TrackLoudness], waveforms: [String: TrackWaveform], lyrics: [String: String], lastChange: Run?
     ) {
         (self.artists, self.releases, self.tracks, self.trackArtists) = (artists, releases, tracks, trackArtists)
-        (self.renditions, self.loudness, self.waveforms, self.lastChange) = (renditions, loudness, waveforms, lastChange)
+        (self.renditions, self.loudness, self.waveforms, self.lyrics, self.lastChange) = (renditions, loudness, waveforms, lyrics, lastChange)
     }
 }
 
@@ -52,9 +54,22 @@ extension CatalogDatabase {
                     .filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }),
                 waveforms: Dictionary(uniqueKeysWithValues: try TrackWaveform.fetchAll(db)
                     .filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }),
+                lyrics: Self.lyrics(try Row.fetchAll(db, sql: "SELECT trackId, lyrics FROM trackLyrics"), of: live),
                 lastChange: try Run.lastChange.fetchOne(db)
             )
         }
+    }
+}
+
+extension CatalogDatabase {
+    /// Lyrics rows of the live tracks, by track id.
+    static func lyrics(_ rows: [Row], of live: Set<String>) -> [String: String] {
+        var lyrics: [String: String] = [:]
+        for row in rows {
+            let id: String = row[0]
+            if live.contains(id) { lyrics[id] = row[1] }
+        }
+        return lyrics
     }
 }
 
@@ -87,7 +102,9 @@ extension CatalogDatabase {
             var renditions: [Rendition] = []
             var loudness: [TrackLoudness] = []
             var waveforms: [TrackWaveform] = []
+            var lyrics: [Row] = []
             try db.forEachBatch(of: trackIDs) { marks, arguments in
+                lyrics += try Row.fetchAll(db, sql: "SELECT trackId, lyrics FROM trackLyrics WHERE trackId IN (\(marks))", arguments: arguments)
                 tracks += try Track.fetchAll(db, sql: "SELECT * FROM track WHERE removedAt IS NULL AND id IN (\(marks))", arguments: arguments)
                 credits += try TrackArtist.fetchAll(db, sql: "SELECT * FROM trackArtist WHERE trackId IN (\(marks))", arguments: arguments)
                 renditions += try Rendition.fetchAll(db, sql: """
@@ -108,6 +125,7 @@ extension CatalogDatabase {
                 renditions: Dictionary(grouping: renditions.filter { live.contains($0.trackId) }, by: \.trackId),
                 loudness: Dictionary(loudness.filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }) { first, _ in first },
                 waveforms: Dictionary(waveforms.filter { live.contains($0.trackId) }.map { ($0.trackId, $0) }) { first, _ in first },
+                lyrics: Self.lyrics(lyrics, of: live),
                 lastChange: try Run.lastChange.fetchOne(db)
             )
         }

@@ -251,14 +251,7 @@ public struct CatalogDatabase: Sendable {
             // Every run asks for renditions without a digest (written before v4); without this index the question
             // read the whole rendition table, segment tables included.
             try db.execute(sql: "CREATE INDEX rendition_undigested ON rendition (id) WHERE sha256 IS NULL")
-            for table in publishedTables.map(\.table) {
-                for event in ["INSERT", "UPDATE", "DELETE"] {
-                    try db.execute(sql: """
-                        CREATE TRIGGER "\(table)_\(event.lowercased())_serial" AFTER \(event) ON "\(table)"
-                        BEGIN UPDATE changeSerial SET value = value + 1 WHERE id = 1; END
-                        """)
-                }
-            }
+            try createSerialTriggers(on: publishedTables.filter { $0.since <= 5 }, db)
         }
         migrator.registerMigration("v6: changed entities") { db in
             // The track, release or artist each change to a published table touched, with a serial past the one
@@ -271,29 +264,59 @@ public struct CatalogDatabase: Sendable {
                 t.primaryKey(["kind", "key"])
             }
             try db.create(index: "publishChange_serial", on: "publishChange", columns: ["serial"])
-            for source in publishedTables {
-                for event in ["INSERT", "UPDATE", "DELETE"] {
-                    let row = event == "DELETE" ? "OLD" : "NEW"
-                    try db.execute(sql: """
-                        CREATE TRIGGER "\(source.table)_\(event.lowercased())_change" AFTER \(event) ON "\(source.table)"
-                        BEGIN
-                            INSERT INTO publishChange (kind, key, serial)
-                            VALUES ('\(source.entity.rawValue)', \(row)."\(source.key)", (SELECT value FROM changeSerial WHERE id = 1) + 1)
-                            ON CONFLICT (kind, key) DO UPDATE SET serial = excluded.serial;
-                        END
-                        """)
-                }
+            try createChangeTriggers(on: publishedTables.filter { $0.since <= 6 }, db)
+        }
+        migrator.registerMigration("v7: lyrics") { db in
+            // The master's lyrics as the publication shows them (JSON): their own table, so that a rescan, which
+            // reads every track row, does not read them.
+            try db.create(table: "trackLyrics") { t in
+                t.primaryKey("trackId", .text).references("track", onDelete: .cascade)
+                t.column("lyrics", .text).notNull()
             }
+            let added = publishedTables.filter { $0.since == 7 }
+            try createSerialTriggers(on: added, db)
+            try createChangeTriggers(on: added, db)
         }
         return migrator
     }
 
-    /// The tables a publication is made from (``contents()`` reads them), and the entity each row belongs to.
-    static let publishedTables: [(table: String, entity: PublishedEntity, key: String)] = [
-        ("artist", .artist, "id"), ("release", .release, "id"), ("track", .track, "id"), ("trackArtist", .track, "trackId"),
-        ("rendition", .track, "trackId"), ("manifest", .track, "trackId"), ("trackLoudness", .track, "trackId"),
-        ("trackWaveform", .track, "trackId"),
+    /// The tables a publication is made from (``contents()`` reads them), the entity each row belongs to, and the
+    /// migration that made the table (whose triggers are made with it).
+    static let publishedTables: [(table: String, entity: PublishedEntity, key: String, since: Int)] = [
+        ("artist", .artist, "id", 5), ("release", .release, "id", 5), ("track", .track, "id", 5), ("trackArtist", .track, "trackId", 5),
+        ("rendition", .track, "trackId", 5), ("manifest", .track, "trackId", 5), ("trackLoudness", .track, "trackId", 5),
+        ("trackWaveform", .track, "trackId", 5), ("trackLyrics", .track, "trackId", 7),
     ]
+
+    /// Every write to these tables moves the change serial on.
+    private static func createSerialTriggers(on sources: [(table: String, entity: PublishedEntity, key: String, since: Int)], _ db: Database) throws {
+        for table in sources.map(\.table) {
+            for event in ["INSERT", "UPDATE", "DELETE"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER "\(table)_\(event.lowercased())_serial" AFTER \(event) ON "\(table)"
+                    BEGIN UPDATE changeSerial SET value = value + 1 WHERE id = 1; END
+                    """)
+            }
+        }
+    }
+
+    /// Every write to these tables names the entity it touched in publishChange, with a serial past the one it
+    /// moved changeSerial from (whichever trigger runs first).
+    private static func createChangeTriggers(on sources: [(table: String, entity: PublishedEntity, key: String, since: Int)], _ db: Database) throws {
+        for source in sources {
+            for event in ["INSERT", "UPDATE", "DELETE"] {
+                let row = event == "DELETE" ? "OLD" : "NEW"
+                try db.execute(sql: """
+                    CREATE TRIGGER "\(source.table)_\(event.lowercased())_change" AFTER \(event) ON "\(source.table)"
+                    BEGIN
+                        INSERT INTO publishChange (kind, key, serial)
+                        VALUES ('\(source.entity.rawValue)', \(row)."\(source.key)", (SELECT value FROM changeSerial WHERE id = 1) + 1)
+                        ON CONFLICT (kind, key) DO UPDATE SET serial = excluded.serial;
+                    END
+                    """)
+            }
+        }
+    }
 
     /// The tracks, releases and artists changed after `serial` (from ``changes(after:)`` or 0), and the serial
     /// the catalog is at now, read together.

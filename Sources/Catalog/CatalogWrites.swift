@@ -9,14 +9,17 @@ public struct TrackDescription: Sendable {
     /// Album artist and title; nil for a loose track.
     public var release: (artistName: String, title: String, date: String?)?
     public var coverArt: (path: String, mimeType: String)?
+    /// The master's lyrics as the publication's JSON (`TrackDocument.lyrics`); nil when it has none.
+    public var lyricsJSON: String?
 
     public init(
         artistNames: [String], release: (artistName: String, title: String, date: String?)?,
-        coverArt: (path: String, mimeType: String)?
+        coverArt: (path: String, mimeType: String)?, lyricsJSON: String? = nil
     ) {
         self.artistNames = artistNames
         self.release = release
         self.coverArt = coverArt
+        self.lyricsJSON = lyricsJSON
     }
 }
 
@@ -37,25 +40,18 @@ public struct RunCounts: Sendable, Equatable {
 /// Everything recorded for one ingested master, written in one transaction.
 public struct IngestedTrack: Sendable {
     public var track: Track
-    /// Performing artists in credit order.
-    public var artistNames: [String]
-    /// Album artist and title; nil for a loose track.
-    public var release: (artistName: String, title: String, date: String?)?
-    public var coverArt: (path: String, mimeType: String)?
+    /// Artists, release, cover and lyrics, from the master's tags.
+    public var description: TrackDescription
     public var renditions: [Rendition]
     public var manifests: [ManifestFile]
     /// Nil when the run does no analysis.
     public var analysis: TrackAnalysisRecords?
 
     public init(
-        track: Track, artistNames: [String], release: (artistName: String, title: String, date: String?)?,
-        coverArt: (path: String, mimeType: String)?, renditions: [Rendition], manifests: [ManifestFile],
-        analysis: TrackAnalysisRecords? = nil
+        track: Track, description: TrackDescription, renditions: [Rendition], manifests: [ManifestFile], analysis: TrackAnalysisRecords? = nil
     ) {
         self.track = track
-        self.artistNames = artistNames
-        self.release = release
-        self.coverArt = coverArt
+        self.description = description
         self.renditions = renditions
         self.manifests = manifests
         self.analysis = analysis
@@ -101,9 +97,10 @@ extension CatalogDatabase {
             var track = ingested.track
             let previous = try Track.fetchOne(db, key: track.id)
             try Track.filter(Column("sourcePath") == track.sourcePath && Column("id") != track.id).deleteAll(db)
-            track.releaseId = try releaseID(for: ingested, db)
+            track.releaseId = try releaseID(for: ingested.description, db)
             if previous == nil { try track.insert(db) } else { try track.update(db) }
-            try replaceArtists(of: track.id, with: ingested.artistNames, db)
+            try replaceArtists(of: track.id, with: ingested.description.artistNames, db)
+            try replaceLyrics(of: track.id, with: ingested.description.lyricsJSON, db)
             try Rendition.filter(Column("trackId") == track.id).deleteAll(db)
             for var rendition in ingested.renditions {
                 rendition.trackId = track.id
@@ -152,12 +149,9 @@ extension CatalogDatabase {
             var track = track
             guard let previous = try Track.fetchOne(db, key: track.id) else { return }
             if let description {
-                let entry = IngestedTrack(
-                    track: track, artistNames: description.artistNames, release: description.release,
-                    coverArt: description.coverArt, renditions: [], manifests: []
-                )
-                track.releaseId = try releaseID(for: entry, db)
+                track.releaseId = try releaseID(for: description, db)
                 try replaceArtists(of: track.id, with: description.artistNames, db)
+                try replaceLyrics(of: track.id, with: description.lyricsJSON, db)
             }
             try track.update(db)
             if previous.releaseId != track.releaseId || previous.removedAt != track.removedAt {
@@ -273,7 +267,7 @@ extension CatalogDatabase {
     }
 
     /// The id of the track's release, created (or its date and cover filled in) as needed; nil for a loose track.
-    private func releaseID(for entry: IngestedTrack, _ db: Database) throws -> Int64? {
+    private func releaseID(for entry: TrackDescription, _ db: Database) throws -> Int64? {
         guard let release = entry.release else { return nil }
         let artistId = try artistID(named: release.artistName, db)
         var row = try Release
@@ -288,6 +282,14 @@ extension CatalogDatabase {
         }
         try row.save(db)
         return row.id
+    }
+
+    /// Writes the track's lyrics row only when it changes, so an unchanged master publishes nothing new.
+    private func replaceLyrics(of trackId: String, with json: String?, _ db: Database) throws {
+        let stored = try String.fetchOne(db, sql: "SELECT lyrics FROM trackLyrics WHERE trackId = ?", arguments: [trackId])
+        guard stored != json else { return }
+        try db.execute(sql: "DELETE FROM trackLyrics WHERE trackId = ?", arguments: [trackId])
+        if let json { try db.execute(sql: "INSERT INTO trackLyrics (trackId, lyrics) VALUES (?, ?)", arguments: [trackId, json]) }
     }
 
     private func replaceArtists(of trackId: String, with names: [String], _ db: Database) throws {

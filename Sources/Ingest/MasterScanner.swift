@@ -25,7 +25,7 @@ struct MasterCandidate: Sendable {
 enum MasterScanner {
     static let sidecarExtensions: Set<String> = [
         "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff",
-        "txt", "md", "pdf", "nfo", "log", "cue", "m3u", "m3u8", "pls", "sfv", "md5", "ffp", "accurip", "json", "xml",
+        "txt", "md", "pdf", "nfo", "log", "cue", "lrc", "m3u", "m3u8", "pls", "sfv", "md5", "ffp", "accurip", "json", "xml",
     ]
     static let audioExtensions: Set<String> = [
         "flac", "wav", "wave", "aif", "aiff", "aifc", "mp3", "ogg", "oga", "opus", "m4a", "mp4", "alac", "caf", "wv",

@@ -3,6 +3,7 @@ import Crypto
 import Fingerprint
 import Foundation
 import Loudness
+import Lyrics
 import Manifest
 import MediaIO
 import Segmenter
@@ -84,10 +85,7 @@ extension MasterWorker {
             Self.records(of: $0, keys: keys, trackID: trackID, trackDirectory: trackDirectory, duplicate: duplicate)
         }
         try catalog.record(
-            IngestedTrack(
-                track: track, artistNames: description.artistNames, release: description.release,
-                coverArt: description.coverArt, renditions: renditions, manifests: manifests, analysis: analysisRecords
-            ),
+            IngestedTrack(track: track, description: description, renditions: renditions, manifests: manifests, analysis: analysisRecords),
             albumLoudness: Self.albumLoudness
         )
 
@@ -142,8 +140,18 @@ extension MasterWorker {
         }
         let master = planned.candidate?.url ?? options.mastersDirectory.appendingPathComponent(planned.path)
         let cover = try storeCoverArt(coverArt, master: master)
-        return TrackDescription(artistNames: metadata.artists, release: release, coverArt: cover)
+        let lyrics = MasterLyrics.of(master: master, tags: tags)
+        return TrackDescription(
+            artistNames: metadata.artists, release: release, coverArt: cover,
+            lyricsJSON: lyrics.isEmpty ? nil : String(decoding: try Self.lyricsEncoder.encode(lyrics), as: UTF8.self))
     }
+
+    /// Lyrics as the catalog stores them: the publication's JSON, keys sorted so equal lyrics are equal text.
+    static let lyricsEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     /// Album loudness from the gating-block histograms of a release's tracks.
     static func albumLoudness(_ histograms: [Data]) -> Double? {

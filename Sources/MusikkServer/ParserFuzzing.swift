@@ -8,7 +8,7 @@ import Hummingbird
 public enum ParserFuzzing {
     /// The parsers fuzzed, by the names the harness takes.
     public static let targets: [String: @Sendable (Data) -> Void] = [
-        "range": range, "page": page, "media-link": mediaLink, "json": json,
+        "range": range, "page": page, "media-link": mediaLink, "json": json, "subsonic": subsonic,
     ]
 
     /// `Range` and `If-Range` against a file size: the first 8 bytes give the size, the rest the header.
@@ -74,6 +74,30 @@ public enum ParserFuzzing {
         _ = try? decoder.decode(PlaybackController.QueueInput.self, from: data)
         _ = try? decoder.decode(PlaybackController.ListenReport.self, from: data)
         _ = try? decoder.decode(ActivityController.MarkRead.self, from: data)
+        _ = try? decoder.decode(AppCredentialsController.NewCredential.self, from: data)
+    }
+
+    /// A Subsonic request's query and form body (split at the first newline), its format, and an answer carrying
+    /// every parameter back: the answer must stay well-formed JSON whatever the text.
+    public static func subsonic(_ data: Data) {
+        let text = String(decoding: data, as: UTF8.self)
+        let (query, form) = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init).splitFirst
+        guard let parameters = try? SubsonicParameters(query: query, form: form) else { return }
+        var echo = SubsonicNode("echo")
+        for name in ["id", "u", "t", "s", "p", "query", "c", "callback"] {
+            for value in parameters.all(name) { echo.set(name, value) }
+        }
+        echo.text = parameters.first("f")
+        var payload = SubsonicNode("")
+        payload.add(echo)
+        let format = SubsonicFormat(parameters)
+        let answer = SubsonicEnvelope.text(payload, format: format == .xml ? .json : format, serverVersion: "fuzz").body
+        var json = Substring(answer)
+        if case .jsonp(let callback) = format {
+            precondition(json.hasPrefix(callback + "(") && json.hasSuffix(");"), "a JSONP answer not wrapped in its callback")
+            json = json.dropFirst(callback.count + 1).dropLast(2)
+        }
+        precondition((try? JSONSerialization.jsonObject(with: Data(json.utf8))) != nil, "an answer that is not JSON: \(answer.prefix(200))")
     }
 
     private static let signer = MediaSigner(secret: "ZnV6emluZy1rZXktZm9yLXRlc3RzLW9ubHktMDEyMzQ1Njc=", base: "/stream", lifetime: 3600)

@@ -178,9 +178,17 @@ struct PublicationBuilder {
                 )
             }
             let release = track.releaseId.flatMap { releases[$0] }
+            var lyrics: [TrackDocument.Lyrics]?
+            if let json = contents.lyrics[track.id] {
+                do {
+                    lyrics = try JSONDecoder().decode([TrackDocument.Lyrics].self, from: Data(json.utf8))
+                } catch {
+                    throw .catalog(path: work(ofTrack: track.id).catalog.path, detail: "track \(track.id): its lyrics row is not lyrics (\(error)); run musikk-ingest again after touching its master")
+                }
+            }
             let document = trackDocument(
                 track, packaged: packaged.map { ($0.row, $0.item) }, release: release, artists: artists,
-                cover: track.releaseId.flatMap { covers[$0]?.cover }, waveform: waveform
+                cover: track.releaseId.flatMap { covers[$0]?.cover }, waveform: waveform, lyrics: lyrics
             )
             let path = "api/tracks/\(track.id).json"
             try sink.write(GeneratedFile(path: path, stage: .api, bytes: try Self.encode(document, path: path)), owner: owner)
@@ -295,7 +303,7 @@ struct PublicationBuilder {
 
     private func trackDocument(
         _ track: Track, packaged: [(Rendition, MediaItem)], release: Release?, artists: [Int64: Artist],
-        cover: PublishedCover?, waveform: TrackDocument.Waveform?
+        cover: PublishedCover?, waveform: TrackDocument.Waveform?, lyrics: [TrackDocument.Lyrics]?
     ) -> TrackDocument {
         let hlsFolder = "hls/\(track.id)"
         let entries = packaged.map { row, item in
@@ -330,7 +338,7 @@ struct PublicationBuilder {
                     ? url("\(hlsFolder)/master-opus.m3u8") : nil,
                 dash: url("dash/\(track.id).mpd"), progressive: progressive
             ),
-            renditions: entries, loudness: loudness, waveform: waveform
+            renditions: entries, loudness: loudness, waveform: waveform, lyrics: lyrics
         )
     }
 

@@ -118,7 +118,7 @@ struct CombinedContents {
         candidates.sort { ($0.track.id, $0.track.sourcePath) < ($1.track.id, $1.track.sourcePath) }
         var taken = Set(candidates.map(\.track.id))
         var combined = CatalogContents(
-            artists: [], releases: [], tracks: [], trackArtists: [:], renditions: [:], loudness: [:], waveforms: [:], lastChange: nil)
+            artists: [], releases: [], tracks: [], trackArtists: [:], renditions: [:], loudness: [:], waveforms: [:], lyrics: [:], lastChange: nil)
         var trackWork: [String: WorkLayout] = [:]
         var shardTrackID: [String: String] = [:]
         var previous: String?
@@ -139,6 +139,7 @@ struct CombinedContents {
             combined.renditions[track.id] = contents.renditions[original]?.map { var row = $0; row.trackId = track.id; return row }
             combined.loudness[track.id] = contents.loudness[original].map { var row = $0; row.trackId = track.id; return row }
             combined.waveforms[track.id] = contents.waveforms[original].map { var row = $0; row.trackId = track.id; return row }
+            combined.lyrics[track.id] = contents.lyrics[original]
         }
         // The orders CatalogDatabase.contents() reads in: SQLite's, NULL first, text by its UTF-8 bytes.
         combined.tracks.sort { a, b in

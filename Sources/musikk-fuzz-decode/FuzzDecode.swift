@@ -1,5 +1,6 @@
 import Foundation
 import FuzzingDriver
+import Lyrics
 import MediaIO
 
 /// The fuzz harness for reading masters: probes and decodes bytes the way musikk-ingest reads a master (strict
@@ -15,10 +16,17 @@ enum FuzzDecode {
         FFmpegLogging.silence()
         guard FileManager.default.createFile(atPath: inputPath, contents: bytes) else { return }
         defer { try? FileManager.default.removeItem(atPath: inputPath) }
+        // Lyrics: the bytes as LRC text, and the file's ID3 SYLT frames and tags.
+        for lyrics in [MasterLyrics.parse(String(decoding: bytes, as: UTF8.self))].compactMap({ $0 }) + MasterLyrics.syncedFrames(inID3Of: URL(fileURLWithPath: inputPath)) {
+            let starts = lyrics.lines.compactMap(\.start)
+            precondition(starts == starts.sorted() && starts.allSatisfy { $0 >= 0 }, "synced lines out of order or before the start")
+            precondition(lyrics.synced == (starts.count == lyrics.lines.count) && !lyrics.lines.isEmpty)
+        }
         for strict in [true, false] {
             if let probe = try? AudioDecoder(path: inputPath, strict: strict) {
                 var payloadBytes = 0
                 try? probe.readPayload { payloadBytes += $0.count }
+                _ = MasterLyrics.of(master: URL(fileURLWithPath: inputPath), tags: probe.tags)
             }
             guard let decoder = try? AudioDecoder(path: inputPath, strict: strict) else { continue }
             let source = decoder.format

@@ -18,7 +18,7 @@ struct CatalogTests {
             averageBandwidth: 128_500, encoderVersions: "test"
         )
         return IngestedTrack(
-            track: track, artistNames: ["A", "B"], release: ("A", "Album", "2024"), coverArt: nil,
+            track: track, description: TrackDescription(artistNames: ["A", "B"], release: ("A", "Album", "2024"), coverArt: nil),
             renditions: [rendition], manifests: [ManifestFile(trackId: id, kind: .hlsMaster, path: track.hlsMasterPath)]
         )
     }
@@ -31,8 +31,8 @@ struct CatalogTests {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb%' AND name NOT LIKE 'sqlite%' ORDER BY name")
         }
         #expect(tables == ["artist", "changeSerial", "duplicate", "fingerprintKey", "manifest", "publishChange", "rejectedMaster", "release",
-                           "rendition", "run", "skippedMaster", "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackSignal",
-                           "trackWaveform", "workCheck"])
+                           "rendition", "run", "skippedMaster", "track", "trackArtist", "trackFingerprint", "trackLoudness", "trackLyrics",
+                           "trackSignal", "trackWaveform", "workCheck"])
         // Opening again is idempotent.
         _ = try CatalogDatabase.open(atPath: path)
     }
