@@ -38,6 +38,8 @@ struct CatalogController: Sendable {
     struct TrackDetail: Encodable, Sendable {
         var track: TrackSummary
         var waveform: WaveformLinks?
+        /// The master's lyrics, synced sets first (absent when it has none).
+        var lyrics: [TrackDocument.Lyrics]?
         var playCount: Int
         var likeCount: Int
         var likedByYou: Bool
@@ -105,6 +107,7 @@ struct CatalogController: Sendable {
         return JSON(TrackDetail(
             track: summary(track, expires: expires),
             waveform: track.waveform.map { WaveformLinks(json: links.url($0.json, expires: expires), data: links.url($0.data, expires: expires)) },
+            lyrics: track.lyrics,
             playCount: try await store.playCount(of: track.id), likeCount: likes.count, likedByYou: likes.likedByYou))
     }
 

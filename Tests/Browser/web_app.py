@@ -8,7 +8,7 @@ for console errors, CSP violations and ids used twice. Saves screenshots of the 
 themes.
 Usage: web_app.py --base http://127.0.0.1:PORT --track-title TITLE --screenshots DIR
 Exit status 0 when every check held; otherwise the failed check is printed."""
-import argparse, json, os, sys, time
+import argparse, json, os, sys, time, urllib.parse, urllib.request
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -158,6 +158,15 @@ def call(driver, method, path, body=None):
           .then(async (r) => done({status: r.status, body: r.status === 204 ? null : await r.json()}));""", method, path, body)
 
 
+def subsonic(base, key, method, pairs=()):
+    """A Subsonic API call, as a listener's own app makes it (an API key, a form POST), answered in JSON."""
+    data = urllib.parse.urlencode([("apiKey", key), ("f", "json"), ("c", "Phone app"), ("v", "1.16.1")] + list(pairs)).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/rest/{method}.view", data=data), timeout=WAIT) as response:
+        answer = json.load(response)["subsonic-response"]
+    assert answer["status"] == "ok", f"{method}: {answer}"
+    return answer
+
+
 def me(driver):
     return driver.execute_script("return JSON.parse(localStorage.getItem('musikk.session')).userId")
 
@@ -285,6 +294,14 @@ def main():
         webdriver.ActionChains(desktop).move_to_element_with_offset(canvas, int(canvas.size["width"] * 0.25), 0).click().perform()
         wait(desktop, lambda d: abs(audio(d, "a.currentTime") - 0.75 * duration) < max(0.6, duration * 0.03),
              f"seeking to 75% of {duration:.1f} s via the waveform")
+        # The track's lyrics (an .lrc beside its master) follow playback: the line sung at 75 % is the marked one.
+        lines = desktop.execute_script("return [...document.querySelectorAll('#main .lyrics li')].map((li) => [Number(li.dataset.start), li.textContent])")
+        assert len(lines) == 4 and all(text.endswith(word) for (_, text), word in zip(lines, ["one", "two", "three", "four"])), f"the track page's lyrics: {lines}"
+        sung = max((line for line in lines if line[0] <= 0.75 * duration * 1000), key=lambda line: line[0])
+        wait(desktop, lambda d: d.execute_script("return document.querySelector('#main .lyrics li[aria-current=true]')?.textContent") == sung[1],
+             f"the line sung at {0.75 * duration:.1f} s is not marked")
+        click(desktop, desktop.find_elements(By.CSS_SELECTOR, "#main .lyrics li .lyrics-time")[1])
+        wait(desktop, lambda d: abs(audio(d, "a.currentTime") - lines[1][0] / 1000) < 0.3, "a lyrics line's time did not seek there")
 
         # Keys: ↑/↓ on the page leave the volume alone (they scroll); Shift+↓ lowers it. M mutes; repeat cycles.
         track_url = desktop.current_url
@@ -527,6 +544,30 @@ def main():
         audit(desktop, "the queue panel (desktop)")
         ann_phone.quit()
         ann_phone = None
+
+        # Ann's own Subsonic app: she makes an API key on her profile (shown once), and the queue her app saves
+        # appears in the open web app at once; what she then changes in the web app, the app reads back.
+        desktop.get(base + "/me#listener-apps")
+        settled(desktop)
+        maker = find(desktop, "#listener-apps .credential-kind form input[name=name]", "the API key form on the profile")
+        maker.send_keys("Phone app")
+        click(desktop, desktop.find_elements(By.CSS_SELECTOR, "#listener-apps .credential-kind form button[type=submit]")[0])
+        key = wait(desktop, lambda d: d.execute_script("return document.querySelector('#listener-apps input.secret')?.value"), "the new API key was not shown")
+        wait(desktop, lambda d: "Phone app" in d.find_element(By.CSS_SELECTOR, "#listener-apps .credentials").text, "the new key is not listed")
+        audit(desktop, "the profile with a new API key (desktop)")
+        queued = queue_ids(desktop)
+        wanted = list(reversed(queued))
+        subsonic(base, key, "savePlayQueue", [("id", i) for i in wanted] + [("current", wanted[1]), ("position", "1500")])
+        wait(desktop, lambda d: queue_ids(d) == wanted, f"the queue the app saved did not reach the web app: {queue_ids(desktop)} (wanted {wanted})")
+        wait(desktop, lambda d: "Phone app (Subsonic)" in d.execute_script("return document.getElementById('queue-device').textContent"),
+             "the web app does not say the app changed the queue")
+        click_on(desktop, "button.queue-toggle", "the desktop's Queue button")
+        click(desktop, desktop.find_elements(By.CSS_SELECTOR, "#queue-list li")[-1].find_element(By.CSS_SELECTOR, "button[aria-label^=Remove]"))
+        wait(desktop, lambda d: len(queue_ids(d)) == len(wanted) - 1, "removing from the queue in the web app")
+        read = subsonic(base, key, "getPlayQueue")["playQueue"]
+        assert [entry["id"] for entry in read.get("entry", [])] == queue_ids(desktop), f"the app reads another queue: {read}"
+        click(desktop, find(desktop, "#listener-apps .credentials button[aria-label='Revoke Phone app']"))
+        toast_with(desktop, "revoked", "revoking the key was not confirmed")
 
         # The mini-player opens into the whole player; a very long artist name neither grows the bars nor pushes the
         # seek bar off the screen, on either width.

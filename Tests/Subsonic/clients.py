@@ -440,6 +440,7 @@ def main():
 
     # ---- lyrics
     lyrical = [t for t in tracks.values() if t.get("lyrics")]
+    check(any(lyrics["synced"] for t in lyrical for lyrics in t["lyrics"]), "the publication has synced lyrics to serve")
     for track in tracks.values():
         lyrics = opensonic.get_lyrics_by_song_id(track["id"])
         check(len(lyrics) == len(track.get("lyrics") or []), f"getLyricsBySongId {track['id']}")

@@ -75,7 +75,7 @@ struct SubsonicAuthenticator: Sendable {
     let configuration: ServerConfiguration
 
     /// Where a user learns to make credentials (OpenSubsonic's `helpUrl`).
-    static let helpPath = "/account#listener-apps"
+    static let helpPath = "/me#listener-apps"
 
     func authenticate(_ parameters: SubsonicParameters, clientAddress: String) async throws -> AuthenticatedUser {
         let apiKey = parameters.first("apiKey")

@@ -1,5 +1,6 @@
 // Signing up and in, and one's own profile.
 import { api, session } from "./api.js";
+import { listenerAppsSection } from "./listener-apps.js";
 import { field, form, load, page } from "./pages-kit.js";
 import { navigate, pageOf } from "./router.js";
 import { attempt, fill, h, toast } from "./ui.js";
@@ -51,6 +52,7 @@ export const accountPages = {
       }),
       h("label", { class: "field" }, h("span", {}, "Avatar (PNG, JPEG or WebP)"), avatarInput),
       h("p", { class: "muted small" }, `Signed in as ${account.email}.`),
-      h("button", { type: "button", "data-logout": true }, "Log out")));
+      h("button", { type: "button", "data-logout": true }, "Log out"),
+      listenerAppsSection()));
   },
 };

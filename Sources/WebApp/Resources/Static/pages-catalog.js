@@ -2,6 +2,7 @@
 import { api, session } from "./api.js";
 import { commentsSection, cover, likeButton, listLength, releaseCard, trackList } from "./components.js";
 import { on } from "./live.js";
+import { lyricsSection } from "./lyrics.js";
 import { load, page } from "./pages-kit.js";
 import { player } from "./player.js";
 import { pageOf } from "./router.js";
@@ -71,6 +72,7 @@ export const catalogPages = {
       picker.value = "";
     });
     const comments = commentsSection("track", id);
+    const lyrics = lyricsSection(track.id, detail.lyrics);
     fill(main, h("div", { class: "hero" }, cover(track.cover, `Cover of ${track.release?.title ?? track.title}`, "large", track.coverThumbnails),
       h("div", { class: "hero-text" }, h("p", { class: "kind" }, "Track"), h("h1", {}, track.title),
         h("p", {}, track.artists.map((artist, index) => [index ? ", " : "", h("a", { href: pageOf("artist", artist.id), "data-link": true }, artist.name)]),
@@ -80,8 +82,8 @@ export const catalogPages = {
           h("button", { type: "button", class: "primary", id: "play-track", onclick: () => player.play(track.id) }, "▶ Play"),
           h("button", { type: "button", onclick: () => player.enqueue(track.id) }, "+ Queue"),
           likeButton("track", track.id, detail.likedByYou, detail.likeCount), picker))),
-    comments.element);
-    return { watch: [`track:${id}`], stop: comments.stop };
+    lyrics?.element ?? "", comments.element);
+    return { watch: [`track:${id}`], stop: () => { lyrics?.stop(); comments.stop?.(); } };
   },
 
   async release(main, params) {
