@@ -23,6 +23,19 @@ struct SubsonicTests {
         }
     }
 
+    @Test("supysonic, a peer server, names the same songs and albums on the same masters (what it reads differently aside), and its search hits are among ours")
+    func peerServer() async throws {
+        let server = try ServerUnderTest(.sqlite) { $0.clock = { Date() } }
+        try await server.withLiveServer { api in
+            let result = try await Command.runInBackground("/usr/bin/python3", [
+                Repository.root.appendingPathComponent("Tests/Subsonic/peer.py").path, "--musikk", "http://127.0.0.1:\(try #require(api.port))",
+                "--masters", Repository.goodMasters.path,
+            ])
+            #expect(result.status == 0, "\(result.text)\n\(result.standardError.suffix(3000))")
+            #expect(result.text.contains("all peer checks passed"))
+        }
+    }
+
     @Test("a scrobble counts a listen under the web app's rule: 30 s (or the track) of wall clock since now playing, once per play, never twice for the same time; now playing honours privacy", arguments: StoreBackend.all)
     func listenRule(_ backend: StoreBackend) async throws {
         let server = try ServerUnderTest(backend)

@@ -267,6 +267,10 @@ def main():
         song = opensonic.get_song(track_id)
         check(song.title == track["title"] and song.duration == round(track["duration"]), f"getSong {track_id}")
         check(song.replay_gain is not None, f"getSong {track_id}: replayGain is always there")
+        check(sorted(a.name for a in song.artists or []) == sorted(a["name"] for a in track["artists"]), f"getSong {track_id}: artists, each once")
+        if track.get("release"):
+            album_artist = releases["al-%d" % track["release"]["id"]]["artist"]["name"]
+            check([a.name for a in song.album_artists or []] == [album_artist], f"getSong {track_id}: albumArtists")
         loudness = track.get("loudness") or {}
         if "trackGainDB" in loudness:
             check(abs(song.replay_gain.track_gain - loudness["trackGainDB"]) < 1e-9, f"{track_id}: replayGain.trackGain is the published R128 gain")

@@ -167,10 +167,10 @@ struct SubsonicCatalog: Sendable {
         node.set("type", "music")
         node.set("mediaType", "song")
         node.set("displayArtist", track.artists.map(\.name).joined(separator: ", "))
-        node.addList("artists", track.artists.map { Self.artistRef($0.id, $0.name) })
+        node.addList("artists", track.artists.map { Self.artistRef($0.id, $0.name, as: "artists") })
         if let release {
             node.set("displayAlbumArtist", release.artist.name)
-            node.addList("albumArtists", [Self.artistRef(release.artist.id, release.artist.name)])
+            node.addList("albumArtists", [Self.artistRef(release.artist.id, release.artist.name, as: "albumArtists")])
         }
         node.addList("genres", track.genre.map { [Self.genreRef($0)] } ?? [])
         node.addScalars("isrc", track.isrc.map { [$0] } ?? [])
@@ -212,7 +212,7 @@ struct SubsonicCatalog: Sendable {
         node.set("genre", genreOfRelease[release.id])
         guard !directory else { return node }
         node.set("displayArtist", release.artist.name)
-        node.addList("artists", [Self.artistRef(release.artist.id, release.artist.name)])
+        node.addList("artists", [Self.artistRef(release.artist.id, release.artist.name, as: "artists")])
         node.addList("genres", genreOfRelease[release.id].map { [Self.genreRef($0)] } ?? [])
         if let date = release.date, let year = year(date) {
             var released = SubsonicNode("releaseDate")
@@ -239,8 +239,9 @@ struct SubsonicCatalog: Sendable {
         return node
     }
 
-    static func artistRef(_ id: Int64, _ name: String) -> SubsonicNode {
-        var node = SubsonicNode("artists")
+    /// An artist named in a list of a song or album (`artists`, `albumArtists`).
+    static func artistRef(_ id: Int64, _ name: String, as element: String) -> SubsonicNode {
+        var node = SubsonicNode(element)
         node.set("id", artistID(id))
         node.set("name", name)
         return node
