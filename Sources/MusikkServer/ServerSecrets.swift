@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
+import Social
 import SocialPostgres
 
 /// The keys the server signs with, generated on first start and kept in `DATA_DIR/secrets.json` (mode 0600), or
 /// in the PostgreSQL database that several instances share.
-struct ServerSecrets: Codable, Sendable {
+public struct ServerSecrets: Codable, Sendable {
     /// HMAC-SHA256 key for access tokens (JWT HS256).
     var tokenKey: String
     /// HMAC-SHA256 key for signed media URLs (share it with the CDN edge that checks them).
@@ -49,6 +50,16 @@ struct ServerSecrets: Codable, Sendable {
         ServerSecrets(
             tokenKey: try await storage.sharedSecret("tokenKey", generate: randomKey),
             mediaKey: try await storage.sharedSecret("mediaKey", generate: randomKey))
+    }
+
+    /// After `admin migrate-to-postgres`: the app passwords the SQLite server sealed under its token key
+    /// (`dataDirectory/secrets.json`), sealed again under the key the database's instances share, so listeners'
+    /// apps keep signing in. Returns how many were kept and how many could not be opened (deleted).
+    public static func moveAppPasswords(from dataDirectory: URL, to postgres: PostgresStorage) async throws -> (kept: Int, deleted: Int) {
+        guard FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("secrets.json").path) else { return (0, 0) }
+        let old = AppPasswordSealer(serverKey: try loadOrCreate(in: dataDirectory).tokenKey)
+        let new = AppPasswordSealer(serverKey: try await shared(in: postgres).tokenKey)
+        return try await SocialStore(postgres).resealAppPasswords { sealed in old.open(sealed).flatMap { try? new.seal($0) } }
     }
 
     private static func randomKey() -> String {

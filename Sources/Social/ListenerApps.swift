@@ -122,6 +122,26 @@ extension SocialStore {
         }
     }
 
+    /// Seals every app password again (`reseal` opens one sealed under the old key and seals it under the new, or
+    /// gives nil when it cannot be opened: that one is deleted, and its app must get a new password). For a store
+    /// that moves to other keys: returns how many were kept and how many deleted.
+    public func resealAppPasswords(_ reseal: @escaping @Sendable (String) -> String?) async throws -> (kept: Int, deleted: Int) {
+        try await storage.write { db in
+            var (kept, deleted) = (0, 0)
+            for row in try db.fetchAll("SELECT id, sealed FROM appCredential WHERE kind = 'app-password'", []) {
+                let id: Int64 = try row["id"]
+                if let sealed = reseal(try row["sealed"]) {
+                    try db.execute("UPDATE appCredential SET sealed = ? WHERE id = ?", [sealed, id])
+                    kept += 1
+                } else {
+                    try db.execute("DELETE FROM appCredential WHERE id = ?", [id])
+                    deleted += 1
+                }
+            }
+            return (kept, deleted)
+        }
+    }
+
     // MARK: Ratings
 
     /// Rates an item from 1 to 5 stars, or removes the rating with 0.

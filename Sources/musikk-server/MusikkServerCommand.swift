@@ -345,7 +345,8 @@ struct Admin: AsyncParsableCommand {
             discussion: """
                 Stop the server first (its data must not change during the copy). Then start the instances with \
                 --database URL. secrets.json is not copied: the instances share new keys from the database, so users \
-                sign in once more and media links are signed anew. Avatars move with the rest.
+                sign in once more and media links are signed anew; listeners' app passwords are sealed again under the \
+                new key, and API keys are kept, so their apps go on. Avatars move with the rest.
                 """)
 
         @Option(help: ArgumentHelp("The data directory of the server to move.", valueName: "dir"))
@@ -371,8 +372,11 @@ struct Admin: AsyncParsableCommand {
             }
             do {
                 let report = try await target.importEverything(from: source)
+                let passwords = try await ServerSecrets.moveAppPasswords(from: URL(fileURLWithPath: from), to: target)
                 await target.close()
                 for (table, count) in report.rows { print("\(table.replacingOccurrences(of: "\"", with: "")): \(count) rows") }
+                print("App passwords sealed again under the database's key: \(passwords.kept)"
+                    + (passwords.deleted > 0 ? "; \(passwords.deleted) could not be opened and were deleted (their apps need new ones)" : ""))
                 print("Copied \(path) into \(PostgresStorage.redacted(to)); every table's count matches.")
             } catch {
                 await target.close()

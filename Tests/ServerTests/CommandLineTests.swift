@@ -125,14 +125,16 @@ struct CommandLineTests {
     func migrateToPostgres() async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
         let source = try ServerUnderTest(.sqlite)
-        let (ann, bob) = try await source.withRouter { api in
+        let (ann, bob, appPassword, apiKey) = try await source.withRouter { api in
             let ann = try await api.signUp("Ann")
             let bob = try await api.signUp("Björn")
+            let appPassword = try #require(try await api.object(.post, "/api/me/subsonic/app-passwords", as: ann, expect: .created)["password"] as? String)
+            let apiKey = try #require(try await api.object(.post, "/api/me/subsonic/api-keys", as: ann, expect: .created)["apiKey"] as? String)
             try await api.call(.put, "/api/users/\(bob.userId)/follow", as: ann)
             _ = try await api.object(.post, "/api/tracks/\(track)/comments", as: bob, json: ["body": "moved along"], expect: .created)
             try await api.call(.put, "/api/likes/track/\(track)", as: ann)
             try await api.call(.put, "/api/me/avatar", as: ann, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: Self.annAvatar))
-            return (ann, bob)
+            return (ann, bob, appPassword, apiKey)
         }
         // Bob's avatar is a file, as versions before avatars moved into the store kept it.
         let folder = source.configuration.dataDirectory.appendingPathComponent("avatars")
@@ -145,6 +147,7 @@ struct CommandLineTests {
             binary, ["admin", "migrate-to-postgres", "--from", source.configuration.dataDirectory.path, "--to", url])
         #expect(migrated.status == 0, "\(migrated.standardError)")
         #expect(migrated.text.contains("user: 2 rows") && migrated.text.contains("comment: 1 rows"), "\(migrated.text)")
+        #expect(migrated.text.contains("App passwords sealed again under the database's key: 1"), "\(migrated.text)")
         // A second run finds the database no longer empty, and says so.
         let again = try await Command.runInBackground(
             binary, ["admin", "migrate-to-postgres", "--from", source.configuration.dataDirectory.path, "--to", url])
@@ -172,6 +175,11 @@ struct CommandLineTests {
             }
             let cat = try await api.signUp("Cat")
             #expect(cat.userId == bob.userId + 1)
+            // Ann's apps go on: her app password was sealed again under the instances' key, her API key kept.
+            for query in ["u=ann@example.org&p=\(appPassword)", "apiKey=\(apiKey)"] {
+                let ping = String(buffer: try await api.call(.get, "/rest/ping?f=json&\(query)").body)
+                #expect(ping.contains(#""status":"ok""#), "\(query): \(ping)")
+            }
         }
     }
 
