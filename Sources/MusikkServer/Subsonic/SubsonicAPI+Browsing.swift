@@ -242,14 +242,15 @@ extension SubsonicAPI {
             (try call.integer("\(kind)Count", 20, in: 0...Self.maxListSize) ?? 20, try call.integer("\(kind)Offset", 0, in: 0...10_000) ?? 0)
         }
         let (artistPage, albumPage, songPage) = (try paging("artist"), try paging("album"), try paging("song"))
-        func found(_ kind: SearchHit.Kind, _ page: (count: Int, offset: Int), all: () -> [String]) async throws -> [String] {
+        /// A page of hits, or with an empty query of the catalog in order (`all` gives the ids of a range of it).
+        func found(_ kind: SearchHit.Kind, _ page: (count: Int, offset: Int), total: Int, all: (Range<Int>) -> [String]) async throws -> [String] {
             guard page.count > 0 else { return [] }
-            if query.isEmpty { return Array(all().dropFirst(page.offset).prefix(page.count)) }
+            if query.isEmpty { return all(min(page.offset, total)..<min(page.offset + page.count, total)) }
             return try await store.search(query, kinds: [kind], likedByFollowersOf: nil, limit: page.count, offset: page.offset).map(\.id)
         }
-        let artistIds = try await found(.artist, artistPage) { snapshot.artistOrder.map(String.init) }
-        let releaseIds = try await found(.release, albumPage) { snapshot.releaseOrder.map(String.init) }
-        let trackIds = try await found(.track, songPage) { snapshot.trackOrder }
+        let artistIds = try await found(.artist, artistPage, total: snapshot.artistOrder.count) { snapshot.artistOrder[$0].map(String.init) }
+        let releaseIds = try await found(.release, albumPage, total: snapshot.releaseOrder.count) { snapshot.releaseOrder[$0].map(String.init) }
+        let trackIds = try await found(.track, songPage, total: snapshot.trackOrder.count) { Array(snapshot.trackOrder[$0]) }
         let marks = try await marks(call)
         let folderStyle = call.method == .search2
         var result = SubsonicNode(folderStyle ? "searchResult2" : "searchResult3")

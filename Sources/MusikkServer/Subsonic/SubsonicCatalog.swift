@@ -194,9 +194,10 @@ struct SubsonicCatalog: Sendable {
             node.set("isDir", true)
             node.set("title", release.title)
             node.set("album", release.title)
-        } else {
-            node.set("name", release.title)
         }
+        // A folder-style entry (a Child) carries `name` too: apps (py-opensonic among them) read getAlbumList's
+        // entries as albums.
+        node.set("name", release.title)
         node.set("artist", release.artist.name)
         node.set("artistId", Self.artistID(release.artist.id))
         node.set("coverArt", release.cover == nil ? nil : id)
