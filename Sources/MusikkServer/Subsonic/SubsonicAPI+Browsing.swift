@@ -8,20 +8,21 @@ import Social
 extension SubsonicAPI {
     // MARK: Folders
 
-    func indexes(_ call: SubsonicCall) async throws -> SubsonicNode {
+    /// getIndexes (folders) and getArtists (tags) list the same thing: every artist under its index letter.
+    func artistIndex(_ call: SubsonicCall) async throws -> SubsonicNode {
         let (catalog, marks) = (call.catalog, try await marks(call))
-        var indexes = SubsonicNode("indexes")
-        indexes.set("lastModified", Int64(((catalog.snapshot.publishedAt ?? Date(timeIntervalSince1970: 0)).timeIntervalSince1970 * 1000).rounded()))
-        indexes.set("ignoredArticles", SubsonicCatalog.ignoredArticles.joined(separator: " "))
-        indexes.addList("index", catalog.artistIndex.map { letter, ids in
+        var element = SubsonicNode(call.method == .getIndexes ? "indexes" : "artists")
+        if call.method == .getIndexes {
+            element.set("lastModified", Int64(((catalog.snapshot.publishedAt ?? Date(timeIntervalSince1970: 0)).timeIntervalSince1970 * 1000).rounded()))
+        }
+        element.set("ignoredArticles", SubsonicCatalog.ignoredArticles.joined(separator: " "))
+        element.addList("index", catalog.artistIndex.map { letter, ids in
             var index = SubsonicNode("index")
             index.set("name", letter)
             index.addList("artist", ids.compactMap { catalog.snapshot.artists[$0] }.map { catalog.artist($0, marks: marks) })
             return index
         })
-        var node = SubsonicNode("")
-        node.add(indexes)
-        return node
+        return .payload(element)
     }
 
     /// An artist's folder holds its releases; a release's holds its tracks.
@@ -44,27 +45,10 @@ extension SubsonicAPI {
         } else {
             throw SubsonicError.notFound("folder \(id)")
         }
-        var node = SubsonicNode("")
-        node.add(directory)
-        return node
+        return .payload(directory)
     }
 
     // MARK: Tags
-
-    func artists(_ call: SubsonicCall) async throws -> SubsonicNode {
-        let (catalog, marks) = (call.catalog, try await marks(call))
-        var artists = SubsonicNode("artists")
-        artists.set("ignoredArticles", SubsonicCatalog.ignoredArticles.joined(separator: " "))
-        artists.addList("index", catalog.artistIndex.map { letter, ids in
-            var index = SubsonicNode("index")
-            index.set("name", letter)
-            index.addList("artist", ids.compactMap { catalog.snapshot.artists[$0] }.map { catalog.artist($0, marks: marks) })
-            return index
-        })
-        var node = SubsonicNode("")
-        node.add(artists)
-        return node
-    }
 
     func artist(_ call: SubsonicCall) async throws -> SubsonicNode {
         let (catalog, id) = (call.catalog, try call.required("id"))
@@ -72,9 +56,7 @@ extension SubsonicAPI {
         let marks = try await marks(call)
         var element = catalog.artist(artist, marks: marks)
         element.addList("album", (catalog.releasesByArtist[artist.id] ?? []).compactMap { catalog.snapshot.releases[$0] }.map { catalog.album($0, marks: marks) })
-        var node = SubsonicNode("")
-        node.add(element)
-        return node
+        return .payload(element)
     }
 
     func album(_ call: SubsonicCall) async throws -> SubsonicNode {
@@ -83,17 +65,13 @@ extension SubsonicAPI {
         let marks = try await marks(call)
         var element = catalog.album(release, marks: marks)
         element.addList("song", release.tracks.compactMap { catalog.snapshot.tracks[$0.id] }.map { catalog.song($0, marks: marks) })
-        var node = SubsonicNode("")
-        node.add(element)
-        return node
+        return .payload(element)
     }
 
     func song(_ call: SubsonicCall) async throws -> SubsonicNode {
         let (catalog, id) = (call.catalog, try call.required("id"))
         guard let track = catalog.snapshot.tracks[id] else { throw SubsonicError.notFound("song \(id)") }
-        var node = SubsonicNode("")
-        node.add(catalog.song(track, marks: try await marks(call)))
-        return node
+        return .payload(catalog.song(track, marks: try await marks(call)))
     }
 
     func genres(_ call: SubsonicCall) -> SubsonicNode {
@@ -259,9 +237,7 @@ extension SubsonicAPI {
             catalog.album($0, marks: marks, directory: folderStyle)
         })
         result.addList("song", trackIds.compactMap { snapshot.tracks[$0] }.map { catalog.song($0, marks: marks) })
-        var node = SubsonicNode("")
-        node.add(result)
-        return node
+        return .payload(result)
     }
 
     // MARK: Files

@@ -77,9 +77,7 @@ extension SubsonicAPI {
             catalog.album($0, marks: marks, directory: folderStyle)
         })
         result.addList("song", newest(.track).compactMap { snapshot.tracks[$0] }.map { catalog.song($0, marks: marks) })
-        var node = SubsonicNode("")
-        node.add(result)
-        return node
+        return .payload(result)
     }
 
     /// setRating: 1 to 5 stars for a track, release or artist; 0 removes the rating.
@@ -181,9 +179,7 @@ extension SubsonicAPI {
 
     private func single(_ playlist: Playlist, _ call: SubsonicCall) async throws -> SubsonicNode {
         let me = try await store.ownAccount(call.user.id).email
-        var node = SubsonicNode("")
-        node.add(playlistNode(playlist, call: call, me: me, withEntries: try await marks(call)))
-        return node
+        return .payload(playlistNode(playlist, call: call, me: me, withEntries: try await marks(call)))
     }
 
     /// A playlist; its owner is named by email for the listener's own (their Subsonic user name), by display name
@@ -228,9 +224,7 @@ extension SubsonicAPI {
         element.set("changed", (queue.updatedAt ?? Date(timeIntervalSince1970: 0)).formatted(.iso8601))
         element.set("changedBy", queue.device.isEmpty ? "musikk" : queue.device)
         element.addList("entry", kept.compactMap { snapshot.tracks[$0.element] }.map { call.catalog.song($0, marks: marks, name: "entry") })
-        var node = SubsonicNode("")
-        node.add(element)
-        return node
+        return .payload(element)
     }
 
     /// savePlayQueue (`current` names a track id) and savePlayQueueByIndex (`currentIndex`): the last save wins,
@@ -288,9 +282,7 @@ extension SubsonicAPI {
                 element.text = lyrics.lines.map(\.text).joined(separator: "\n")
             }
         }
-        var node = SubsonicNode("")
-        node.add(element)
-        return node
+        return .payload(element)
     }
 
     /// getLyricsBySongId (songLyrics extension): every set of lyrics of the track, synced lines with their start.
@@ -313,8 +305,6 @@ extension SubsonicAPI {
             })
             return node
         })
-        var node = SubsonicNode("")
-        node.add(list)
-        return node
+        return .payload(list)
     }
 }

@@ -165,9 +165,8 @@ struct SubsonicAPI: Sendable {
         case .getOpenSubsonicExtensions: .payload(extensions())
         case .getUser: .payload(try await user(call))
         case .getMusicFolders: .payload(musicFolders())
-        case .getIndexes: .payload(try await indexes(call))
+        case .getIndexes, .getArtists: .payload(try await artistIndex(call))
         case .getMusicDirectory: .payload(try await musicDirectory(call))
-        case .getArtists: .payload(try await artists(call))
         case .getArtist: .payload(try await artist(call))
         case .getAlbum: .payload(try await album(call))
         case .getSong: .payload(try await song(call))
@@ -200,11 +199,9 @@ struct SubsonicAPI: Sendable {
     // MARK: System
 
     func license() -> SubsonicNode {
-        var node = SubsonicNode("")
         var license = SubsonicNode("license")
         license.set("valid", true)
-        node.add(license)
-        return node
+        return .payload(license)
     }
 
     func extensions() -> SubsonicNode {
@@ -241,9 +238,7 @@ struct SubsonicAPI: Sendable {
             user.set(role, allowed)
         }
         user.addScalars("folder", [Self.folderID])
-        var node = SubsonicNode("")
-        node.add(user)
-        return node
+        return .payload(user)
     }
 
     // MARK: Helpers shared by the handlers
@@ -257,18 +252,14 @@ struct SubsonicAPI: Sendable {
         folder.set("id", Self.folderID)
         folder.set("name", "Music")
         folders.addList("musicFolder", [folder])
-        var node = SubsonicNode("")
-        node.add(folders)
-        return node
+        return .payload(folders)
     }
 
     /// A payload holding one element `name` with `items` as its list `itemName`.
     static func list(_ name: String, _ itemName: String, _ items: [SubsonicNode]) -> SubsonicNode {
         var element = SubsonicNode(name)
         element.addList(itemName, items)
-        var node = SubsonicNode("")
-        node.add(element)
-        return node
+        return .payload(element)
     }
 
     /// A `size`/`count` parameter: at most 500, as Subsonic servers bound lists.

@@ -36,6 +36,13 @@ struct SubsonicNode: Sendable {
 
     init(_ name: String) { self.name = name }
 
+    /// An answer's payload: `element` in the envelope.
+    static func payload(_ element: SubsonicNode) -> SubsonicNode {
+        var payload = SubsonicNode("")
+        payload.add(element)
+        return payload
+    }
+
     /// Sets an attribute; nil and non-finite numbers leave it out.
     mutating func set(_ key: String, _ value: (any SubsonicScalar)?) {
         guard let value = value?.subsonicValue else { return }
