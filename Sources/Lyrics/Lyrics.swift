@@ -195,11 +195,15 @@ struct ID3Frames {
                 continue
             }
             guard var body = read(size), body.count == size else { break }
+            // Compressed or encrypted frames are skipped; a group byte, unsynchronisation and a data length are undone.
             if version == 4 {
-                // Compressed or encrypted frames are skipped; unsynchronisation and a data length are undone.
                 if formatFlags & 0x0C != 0 { continue }
+                if formatFlags & 0x40 != 0 { body = Array(body.dropFirst(1)) }
                 if formatFlags & 0x02 != 0 { body = Self.resynchronised(body) }
                 if formatFlags & 0x01 != 0 { body = Array(body.dropFirst(4)) }
+            } else {
+                if formatFlags & 0xC0 != 0 { continue }
+                if formatFlags & 0x20 != 0 { body = Array(body.dropFirst(1)) }
             }
             if let lyrics = Self.sylt(body) { found.append(lyrics) }
         }

@@ -83,6 +83,9 @@ public enum ParserFuzzing {
         let text = String(decoding: data, as: UTF8.self)
         let (query, form) = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init).splitFirst
         guard let parameters = try? SubsonicParameters(query: query, form: form) else { return }
+        if let password = parameters.first("p"), password.hasPrefix("enc:"), let clear = SubsonicAuthenticator.hexDecoded(password.dropFirst(4)) {
+            precondition(clear.utf8.count * 2 == password.utf8.count - 4, "enc: decoded to the wrong length")
+        }
         var echo = SubsonicNode("echo")
         for name in ["id", "u", "t", "s", "p", "query", "c", "callback"] {
             for value in parameters.all(name) { echo.set(name, value) }

@@ -49,8 +49,9 @@ struct FixtureRun: Sendable {
         var paths: [String] = []
         while let path = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
+            // The fixtures' one sidecar is a master's lyrics (`.lrc`); every other file is a master.
             if FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue,
-               !(path as NSString).lastPathComponent.hasPrefix(".") {
+               !(path as NSString).lastPathComponent.hasPrefix("."), (path as NSString).pathExtension != "lrc" {
                 paths.append(path)
             }
         }

@@ -107,6 +107,11 @@ struct LyricsTests {
         try Data(tag).write(to: file)
         let lyrics = MasterLyrics.syncedFrames(inID3Of: file)
         #expect(lyrics == [TrackDocument.Lyrics(language: "eng", synced: true, lines: [Line(start: 1000, text: "One"), Line(start: 2000, text: "Two")])])
+        // A frame in a group (v2.4 flag 0x40) has a group byte before its body.
+        let grouped = Array("ID3".utf8) + [4, 0, 0] + syncsafe(11 + sylt.count) + Array("SYLT".utf8) + syncsafe(1 + sylt.count) + [0, 0x40, 7] + sylt
+        try Data(grouped).write(to: file)
+        #expect(MasterLyrics.syncedFrames(inID3Of: file) == lyrics)
+        try Data(tag).write(to: file)
         // Cut inside the SYLT frame: nothing, and no crash.
         try Data(tag.prefix(tag.count - 30)).write(to: file)
         #expect(MasterLyrics.syncedFrames(inID3Of: file).isEmpty)

@@ -108,9 +108,9 @@ struct SubsonicAuthenticator: Sendable {
             guard configuration.subsonicLegacyAuthentication else {
                 throw SubsonicError(code: .mechanismNotSupported, message: "this server accepts API keys only; make one in the web app", helpURL: Self.helpPath)
             }
+            // A malformed `enc:` is a failed sign-in like any other (it counts towards the lock-outs).
             let clear = password.hasPrefix("enc:") ? Self.hexDecoded(password.dropFirst(4)) : password
-            guard let clear else { throw SubsonicError(code: .wrongCredentials, message: "p=enc: must be followed by the password's UTF-8 bytes in hex") }
-            return try await byAppPassword(user, clientAddress: clientAddress) { Self.constantTimeEqual($0, clear) }
+            return try await byAppPassword(user, clientAddress: clientAddress) { candidate in clear.map { Self.constantTimeEqual(candidate, $0) } ?? false }
         }
         throw SubsonicError(code: .missingParameter, message: "with u, send t and s (token) or p (app password)", helpURL: Self.helpPath)
     }
@@ -182,15 +182,23 @@ struct SubsonicAuthenticator: Sendable {
         return stride(from: 0, to: 24, by: 6).map { String(letters[$0..<($0 + 6)]) }.joined(separator: "-")
     }
 
-    private static func hexDecoded(_ text: Substring) -> String? {
-        guard text.utf8.count % 2 == 0 else { return nil }
+    /// `enc:`'s hex, two digits a byte, as UTF-8; nil for anything else (odd length, a non-hex character).
+    static func hexDecoded(_ text: Substring) -> String? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
         var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
+        bytes.reserveCapacity(digits.count / 2)
+        for pair in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[pair]), let low = value(digits[pair + 1]) else { return nil }
+            bytes.append(high << 4 | low)
         }
         return String(bytes: bytes, encoding: .utf8)
     }
