@@ -78,6 +78,9 @@ public struct Publisher {
 
         progress(.reading)
         try out.checkOwnership()
+        // What a killed full publish left (its staging tree, its new index) goes first, whichever path this run
+        // takes: an up-to-date or change publish would otherwise leave it there.
+        if !options.dryRun { _ = try out.recover() }
         var catalogs: [(work: WorkLayout, database: CatalogDatabase, changeKey: String)] = []
         for work in works {
             do {
@@ -137,7 +140,6 @@ public struct Publisher {
         defer { if options.dryRun { try? FileManager.default.removeItem(at: scratch) } }
         let thumbnails = options.dryRun
             ? CoverThumbnails(cache: scratch.appendingPathComponent("thumbnails"), readOnly: out.thumbnails) : CoverThumbnails(cache: out.thumbnails)
-        if !options.dryRun { _ = try out.recover() }
         let index = try PublicationIndex.create(at: options.dryRun ? scratch.appendingPathComponent("index.sqlite") : out.newIndex)
         let builder = PublicationBuilder(
             combined: combined, baseURL: baseURL, thumbnails: thumbnails, segmentTables: segmentTables(combined, catalogs)

@@ -66,4 +66,19 @@ struct KillTests {
         #expect(try space.tree.problems().isEmpty)
         #expect(space.leftovers.isEmpty, "\(space.leftovers)")
     }
+
+    @Test("what a killed full publish left beside OUT_DIR goes at the next publish, even one that finds nothing to do")
+    func leftoversGoOnAnUpToDatePublish() throws {
+        let fixtures = try IngestedFixtures.get()
+        let space = try PublishSpace("leftovers", tones: [])
+        #expect(try publish(fixtures, space.out).status == 0)
+        // A full publish killed after it made its staging tree and new index (as round 23 of the test above can be).
+        try FileManager.default.createDirectory(at: space.root.appendingPathComponent(".out.musikk-staging/media"), withIntermediateDirectories: true)
+        try Data("half an index".utf8).write(to: space.root.appendingPathComponent(".out.musikk-index-new.sqlite"))
+        #expect(space.leftovers.sorted() == [".out.musikk-index-new.sqlite", ".out.musikk-staging"])
+        let again = try publish(fixtures, space.out, ["--json"])
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(space.leftovers.isEmpty, "\(space.leftovers)")
+        #expect(try space.tree.problems().isEmpty)
+    }
 }
