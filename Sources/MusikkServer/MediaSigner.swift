@@ -80,7 +80,7 @@ final class MediaSigner: Sendable {
     }
 
     /// Compares without stopping at the first difference, so the time taken does not tell how much of a guess was right.
-    private static func constantTimeEqual(_ given: String.UTF8View, _ expected: String.UTF8View) -> Bool {
+    static func constantTimeEqual(_ given: String.UTF8View, _ expected: String.UTF8View) -> Bool {
         guard given.count == expected.count else { return false }
         return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import Social
+import WorkArea
 
 /// The parameters of a Subsonic request: its query string and, for a form POST, its body
 /// (`application/x-www-form-urlencoded`; `+` is a space). A name may repeat (`id=1&id=2`).
@@ -101,7 +102,7 @@ struct SubsonicAuthenticator: Sendable {
             }
             guard let salt, !salt.isEmpty else { throw SubsonicError.missing("s", "authentication") }
             return try await byAppPassword(user, clientAddress: clientAddress) { candidate in
-                Self.constantTimeEqual(Data(Insecure.MD5.hash(data: Data((candidate + salt).utf8))).hexadecimal, token.lowercased())
+                MediaSigner.constantTimeEqual(FileDigest.hex(Insecure.MD5.hash(data: Data((candidate + salt).utf8))).utf8, token.lowercased().utf8)
             }
         }
         if let password {
@@ -110,7 +111,7 @@ struct SubsonicAuthenticator: Sendable {
             }
             // A malformed `enc:` is a failed sign-in like any other (it counts towards the lock-outs).
             let clear = password.hasPrefix("enc:") ? Self.hexDecoded(password.dropFirst(4)) : password
-            return try await byAppPassword(user, clientAddress: clientAddress) { candidate in clear.map { Self.constantTimeEqual(candidate, $0) } ?? false }
+            return try await byAppPassword(user, clientAddress: clientAddress) { candidate in clear.map { MediaSigner.constantTimeEqual(candidate.utf8, $0.utf8) } ?? false }
         }
         throw SubsonicError(code: .missingParameter, message: "with u, send t and s (token) or p (app password)", helpURL: Self.helpPath)
     }
@@ -137,7 +138,7 @@ struct SubsonicAuthenticator: Sendable {
         {
             throw Self.lockedOut(wait, "too many failed sign-ins for this account")
         }
-        if let account, account.sealed.compactMap(sealer.open).contains(where: matches) {
+        if let account, account.sealed.lazy.compactMap(sealer.open).contains(where: matches) {
             return AuthenticatedUser(id: account.owner.userId, role: account.owner.role)
         }
         try await failed(keys: [addressKey] + (accountKey.map { [$0] } ?? []))
@@ -165,7 +166,7 @@ struct SubsonicAuthenticator: Sendable {
 
     /// What the store keeps of an API key: its SHA-256 in hex.
     static func apiKeyLookup(_ key: String) -> String {
-        Data(SHA256.hash(data: Data(key.utf8))).hexadecimal
+        FileDigest.hex(SHA256.hash(data: Data(key.utf8)))
     }
 
     /// A new API key: 256 random bits, base64url, with a prefix that tells what it is when found in a config file.
@@ -202,14 +203,4 @@ struct SubsonicAuthenticator: Sendable {
         }
         return String(bytes: bytes, encoding: .utf8)
     }
-
-    private static func constantTimeEqual(_ given: String, _ expected: String) -> Bool {
-        let (given, expected) = (Array(given.utf8), Array(expected.utf8))
-        guard given.count == expected.count else { return false }
-        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-}
-
-extension Data {
-    var hexadecimal: String { map { String(format: "%02x", $0) }.joined() }
 }
