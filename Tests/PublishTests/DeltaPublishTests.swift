@@ -235,7 +235,10 @@ struct DeltaPublishTests {
         #expect(killed >= 4, "only \(killed) of 16 publishes were killed before they finished (a publish took \(span) s)")
         let now = Date()
         let last = try Self.publishBoth(space, reference: reference, at: now).change
-        #expect(last.switched || last.upToDate)
+        // A publish killed after its switch but before it recorded its state leaves an index the next one cannot
+        // trust: that one is full, finds OUT_DIR already holds what it built, and switches nothing.
+        let rebuiltAsIs = last.full && !last.switched && last.added.isEmpty && last.changed.isEmpty && last.retired.isEmpty
+        #expect(last.switched || last.upToDate || rebuiltAsIs, "\(last)")
         let differences = try Self.differences(space.out, reference)
         #expect(differences.isEmpty, "\(differences)")
         #expect(try space.tree.problems().isEmpty)
