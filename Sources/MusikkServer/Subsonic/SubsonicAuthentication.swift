@@ -185,22 +185,6 @@ struct SubsonicAuthenticator: Sendable {
 
     /// `enc:`'s hex, two digits a byte, as UTF-8; nil for anything else (odd length, a non-hex character).
     static func hexDecoded(_ text: Substring) -> String? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        func value(_ digit: UInt8) -> UInt8? {
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for pair in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = value(digits[pair]), let low = value(digits[pair + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(bytes: bytes, encoding: .utf8)
+        FileDigest.bytes(hex: text).flatMap { String(bytes: $0, encoding: .utf8) }
     }
 }
