@@ -63,7 +63,14 @@ let package = Package(
         // Probing, decoding, resampling and encoding audio with FFmpeg's libraries.
         .target(name: "MediaIO", dependencies: ["CFFmpeg", "CLibOpus", "CVorbisFile"]),
         // CMAF (fragmented MP4) writer for encoded audio.
-        .target(name: "Segmenter"),
+        .target(
+            name: "Segmenter",
+            dependencies: [
+                "WorkArea", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // Content keys of the protected tier, derived from one key-encryption key: ingest encrypts, the server licenses.
+        .target(name: "Protection", dependencies: ["WorkArea", .product(name: "Crypto", package: "swift-crypto")]),
         // HLS playlists and DASH MPDs.
         .target(name: "Manifest", dependencies: ["Segmenter", "CLibXML2"]),
         // Chromaprint fingerprints (as fpcalc computes them) and matching them.
@@ -83,6 +90,7 @@ let package = Package(
             name: "Ingest",
             dependencies: [
                 "MediaIO", "Segmenter", "Manifest", "Catalog", "Fingerprint", "Loudness", "Waveform", "SignalCheck", "WorkArea", "Lyrics",
+                "Protection",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -136,7 +144,7 @@ let package = Package(
         .target(
             name: "MusikkServer",
             dependencies: [
-                "PublicationFormat", "Social", "SocialSQLite", "SocialPostgres", "CLinux", "WebApp", "WorkArea",
+                "PublicationFormat", "Social", "SocialSQLite", "SocialPostgres", "CLinux", "WebApp", "WorkArea", "Protection",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),

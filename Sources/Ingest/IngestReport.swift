@@ -167,15 +167,19 @@ public struct SignalCheckReport: Codable, Sendable, Equatable {
 
 public struct RenditionReport: Codable, Sendable, Equatable {
     public var codec: String
-    /// Bits per second.
+    /// `lossy` or `lossless`.
+    public var tier: String
+    /// Bits per second: the rung's target, or for the lossless rung the average it came to.
     public var bitrate: Int
     public var sampleRate: Int
     public var channels: Int
     /// Relative to WORK_DIR.
     public var path: String
+    /// The key id (hex) of a protected rendition; absent for clear ones.
+    public var kid: String?
 
     enum CodingKeys: String, CodingKey {
-        case codec, bitrate, channels, path
+        case codec, tier, bitrate, channels, path, kid
         case sampleRate = "sample_rate"
     }
 }

@@ -19,13 +19,21 @@ public struct IngestOptions: Sendable {
     public var jobs: Int
     /// Only this shard's masters (`--shard I/N`); nil for all.
     public var shard: Shard?
+    /// The key-encryption key of the protected tier (`--key-file`); nil for `WORK/keys/kek`, made on first use.
+    public var keyFile: URL?
+    /// The protected tier as the run applies it, resolved once the work folder is locked.
+    var protection: ProtectionPlan?
 
-    public init(mastersDirectory: URL, workDirectory: URL, profile: Profile = Profile(), jobs: Int, shard: Shard? = nil) {
+    public init(
+        mastersDirectory: URL, workDirectory: URL, profile: Profile = Profile(), jobs: Int, shard: Shard? = nil,
+        keyFile: URL? = nil
+    ) {
         self.mastersDirectory = mastersDirectory
         self.workDirectory = workDirectory
         self.profile = profile
         self.jobs = max(1, jobs)
         self.shard = shard
+        self.keyFile = keyFile
     }
 }
 
@@ -50,6 +58,8 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
     case shard(path: String, detail: String)
     /// Writing an output failed (full disk, lost permissions); the description names the file and what to do.
     case output(description: String)
+    /// The protected tier's key file is unreadable, malformed or cannot be created.
+    case keyFile(description: String)
 
     public var description: String {
         switch self {
@@ -59,7 +69,7 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
             return "\(path): cannot use the work folder (\(detail)); check free space and permissions"
         case let .catalog(path, detail):
             return "\(path): catalog error (\(detail)); check free space, or move a damaged catalog aside"
-        case let .output(description):
+        case let .output(description), let .keyFile(description):
             return description
         case let .shard(path, detail):
             return "\(path): \(detail); give each shard its own work folder, and always the same --shard for it"
@@ -91,6 +101,7 @@ public struct IngestRunner: Sendable {
 
     /// Runs to the end and returns the report, files sorted by path. Holds the work folder's lock throughout.
     public func run(progress: @escaping @Sendable (IngestEvent) -> Void = { _ in }) throws(IngestError) -> IngestReport {
+        var options = self.options
         let layout = WorkLayout(root: options.workDirectory)
         do {
             try layout.create()
@@ -114,6 +125,9 @@ public struct IngestRunner: Sendable {
         } catch {
             throw .catalog(path: layout.catalog.path, detail: "\(error)")
         }
+        if let protection = options.profile.protection {
+            options.protection = try ProtectionPlan.load(protection, keyFile: options.keyFile, work: layout.root, create: true)
+        }
         let (snapshot, scan) = try snapshotAndScan(catalog, layout: layout)
         if try checkShard(layout, catalogIsEmpty: snapshot.tracks.isEmpty), let shard = options.shard {
             do {
@@ -123,7 +137,9 @@ public struct IngestRunner: Sendable {
             }
         }
         try recordMissingDigests(catalog: catalog, layout: layout)
-        let planner = try planner(snapshot: snapshot, candidates: scan.get(), catalog: catalog, layout: layout)
+        let planner = try planner(
+            snapshot: snapshot, candidates: scan.get(), catalog: catalog, layout: layout, protection: options.protection
+        )
         let plan = try planner.plan()
         let runID: Int64
         do {
@@ -235,9 +251,15 @@ public struct IngestRunner: Sendable {
                 throw .catalog(path: layout.catalog.path, detail: "\(error)")
             }
         }
+        // A dry run makes no key file: without one, it plans as a first protected run would (a new key).
+        let protection = try options.profile.protection.map { settings throws(IngestError) in
+            try ProtectionPlan.load(settings, keyFile: options.keyFile, work: layout.root, create: false)
+        }
         let (snapshot, scan) = try snapshotAndScan(catalog, layout: layout)
         _ = try checkShard(layout, catalogIsEmpty: snapshot.tracks.isEmpty)
-        let plan = try planner(snapshot: snapshot, candidates: scan.get(), catalog: catalog, layout: layout).plan()
+        let plan = try planner(
+            snapshot: snapshot, candidates: scan.get(), catalog: catalog, layout: layout, protection: protection
+        ).plan()
         let files = plan.map { entry in
             var reason: String?
             switch entry.action {
@@ -320,10 +342,12 @@ public struct IngestRunner: Sendable {
     }
 
     private func planner(
-        snapshot: CatalogSnapshot, candidates: [MasterCandidate], catalog: CatalogDatabase?, layout: WorkLayout
+        snapshot: CatalogSnapshot, candidates: [MasterCandidate], catalog: CatalogDatabase?, layout: WorkLayout,
+        protection: ProtectionPlan?
     ) -> RunPlanner {
         RunPlanner(
-            candidates: candidates, snapshot: snapshot, profile: options.profile, layout: layout, jobs: options.jobs,
+            candidates: candidates, snapshot: snapshot, profile: options.profile, protection: protection, layout: layout,
+            jobs: options.jobs,
             recordedOutputs: { id throws(IngestError) in
                 do {
                     return try catalog?.outputs(ofTrack: id) ?? ([], nil)

@@ -105,6 +105,10 @@ struct MasterPipeline {
     /// One token per core, shared by every encoder of the run: an encoder holds one while it encodes a block,
     /// so no more encoders run than there are cores and none is preempted mid-block by another.
     let cpuTokens: DispatchSemaphore
+    /// Encrypts every rendition when the protected tier covers the master.
+    var protection: ProtectionPlan?
+    /// The track's id, from which its key is derived.
+    var trackID = ""
 
     /// Frames per block handed to the encoders (about 6 s; 2 MB of stereo float). An encoder thread then works
     /// for a long stretch between waits: few sleeps and wake-ups (costly on virtual machines) and its state stays
@@ -117,7 +121,9 @@ struct MasterPipeline {
     func run(decoder: AudioDecoder, work: PipelineWork, displayPath: String) throws -> PipelineOutput {
         let source = decoder.format
         let settingsOf = { (rung: Profile.Rung) in
-            Profile.encoderSettings(for: rung, sourceSampleRate: source.sampleRate, sourceChannels: source.channels)
+            Profile.encoderSettings(
+                for: rung, sourceSampleRate: source.sampleRate, sourceChannels: source.channels, sourceBitDepth: source.bitsPerSample
+            )
         }
         let reused = profile.ladder.compactMap { rung in
             work.reused[rung.name].map { track in
@@ -158,6 +164,7 @@ struct MasterPipeline {
         let profile = self.profile
         let directory = self.directory
         let cpuTokens = self.cpuTokens
+        let (protection, trackID) = (self.protection, self.trackID)
         var tasks: [@Sendable () -> Void] = zip(rungs, settings).enumerated().map { index, pair in
             let (rung, setting) = pair
             let queue = queues[index]
@@ -165,7 +172,7 @@ struct MasterPipeline {
                 do {
                     if let track = try Self.encode(
                         queue: queue, rung: rung, settings: setting, profile: profile, directory: directory,
-                        cpuTokens: cpuTokens
+                        cpuTokens: cpuTokens, encryptor: protection?.encryptor(trackID: trackID, rendition: rung.name)
                     ) {
                         outcome.withLock { $0.tracks[index] = track }
                     }
@@ -358,32 +365,42 @@ struct MasterPipeline {
     /// Encoder thread body; nil when the queue was cancelled.
     private static func encode(
         queue: BoundedQueue<BlockInput>, rung: Profile.Rung, settings: EncoderSettings, profile: Profile,
-        directory: URL, cpuTokens: DispatchSemaphore
+        directory: URL, cpuTokens: DispatchSemaphore, encryptor: SampleEncryptor?
     ) throws -> SegmentedTrack? {
         let encoder = try AudioEncoder(settings: settings)
-        let sampleEntry: AudioSampleEntry
-        switch settings.codec {
-        case .aac:
-            sampleEntry = .aac(audioSpecificConfig: encoder.codecConfiguration)
-        case .opus:
-            guard let configuration = OpusConfiguration(opusHead: encoder.codecConfiguration) else {
-                throw MediaError.encoding(detail: "libopus returned no OpusHead")
-            }
-            sampleEntry = .opus(configuration)
-        }
         let format = TrackFormat(
-            sampleEntry: sampleEntry, sampleRate: settings.sampleRate, channels: settings.channels,
+            sampleEntry: try sampleEntry(of: encoder), sampleRate: settings.sampleRate, channels: settings.channels,
             frameSize: encoder.frameSize, primingSamples: encoder.primingSamples
         )
         let writer = try CMAFWriter(
             format: format, layout: profile.layout, directory: directory, name: rung.name,
-            targetFragmentDuration: profile.fragmentDuration
+            targetFragmentDuration: profile.fragmentDuration, encryptor: encryptor
         )
+        // FLAC's last frame is short; the lossy codecs' packets all count as whole frames (the edit list trims).
+        let durations = settings.codec.isLossless
         return try queue.consume(cpuTokens: cpuTokens) { buffer in
-            for packet in try encoder.encode(buffer) { try writer.append(packet.data) }
+            for packet in try encoder.encode(buffer) { try writer.append(packet.data, duration: durations ? packet.duration : nil) }
         } end: { presentationSamples in
-            for packet in try encoder.finish() { try writer.append(packet.data) }
-            return try writer.finish(presentationSamples: presentationSamples)
+            for packet in try encoder.finish() { try writer.append(packet.data, duration: durations ? packet.duration : nil) }
+            return try writer.finish(presentationSamples: presentationSamples, sampleEntry: try sampleEntry(of: encoder))
+        }
+    }
+
+    /// The sample entry of what `encoder` makes, from its codec configuration.
+    private static func sampleEntry(of encoder: AudioEncoder) throws -> AudioSampleEntry {
+        switch encoder.settings.codec {
+        case .aac:
+            return .aac(audioSpecificConfig: encoder.codecConfiguration)
+        case .opus:
+            guard let configuration = OpusConfiguration(opusHead: encoder.codecConfiguration) else {
+                throw MediaError.encoding(detail: "libopus returned no OpusHead")
+            }
+            return .opus(configuration)
+        case .flac:
+            guard encoder.codecConfiguration.count == 34 else {
+                throw MediaError.encoding(detail: "FFmpeg's FLAC encoder returned no STREAMINFO")
+            }
+            return .flac(streamInfo: encoder.codecConfiguration)
         }
     }
 
@@ -392,7 +409,7 @@ struct MasterPipeline {
     private func writeManifests(_ renditions: [WrittenRendition], displayPath: String) throws(WriteFailure) {
         let packaged = renditions.map { rendition in
             PackagedRendition(
-                name: rendition.rung.name, codec: rendition.settings.codec == .aac ? .aacLC : .opus,
+                name: rendition.rung.name, codec: PackagedRendition.Codec(catalogName: rendition.settings.codec.rawValue),
                 track: rendition.track
             )
         }

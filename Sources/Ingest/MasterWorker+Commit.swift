@@ -45,11 +45,14 @@ extension MasterWorker {
         let renditions = try output.renditions.map { written in
             if written.reused, let row = master.reusedRows[written.rung.name] { return row }
             let provenance = Provenance.rendition(
-                audioSHA256: master.source.audioSHA256, settings: written.settings, profile: options.profile
+                audioSHA256: master.source.audioSHA256, settings: written.settings, profile: options.profile,
+                protection: options.protection.flatMap { $0.settings.covers(planned.path) ? $0 : nil }
             )
+            // The lossless rung has no target bit rate: its row carries the rate it came to.
+            let bitrate = written.settings.codec.isLossless ? HLSPlaylists.averageSegmentBitrate(of: written.track) : written.settings.bitrate
             return Rendition(
                 trackId: trackID, name: written.rung.name, codec: written.settings.codec.rawValue,
-                bitrate: written.settings.bitrate, sampleRate: written.settings.sampleRate,
+                bitrate: bitrate, sampleRate: written.settings.sampleRate,
                 channels: written.settings.channels, layout: written.track.layout.rawValue,
                 path: "\(trackDirectory)/\(written.mediaPath)", size: written.track.totalSize,
                 peakBandwidth: HLSPlaylists.peakSegmentBitrate(of: written.track),
@@ -92,9 +95,9 @@ extension MasterWorker {
         var report = FileReport(
             path: planned.path, status: existing == nil ? .ingested : .updated, trackID: trackID,
             durationSeconds: Self.rounded(track.durationSeconds), hlsMaster: hlsMaster, dashMPD: dash,
-            renditions: renditions.map {
-                RenditionReport(codec: $0.codec, bitrate: $0.bitrate, sampleRate: $0.sampleRate, channels: $0.channels,
-                                path: $0.path)
+            renditions: zip(renditions, output.renditions).map { row, written in
+                RenditionReport(codec: row.codec, tier: written.rung.tier, bitrate: row.bitrate, sampleRate: row.sampleRate,
+                                channels: row.channels, path: row.path, kid: written.track.format.protection?.keyIDHex)
             }
         )
         if existing != nil {

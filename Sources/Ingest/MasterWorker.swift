@@ -106,7 +106,10 @@ struct MasterWorker: Sendable {
             if planned.existing != nil, !planned.changes.contains(.audio) {
                 reusedRows = try carryOver(trackID: trackID, into: partial, work: &work)
             }
-            let output = try MasterPipeline(profile: options.profile, directory: partial, cpuTokens: cpuTokens).run(
+            var pipeline = MasterPipeline(profile: options.profile, directory: partial, cpuTokens: cpuTokens)
+            pipeline.trackID = trackID
+            pipeline.protection = options.protection.flatMap { $0.settings.covers(planned.path) ? $0 : nil }
+            let output = try pipeline.run(
                 decoder: decoder, work: work, displayPath: candidate.url.path
             )
             return PackagedMaster(

@@ -1,6 +1,7 @@
 import Fingerprint
 import Foundation
 import MediaIO
+import Protection
 import Segmenter
 import TOMLKit
 
@@ -10,16 +11,45 @@ public struct Profile: Sendable, Equatable {
     /// A rung of the ladder: codec and bit rate; sample rate and channels follow from each master.
     public struct Rung: Sendable, Equatable, Hashable {
         public var codec: AudioCodec
-        /// Bits per second.
+        /// Bits per second; 0 for the lossless rung, which has none.
         public var bitrate: Int
+        /// Keep more than two channels as they are (lossless rung only); else they are mixed down to stereo.
+        public var keepsSurround: Bool
 
-        public init(codec: AudioCodec, bitrate: Int) {
+        public init(codec: AudioCodec, bitrate: Int, keepsSurround: Bool = false) {
             self.codec = codec
-            self.bitrate = bitrate
+            self.bitrate = codec.isLossless ? 0 : bitrate
+            self.keepsSurround = codec.isLossless && keepsSurround
         }
 
-        /// File and rendition name, e.g. `aac-128k`.
-        public var name: String { "\(codec.rawValue)-\(bitrate / 1000)k" }
+        /// The lossless rung: FLAC at the master's rate (up to 192 kHz) and depth (16 or 24 bits).
+        public static func lossless(keepsSurround: Bool = false) -> Rung {
+            Rung(codec: .flac, bitrate: 0, keepsSurround: keepsSurround)
+        }
+
+        /// File and rendition name, e.g. `aac-128k`, or `flac` for the lossless rung.
+        public var name: String { codec.isLossless ? codec.rawValue : "\(codec.rawValue)-\(bitrate / 1000)k" }
+
+        /// `lossless` or `lossy`, as the `--json` report and the publication say.
+        public var tier: String { codec.isLossless ? "lossless" : "lossy" }
+    }
+
+    /// The protected tier: every rendition of the masters it covers is encrypted with `cbcs` under a key per track.
+    public struct Protection: Sendable, Equatable {
+        /// Where players ask for keys: musikk-server's ClearKey licence endpoint. Root-relative by default, for a
+        /// publication served by musikk-server; an absolute URL when a CDN serves the manifests.
+        public var licenseURL = Self.defaultLicenseURL
+        /// Folders of MASTERS (relative, e.g. `Label/Album`) whose masters are protected; empty for all.
+        public var folders: [String] = []
+
+        public static let defaultLicenseURL = LicenseEndpoint.path
+
+        public init() {}
+
+        /// Whether a master at `relativePath` (relative to MASTERS) is protected.
+        public func covers(_ relativePath: String) -> Bool {
+            folders.isEmpty || folders.contains { relativePath.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+        }
     }
 
     /// When a master is rejected.
@@ -60,6 +90,8 @@ public struct Profile: Sendable, Equatable {
     public var fragmentDuration = 6.0
     public var validation = Validation()
     public var analysis = Analysis()
+    /// Nil: nothing is encrypted.
+    public var protection: Protection?
 
     public init() {}
 
@@ -83,16 +115,23 @@ public struct Profile: Sendable, Equatable {
         return try ProfileParser(path: path).parse(table)
     }
 
-    /// The settings of `rung` for a master of `source` rate and channels: AAC at 44.1 kHz for 44.1 kHz-family
-    /// sources and 48 kHz otherwise, Opus always at 48 kHz; mono stays mono, more than two channels become stereo.
-    public static func encoderSettings(for rung: Rung, sourceSampleRate: Int, sourceChannels: Int) -> EncoderSettings {
+    /// The settings of `rung` for a master of `source` rate, channels and bits per sample: AAC at 44.1 kHz for
+    /// 44.1 kHz-family sources and 48 kHz otherwise, Opus always at 48 kHz; FLAC at the source's rate up to
+    /// 192 kHz (176.4 kHz for the 44.1 kHz family above it) and 16 bits for sources of up to 16 (and lossy ones),
+    /// else 24. Mono stays mono; more than two channels become stereo unless the rung keeps surround.
+    public static func encoderSettings(
+        for rung: Rung, sourceSampleRate: Int, sourceChannels: Int, sourceBitDepth: Int? = nil
+    ) -> EncoderSettings {
         let rate: Int
         switch rung.codec {
         case .aac: rate = sourceSampleRate % 11_025 == 0 ? 44_100 : 48_000
         case .opus: rate = 48_000
+        case .flac: rate = sourceSampleRate <= 192_000 ? sourceSampleRate : (sourceSampleRate % 11_025 == 0 ? 176_400 : 192_000)
         }
+        let channels = sourceChannels <= 2 || rung.keepsSurround ? sourceChannels : 2
         return EncoderSettings(
-            codec: rung.codec, bitrate: rung.bitrate, sampleRate: rate, channels: sourceChannels == 1 ? 1 : 2
+            codec: rung.codec, bitrate: rung.bitrate, sampleRate: rate, channels: channels,
+            bitDepth: rung.codec.isLossless ? ((sourceBitDepth ?? 16) > 16 ? 24 : 16) : 0
         )
     }
 }
@@ -117,7 +156,7 @@ private struct ProfileParser {
 
     func parse(_ table: TOMLTable) throws(ProfileError) -> Profile {
         var profile = Profile()
-        try onlyKnownKeys(table, ["layout", "fragment_duration", "rendition", "validation", "analysis"], prefix: "")
+        try onlyKnownKeys(table, ["layout", "fragment_duration", "rendition", "validation", "analysis", "protection"], prefix: "")
         if let value = table["layout"] {
             switch value.string {
             case "single-file": profile.layout = .singleFile
@@ -150,7 +189,39 @@ private struct ProfileParser {
             guard let analysis = value.table else { throw invalid("analysis", "must be a table") }
             profile.analysis = try self.analysis(analysis)
         }
+        if let value = table["protection"] {
+            guard let protection = value.table else { throw invalid("protection", "must be a table") }
+            profile.protection = try self.protection(protection)
+        }
         return profile
+    }
+
+    private func protection(_ table: TOMLTable) throws(ProfileError) -> Profile.Protection {
+        let prefix = "protection."
+        try onlyKnownKeys(table, ["scheme", "license_url", "folders"], prefix: prefix)
+        guard table["scheme"]?.string == "cbcs" else {
+            throw invalid(prefix + "scheme", "must be \"cbcs\" (CMAF common encryption, which every DRM and ClearKey decrypt)")
+        }
+        var protection = Profile.Protection()
+        if let value = table["license_url"] {
+            guard let url = value.string, url.hasPrefix("/") || url.hasPrefix("https://") || url.hasPrefix("http://"),
+                  url.utf8.count <= 2048, !url.contains("\""), !url.contains(where: \.isWhitespace) else {
+                throw invalid(prefix + "license_url", "must be a root-relative path or an http(s) URL, without quotes or spaces")
+            }
+            protection.licenseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        if let value = table["folders"] {
+            guard let array = value.array else { throw invalid(prefix + "folders", "must be an array of folder paths relative to MASTERS") }
+            var folders: [String] = []
+            for element in array {
+                guard let folder = element.string, !folder.isEmpty, !folder.hasPrefix("/") else {
+                    throw invalid(prefix + "folders", "must list folder paths relative to MASTERS, e.g. \"Label/Album\"")
+                }
+                folders.append(folder)
+            }
+            protection.folders = folders
+        }
+        return protection
     }
 
     private func analysis(_ table: TOMLTable) throws(ProfileError) -> Profile.Analysis {
@@ -187,10 +258,18 @@ private struct ProfileParser {
 
     private func rung(_ table: TOMLTable?, key: String) throws(ProfileError) -> Profile.Rung {
         guard let table else { throw invalid(key, "must be a table with codec and bitrate") }
-        try onlyKnownKeys(table, ["codec", "bitrate"], prefix: key + ".")
         guard let name = table["codec"]?.string, let codec = AudioCodec(rawValue: name) else {
-            throw invalid(key + ".codec", "must be \"aac\" or \"opus\"")
+            throw invalid(key + ".codec", "must be \"aac\", \"opus\" or \"flac\"")
         }
+        if codec.isLossless {
+            try onlyKnownKeys(table, ["codec", "surround"], prefix: key + ".")
+            let surround = table["surround"]?.string ?? "downmix"
+            guard table["surround"] == nil || ["keep", "downmix"].contains(surround) else {
+                throw invalid(key + ".surround", "must be \"keep\" or \"downmix\"")
+            }
+            return .lossless(keepsSurround: surround == "keep")
+        }
+        try onlyKnownKeys(table, ["codec", "bitrate"], prefix: key + ".")
         guard let kilobits = table["bitrate"]?.int, (16...512).contains(kilobits) else {
             throw invalid(key + ".bitrate", "must be a whole number of kb/s from 16 to 512")
         }

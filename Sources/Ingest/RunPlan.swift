@@ -111,6 +111,8 @@ struct RunPlanner {
     let candidates: [MasterCandidate]
     let snapshot: CatalogSnapshot
     let profile: Profile
+    /// The protected tier, when the profile has one.
+    let protection: ProtectionPlan?
     let layout: WorkLayout
     let jobs: Int
     /// A track's renditions and waveform as recorded.
@@ -358,12 +360,12 @@ struct RunPlanner {
             default: nil
             }
         }
-        for (_, track) in kept { _ = makings.ladder(for: track, profile: profile) }
-        let (ladders, workChecks, analysing) = (makings.ofLadder, snapshot.workChecks, profile.analysis.enabled)
+        for (_, track) in kept { _ = makings.ladder(for: track, profile: profile, protection: protection) }
+        let (ladders, workChecks, analysing, protection) = (makings.ofLadder, snapshot.workChecks, profile.analysis.enabled, protection)
         let settled = chunkedMap(kept) { _, track -> (folder: FileStamp?, complete: Bool) in
             let folder = FileStamp(path: rootPath + "/" + Self.folder(of: track))
             guard let folder, !analysing || track.analysisKey == analysisKey,
-                  let ladder = ladders[Makings.shape(of: track)], let check = workChecks[track.id] else { return (folder, false) }
+                  let ladder = ladders[Makings.shape(of: track, protection: protection)], let check = workChecks[track.id] else { return (folder, false) }
             return (folder, check == WorkCheck(folder: folder, outputs: Self.outputs(of: track, ladderDigest: ladder.digest)))
         }
         for ((index, track), (folder, complete)) in zip(kept, settled) where !complete {
@@ -399,22 +401,39 @@ struct RunPlanner {
     /// The provenance strings a profile gives, by encoder settings, and the digest of a whole ladder's, by the
     /// settings of its rungs: built once per run, not once per track.
     private struct Makings {
-        var ofRung: [EncoderSettings: String] = [:]
-        /// By ``shape(of:)``.
-        var ofLadder: [SIMD2<Int>: (settings: [EncoderSettings], digest: String)] = [:]
+        /// By settings and whether the track is protected.
+        var ofRung: [RungMaking: String] = [:]
+        /// By ``shape(of:protection:)``.
+        var ofLadder: [SIMD4<Int>: (settings: [EncoderSettings], digest: String)] = [:]
 
-        /// The source's sample rate and channel count: all a ladder's settings depend on.
-        static func shape(of track: Track) -> SIMD2<Int> { SIMD2(track.sourceSampleRate, track.sourceChannels) }
+        struct RungMaking: Hashable {
+            var settings: EncoderSettings
+            var protected: Bool
+        }
 
-        mutating func ladder(for track: Track, profile: Profile) -> (settings: [EncoderSettings], digest: String) {
-            if let made = ofLadder[Self.shape(of: track)] { return made }
+        /// The source's sample rate, channel count and bit depth, and whether it is protected: all a ladder's
+        /// settings and provenance depend on.
+        static func shape(of track: Track, protection: ProtectionPlan?) -> SIMD4<Int> {
+            SIMD4(track.sourceSampleRate, track.sourceChannels, track.sourceBitDepth ?? 0,
+                  protection?.settings.covers(track.sourcePath) == true ? 1 : 0)
+        }
+
+        mutating func ladder(
+            for track: Track, profile: Profile, protection: ProtectionPlan?
+        ) -> (settings: [EncoderSettings], digest: String) {
+            let shape = Self.shape(of: track, protection: protection)
+            if let made = ofLadder[shape] { return made }
             let settings = profile.ladder.map { rung in
-                Profile.encoderSettings(for: rung, sourceSampleRate: track.sourceSampleRate, sourceChannels: track.sourceChannels)
+                Profile.encoderSettings(
+                    for: rung, sourceSampleRate: track.sourceSampleRate, sourceChannels: track.sourceChannels,
+                    sourceBitDepth: track.sourceBitDepth
+                )
             }
+            let protectedBy = shape[3] == 1 ? protection : nil
             let made = (settings, FileDigest.sha256(of: Data(zip(profile.ladder, settings).map { rung, settings in
-                rung.name + "=" + Provenance.making(settings, profile: profile)
+                rung.name + "=" + Provenance.making(settings, profile: profile, protection: protectedBy)
             }.joined(separator: "\n").utf8)))
-            ofLadder[Self.shape(of: track)] = made
+            ofLadder[shape] = made
             return made
         }
     }
@@ -424,7 +443,8 @@ struct RunPlanner {
     private func outstandingWork(
         for track: Track, folderStamp stamp: FileStamp?, analysisKey: String, rootPath: String, makings: inout Makings
     ) throws(IngestError) -> (PipelineWork?, Set<TrackChange>, checked: WorkCheck?) {
-        let (settings, ladderDigest) = makings.ladder(for: track, profile: profile)
+        let (settings, ladderDigest) = makings.ladder(for: track, profile: profile, protection: protection)
+        let protectedBy = protection?.settings.covers(track.sourcePath) == true ? protection : nil
         let outputs = Self.outputs(of: track, ladderDigest: ladderDigest)
         let folder = Self.folder(of: track)
 
@@ -435,8 +455,9 @@ struct RunPlanner {
         var changes: Set<TrackChange> = []
         var rungs: [Profile.Rung] = []
         for (rung, settings) in zip(profile.ladder, settings) {
-            let making = makings.ofRung[settings] ?? Provenance.making(settings, profile: profile)
-            makings.ofRung[settings] = making
+            let key = Makings.RungMaking(settings: settings, protected: protectedBy != nil)
+            let making = makings.ofRung[key] ?? Provenance.making(settings, profile: profile, protection: protectedBy)
+            makings.ofRung[key] = making
             guard let rendition = recorded[rung.name],
                   rendition.provenance == Provenance.rendition(audioSHA256: track.audioSHA256, making: making) else {
                 rungs.append(rung)

@@ -45,14 +45,17 @@ enum SourceIdentity {
 /// produce now and redoes only what differs.
 enum Provenance {
     /// A rendition: its source audio, encoder settings, packaging and library versions.
-    static func rendition(audioSHA256: String, settings: EncoderSettings, profile: Profile) -> String {
-        rendition(audioSHA256: audioSHA256, making: making(settings, profile: profile))
+    static func rendition(audioSHA256: String, settings: EncoderSettings, profile: Profile, protection: ProtectionPlan?) -> String {
+        rendition(audioSHA256: audioSHA256, making: making(settings, profile: profile, protection: protection))
     }
 
     /// The part of a rendition's provenance that does not depend on the audio (a rescan builds it once per rung).
-    static func making(_ settings: EncoderSettings, profile: Profile) -> String {
-        "\(settings.codec.rawValue) \(settings.bitrate) b/s, \(settings.sampleRate) Hz, \(settings.channels) ch; "
+    /// - Parameter protection: the protected tier, when it covers the track.
+    static func making(_ settings: EncoderSettings, profile: Profile, protection: ProtectionPlan?) -> String {
+        let codec = settings.codec.isLossless ? "\(settings.codec.rawValue) \(settings.bitDepth)-bit" : "\(settings.codec.rawValue) \(settings.bitrate) b/s"
+        return "\(codec), \(settings.sampleRate) Hz, \(settings.channels) ch; "
             + "\(profile.layout.rawValue), fragments \(profile.fragmentDuration) s; " + EncoderVersions.summary
+            + (protection.map { "; " + $0.provenance } ?? "")
     }
 
     static func rendition(audioSHA256: String, making: String) -> String {

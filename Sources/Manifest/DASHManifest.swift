@@ -8,6 +8,9 @@ public enum DASHManifest {
     public static let minBufferTime = 6.0
 
     private static let channelConfigurationScheme = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+    private static let commonEncryptionScheme = "urn:mpeg:dash:mp4protection:2011"
+    /// W3C EME ClearKey's system id.
+    private static let clearKeyScheme = "urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e"
 
     /// One MPD for a track; renditions are grouped into one AdaptationSet per codec, in the order given.
     /// Every rendition must share one layout.
@@ -19,9 +22,11 @@ public enum DASHManifest {
         var codecs: [PackagedRendition.Codec] = []
         for rendition in renditions where !codecs.contains(rendition.codec) { codecs.append(rendition.codec) }
 
+        let protected = renditions.contains { $0.track.format.protection != nil }
         let xml = try XMLWriter()
         try xml.element("MPD", [
             ("xmlns", "urn:mpeg:dash:schema:mpd:2011"),
+        ] + (protected ? [("xmlns:cenc", "urn:mpeg:cenc:2013"), ("xmlns:dashif", "https://dashif.org/CPS")] : []) + [
             ("profiles", profile),
             ("type", "static"),
             ("mediaPresentationDuration", isoDuration(duration)),
@@ -53,6 +58,15 @@ public enum DASHManifest {
             try xml.element("AudioChannelConfiguration", [
                 ("schemeIdUri", channelConfigurationScheme), ("value", String(channels)),
             ])
+            if let protection = renditions.first?.track.format.protection {
+                try xml.element("ContentProtection", [
+                    ("schemeIdUri", commonEncryptionScheme), ("value", protection.scheme),
+                    ("cenc:default_KID", protection.keyIDUUID),
+                ])
+                try xml.element("ContentProtection", [("schemeIdUri", clearKeyScheme), ("value", "ClearKey1.0")]) { () throws(ManifestError) in
+                    try xml.textElement("dashif:Laurl", protection.licenseURL)
+                }
+            }
             if layout == .segmentFiles, let first = renditions.first {
                 try segmentTemplate(for: first.track, xml: xml)
             }

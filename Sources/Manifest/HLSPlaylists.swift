@@ -19,6 +19,11 @@ public enum HLSPlaylists {
             "#EXT-X-PLAYLIST-TYPE:VOD",
             "#EXT-X-INDEPENDENT-SEGMENTS",
         ]
+        if let protection = track.format.protection {
+            // SAMPLE-AES is how RFC 8216 (§4.3.2.4) names `cbcs` in fMP4; each sample's IV is in its `senc`.
+            // KEYFORMAT identity: the URI answers the 16-byte key to a signed-in listener.
+            lines.append("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"\(protection.licenseURL)/\(protection.keyIDHex)\",KEYFORMAT=\"identity\",KEYFORMATVERSIONS=\"1\"")
+        }
         switch track.layout {
         case .singleFile:
             let initialization = track.initialization

@@ -22,22 +22,38 @@ public struct PackagedRendition: Sendable {
     public enum Codec: String, Sendable {
         case aacLC
         case opus
+        case flac
 
-        /// HLS CODECS value. For Opus the sample-entry name `Opus` (RFC 6381), which Safari requires.
-        var hlsName: String {
+        /// The codec of a catalog rendition row (`aac`, `opus`, `flac`: the ingest's codec names).
+        public init(catalogName: String) {
+            switch catalogName {
+            case "opus": self = .opus
+            case "flac": self = .flac
+            default: self = .aacLC
+            }
+        }
+
+        /// HLS CODECS value. For Opus and FLAC the sample-entry name (`Opus`, `fLaC`; RFC 6381), which Safari requires.
+        public var hlsName: String {
             switch self {
             case .aacLC: "mp4a.40.2"
             case .opus: "Opus"
+            case .flac: "fLaC"
             }
         }
 
-        /// DASH `@codecs` value; DASH players expect lowercase `opus`.
-        var dashName: String {
+        /// DASH `@codecs` value, also what `MediaSource.isTypeSupported` takes: browsers and DASH players expect
+        /// lowercase `opus` and `flac`.
+        public var dashName: String {
             switch self {
             case .aacLC: "mp4a.40.2"
             case .opus: "opus"
+            case .flac: "flac"
             }
         }
+
+        /// Whether the codec is the lossless tier.
+        public var isLossless: Bool { self == .flac }
     }
 }
 

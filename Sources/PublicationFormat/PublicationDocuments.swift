@@ -269,16 +269,28 @@ public struct TrackDocument: Codable, Sendable {
         public var hls: String
         /// HLS master playlist of the Opus ladder, beside an AAC one.
         public var hlsOpus: String?
+        /// HLS master playlist of the lossless tier (FLAC), where the track has it.
+        public var hlsLossless: String?
         /// DASH MPD.
         public var dash: String
         /// One AAC file a plain `<audio src>` can play and seek in (single-file layout only).
         public var progressive: String?
+        /// The lossless tier's one file (FLAC in CMAF; single-file layout only).
+        public var lossless: String?
+        /// True when the media are encrypted (`cbcs`): players need a key from musikk-server's licence endpoint.
+        public var protected: Bool?
 
-        public init(hls: String, hlsOpus: String? = nil, dash: String, progressive: String? = nil) {
+        public init(
+            hls: String, hlsOpus: String? = nil, hlsLossless: String? = nil, dash: String, progressive: String? = nil,
+            lossless: String? = nil, protected: Bool? = nil
+        ) {
             self.hls = hls
             self.hlsOpus = hlsOpus
+            self.hlsLossless = hlsLossless
             self.dash = dash
             self.progressive = progressive
+            self.lossless = lossless
+            self.protected = protected
         }
     }
 
@@ -295,8 +307,19 @@ public struct TrackDocument: Codable, Sendable {
         public var hls: String
         /// The media file (single-file layout); nil for segment files.
         public var url: String?
+        /// Always written; nil only in publications made before tiers.
+        public var tier: Tier?
+        /// The key id (hex) of an encrypted rendition: what a ClearKey licence request names.
+        public var kid: String?
 
-        public init(name: String, codecs: String, mimeType: String, bitrate: Int, sampleRate: Int, channels: Int, size: Int, hls: String, url: String? = nil) {
+        public enum Tier: String, Codable, Sendable {
+            case lossy, lossless
+        }
+
+        public init(
+            name: String, codecs: String, mimeType: String, bitrate: Int, sampleRate: Int, channels: Int, size: Int, hls: String,
+            url: String? = nil, tier: Tier? = .lossy, kid: String? = nil
+        ) {
             self.name = name
             self.codecs = codecs
             self.mimeType = mimeType
@@ -306,6 +329,8 @@ public struct TrackDocument: Codable, Sendable {
             self.size = size
             self.hls = hls
             self.url = url
+            self.tier = tier
+            self.kid = kid
         }
     }
 

@@ -187,7 +187,7 @@ struct PublicationBuilder {
                 }
             }
             let document = trackDocument(
-                track, packaged: packaged.map { ($0.row, $0.item) }, release: release, artists: artists,
+                track, packaged: packaged.map { ($0.row, $0.rendition, $0.item) }, release: release, artists: artists,
                 cover: track.releaseId.flatMap { covers[$0]?.cover }, waveform: waveform, lyrics: lyrics
             )
             let path = "api/tracks/\(track.id).json"
@@ -212,15 +212,20 @@ struct PublicationBuilder {
         )
     }
 
-    /// The HLS master playlists of a track: one per codec, `master.m3u8` for AAC (every HLS player has it) and
-    /// `master-opus.m3u8` for Opus; `master.m3u8` is Opus only for a ladder without AAC. One codec per master,
-    /// because a player may switch between any two variants of a master, and Chromium's native HLS player fails
-    /// when a switch changes the codec ("Audio codec changes not allowed").
+    /// The HLS master playlists of a track: one per codec, `master.m3u8` for AAC (every HLS player has it),
+    /// `master-opus.m3u8` for Opus and `master-flac.m3u8` for the lossless tier; `master.m3u8` is the first of
+    /// Opus and FLAC present for a ladder without AAC. One codec per master, because a player may switch between
+    /// any two variants of a master, and Chromium's native HLS player fails when a switch changes the codec
+    /// ("Audio codec changes not allowed").
     static func hlsMasters(_ renditions: [PackagedRendition]) -> [(String, [PackagedRendition])] {
-        let aac = renditions.filter { $0.codec == .aacLC }
-        let opus = renditions.filter { $0.codec == .opus }
-        if aac.isEmpty { return opus.isEmpty ? [] : [("master.m3u8", opus)] }
-        return [("master.m3u8", aac)] + (opus.isEmpty ? [] : [("master-opus.m3u8", opus)])
+        let groups: [(PackagedRendition.Codec, String)] = [(.aacLC, "master.m3u8"), (.opus, "master-opus.m3u8"), (.flac, "master-flac.m3u8")]
+        var masters: [(String, [PackagedRendition])] = []
+        for (codec, name) in groups {
+            let group = renditions.filter { $0.codec == codec }
+            guard !group.isEmpty else { continue }
+            masters.append((masters.isEmpty ? "master.m3u8" : name, group))
+        }
+        return masters
     }
 
     /// The renditions as seen from a manifest `prefix` away from the publication root.
@@ -281,7 +286,7 @@ struct PublicationBuilder {
                 + "segment table; run musikk-ingest once more to record it")
         }
         return PackagedRendition(
-            name: row.name, codec: row.codec == "opus" ? .opus : .aacLC, track: track,
+            name: row.name, codec: PackagedRendition.Codec(catalogName: row.codec), track: track,
             mediaBase: "media/audio/\(item.digest.prefix(Self.digestLength))/"
         )
     }
@@ -302,22 +307,24 @@ struct PublicationBuilder {
     }
 
     private func trackDocument(
-        _ track: Track, packaged: [(Rendition, MediaItem)], release: Release?, artists: [Int64: Artist],
+        _ track: Track, packaged: [(Rendition, PackagedRendition, MediaItem)], release: Release?, artists: [Int64: Artist],
         cover: PublishedCover?, waveform: TrackDocument.Waveform?, lyrics: [TrackDocument.Lyrics]?
     ) -> TrackDocument {
         let hlsFolder = "hls/\(track.id)"
-        let entries = packaged.map { row, item in
-            let codecs = row.codec == "opus" ? "opus" : "mp4a.40.2"
+        let entries = packaged.map { row, rendition, item in
+            let codecs = rendition.codec.dashName
             return TrackDocument.RenditionEntry(
                 name: row.name, codecs: codecs, mimeType: "audio/mp4; codecs=\"\(codecs)\"", bitrate: row.bitrate,
                 sampleRate: row.sampleRate, channels: row.channels, size: row.size,
-                hls: url("\(hlsFolder)/\(row.name).m3u8"), url: item.isFolder ? nil : url(item.files[0].path)
+                hls: url("\(hlsFolder)/\(row.name).m3u8"), url: item.isFolder ? nil : url(item.files[0].path),
+                tier: rendition.codec.isLossless ? .lossless : .lossy, kid: rendition.track.format.protection?.keyIDHex
             )
         }
         // The progressive stream: the single-file AAC rendition nearest 128 kb/s, which every browser plays.
         let progressive = zip(packaged, entries)
             .filter { $0.0.0.codec == "aac" && $0.1.url != nil }
             .min { abs($0.0.0.bitrate - 128_000) < abs($1.0.0.bitrate - 128_000) }?.1.url
+        let masters = Dictionary(Self.hlsMasters(packaged.map(\.1)).map { name, group in (group[0].codec, name) }) { first, _ in first }
         let loudness = contents.loudness[track.id].map { row in
             TrackDocument.Loudness(
                 integratedLUFS: finite(row.integratedLUFS), rangeLU: finite(row.rangeLU),
@@ -334,9 +341,11 @@ struct PublicationBuilder {
             date: track.date, duration: track.durationSeconds, cover: cover.map { url($0.path) }, coverThumbnails: cover.flatMap(thumbnailLinks),
             streams: TrackDocument.Streams(
                 hls: url("\(hlsFolder)/master.m3u8"),
-                hlsOpus: packaged.contains { $0.0.codec == "opus" } && packaged.contains { $0.0.codec == "aac" }
-                    ? url("\(hlsFolder)/master-opus.m3u8") : nil,
-                dash: url("dash/\(track.id).mpd"), progressive: progressive
+                hlsOpus: masters[.opus].flatMap { $0 == "master.m3u8" ? nil : url("\(hlsFolder)/\($0)") },
+                hlsLossless: masters[.flac].map { url("\(hlsFolder)/\($0)") },
+                dash: url("dash/\(track.id).mpd"), progressive: progressive,
+                lossless: zip(packaged, entries).first { $0.0.1.codec.isLossless }?.1.url,
+                protected: packaged.contains { $0.1.track.format.protection != nil } ? true : nil
             ),
             renditions: entries, loudness: loudness, waveform: waveform, lyrics: lyrics
         )

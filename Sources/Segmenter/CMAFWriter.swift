@@ -8,15 +8,20 @@ import Foundation
 ///
 /// Packets are streamed to disk as fragments complete; memory holds at most two fragments.
 public final class CMAFWriter {
-    public let format: TrackFormat
+    /// The track's format; ``finish(presentationSamples:sampleEntry:)`` may replace its sample entry.
+    public private(set) var format: TrackFormat
     public let layout: SegmentLayout
     /// Frames per fragment.
     public let framesPerFragment: Int
 
     private let directory: URL
     private let name: String
+    private let encryptor: SampleEncryptor?
     private var current: [[UInt8]] = []
-    private var held: [[UInt8]]?
+    /// Each packet's duration, kept only once one differs from the frame size.
+    private var currentDurations: [Int] = []
+    private var held: (packets: [[UInt8]], durations: [Int])?
+    private var samplesNumbered = 0
     private var fragments: [Fragment] = []
     private var writtenSamples: Int64 = 0
     private var body: FileHandle?
@@ -27,10 +32,15 @@ public final class CMAFWriter {
     ///   - directory: where to write; the single-file layout writes `NAME.mp4` there, the segment-file layout
     ///     a folder `NAME` with `init.mp4` and `seg-N.m4s`.
     ///   - name: the rendition's name, e.g. `aac-128k`.
+    ///   - encryptor: encrypts every sample (`cbcs`) when given.
     public init(
-        format: TrackFormat, layout: SegmentLayout, directory: URL, name: String, targetFragmentDuration: Double = 6
+        format: TrackFormat, layout: SegmentLayout, directory: URL, name: String, targetFragmentDuration: Double = 6,
+        encryptor: SampleEncryptor? = nil
     ) throws(SegmenterError) {
+        var format = format
+        format.protection = encryptor?.protection
         self.format = format
+        self.encryptor = encryptor
         self.layout = layout
         self.directory = directory
         self.name = name
@@ -57,29 +67,35 @@ public final class CMAFWriter {
     public var mediaURL: URL { directory.appendingPathComponent(name + ".mp4") }
     private var bodyURL: URL { directory.appendingPathComponent(name + ".mp4.fragments") }
 
-    /// Adds the next access unit.
-    public func append(_ packet: [UInt8]) throws(SegmenterError) {
+    /// Adds the next access unit, which decodes to `duration` samples (the frame size when nil).
+    public func append(_ packet: [UInt8], duration: Int? = nil) throws(SegmenterError) {
         current.append(packet)
+        currentDurations.append(duration ?? format.frameSize)
         largestPacket = max(largestPacket, packet.count)
         guard current.count == framesPerFragment else { return }
-        if let held { try write(held) }
-        held = current
+        if let held { try write(held.packets, durations: held.durations) }
+        held = (current, currentDurations)
         current = []
+        currentDurations = []
     }
 
     /// Writes what is still held and the init segment (and, in the single-file layout, the `sidx`).
     /// - Parameter presentationSamples: the source's length at this track's rate; the edit list presents this
     ///   much after the priming, which also trims the encoder's padding at the end.
-    public func finish(presentationSamples: Int64) throws(SegmenterError) -> SegmentedTrack {
+    /// - Parameter sampleEntry: the codec configuration as the encoder gave it at the end (FLAC's STREAMINFO with
+    ///   the stream's MD5), when it differs from the one the writer was made with.
+    public func finish(presentationSamples: Int64, sampleEntry: AudioSampleEntry? = nil) throws(SegmenterError) -> SegmentedTrack {
+        if let sampleEntry { format.sampleEntry = sampleEntry }
         if var held {
             if !current.isEmpty && current.count * 2 < framesPerFragment {
-                held += current
+                held.packets += current
+                held.durations += currentDurations
                 current = []
             }
-            try write(held)
+            try write(held.packets, durations: held.durations)
             self.held = nil
         }
-        if !current.isEmpty { try write(current) }
+        if !current.isEmpty { try write(current, durations: currentDurations) }
         current = []
         guard !fragments.isEmpty else { throw .noAudio(path: directory.appendingPathComponent(name).path) }
 
@@ -105,8 +121,16 @@ public final class CMAFWriter {
 
     // MARK: Fragments
 
-    private func write(_ packets: [[UInt8]]) throws(SegmenterError) {
+    private func write(_ clear: [[UInt8]], durations: [Int]) throws(SegmenterError) {
         let sequenceNumber = UInt32(fragments.count + 1)
+        var packets = clear
+        var ivs: [[UInt8]]?
+        if let encryptor {
+            let numbers = samplesNumbered..<(samplesNumbered + clear.count)
+            ivs = numbers.map { encryptor.iv(ofSample: $0) }
+            for index in packets.indices { packets[index] = try encryptor.encrypt(clear[index], iv: ivs?[index] ?? []) }
+        }
+        samplesNumbered += clear.count
         let startTime = writtenSamples
         var writer = ByteWriter()
         if layout == .segmentFiles {
@@ -117,11 +141,12 @@ public final class CMAFWriter {
                 box.fourCC("cmfs")
             }
         }
+        let uniform = durations.allSatisfy { $0 == format.frameSize }
         Fragments.write(
-            packets: packets, sequenceNumber: sequenceNumber, baseMediaDecodeTime: UInt64(startTime),
-            frameSize: format.frameSize, into: &writer
+            packets: packets, durations: uniform ? nil : durations, ivs: ivs, sequenceNumber: sequenceNumber,
+            baseMediaDecodeTime: UInt64(startTime), frameSize: format.frameSize, into: &writer
         )
-        let duration = Int64(packets.count * format.frameSize)
+        let duration = Int64(durations.reduce(0, +))
         writtenSamples += duration
         switch layout {
         case .singleFile:

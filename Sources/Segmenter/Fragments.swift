@@ -4,9 +4,12 @@ enum Fragments {
     private static let syncSampleFlags: UInt32 = 0x0200_0000
 
     /// Writes `moof` + `mdat` for one fragment.
+    /// - Parameters:
+    ///   - durations: each packet's duration, when one differs from `frameSize` (FLAC's last frame).
+    ///   - ivs: each (encrypted) packet's IV, for `senc` with `saiz` and `saio`.
     static func write(
-        packets: [[UInt8]], sequenceNumber: UInt32, baseMediaDecodeTime: UInt64, frameSize: Int,
-        into writer: inout ByteWriter
+        packets: [[UInt8]], durations: [Int]?, ivs: [[UInt8]]?, sequenceNumber: UInt32, baseMediaDecodeTime: UInt64,
+        frameSize: Int, into writer: inout ByteWriter
     ) {
         let moofStart = writer.count
         var dataOffsetPosition = 0
@@ -20,12 +23,32 @@ enum Fragments {
                     tfhd.u32(syncSampleFlags)
                 }
                 traf.fullBox("tfdt", version: 1, flags: 0) { $0.u64(baseMediaDecodeTime) }
-                // data-offset-present | sample-size-present
-                traf.fullBox("trun", version: 0, flags: 0x000001 | 0x000200) { trun in
+                // data-offset-present | sample-size-present (| sample-duration-present)
+                traf.fullBox("trun", version: 0, flags: 0x000001 | 0x000200 | (durations == nil ? 0 : 0x000100)) { trun in
                     trun.u32(UInt32(packets.count))
                     dataOffsetPosition = trun.count
                     trun.i32(0)
-                    for packet in packets { trun.u32(UInt32(packet.count)) }
+                    for (index, packet) in packets.enumerated() {
+                        if let durations { trun.u32(UInt32(durations[index])) }
+                        trun.u32(UInt32(packet.count))
+                    }
+                }
+                if let ivs {
+                    var firstIV = 0
+                    traf.fullBox("senc", version: 0, flags: 0) { senc in
+                        senc.u32(UInt32(ivs.count))
+                        firstIV = senc.count
+                        for iv in ivs { senc.bytes(iv) }
+                    }
+                    traf.fullBox("saiz", version: 0, flags: 0) { saiz in
+                        saiz.u8(UInt8(TrackProtection.ivSize))
+                        saiz.u32(UInt32(ivs.count))
+                    }
+                    // Offset of the first IV from the moof (default-base-is-moof).
+                    traf.fullBox("saio", version: 0, flags: 0) { saio in
+                        saio.u32(1)
+                        saio.u32(UInt32(firstIV - moofStart))
+                    }
                 }
             }
         }

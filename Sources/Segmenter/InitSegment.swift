@@ -14,7 +14,7 @@ enum InitSegment {
         writer.box("ftyp") { box in
             box.fourCC("cmfc")
             box.u32(0)
-            for brand in ["cmfc", "iso6", "mp41", "dash"] { box.fourCC(brand) }
+            for brand in ["cmfc", "iso6", "mp41", "dash"] + (format.protection == nil ? [] : ["cbcs"]) { box.fourCC(brand) }
         }
         writer.box("moov") { moov in
             movieHeader(format: format, into: &moov)
@@ -72,6 +72,15 @@ enum InitSegment {
                     }
                 }
             }
+            if let protection = format.protection {
+                // The ClearKey `pssh` (v1, key ids, no data): what an EME player's `encrypted` event hands over.
+                moov.fullBox("pssh", version: 1, flags: 0) { pssh in
+                    pssh.bytes(TrackProtection.clearKeySystemID)
+                    pssh.u32(1)
+                    pssh.bytes(protection.keyID)
+                    pssh.u32(0)
+                }
+            }
             moov.box("mvex") { mvex in
                 mvex.fullBox("mehd", version: 1, flags: 0) { $0.u64(UInt64(presentationSamples)) }
                 mvex.fullBox("trex", version: 0, flags: 0) { trex in
@@ -122,15 +131,17 @@ enum InitSegment {
     }
 
     private static func sampleEntry(format: TrackFormat, bitrates: Bitrates, into writer: inout ByteWriter) {
-        writer.box(format.sampleEntry.fourCC) { entry in
+        writer.box(format.protection == nil ? format.sampleEntry.fourCC : "enca") { entry in
             entry.zeros(6)
             entry.u16(1)  // data reference index
             entry.zeros(8)
             entry.u16(UInt16(format.channels))
-            entry.u16(16)  // sample size
+            entry.u16(UInt16(format.sampleEntry.sampleSize))
             entry.u16(0)
             entry.u16(0)
-            entry.u32(UInt32(format.sampleRate) << 16)
+            // 16.16 fixed point; a rate above 65535 Hz is written as 0 and read from the codec's own header
+            // (isoflac.txt; what FFmpeg's muxer does).
+            entry.u32(format.sampleRate <= 0xFFFF ? UInt32(format.sampleRate) << 16 : 0)
             switch format.sampleEntry {
             case let .aac(audioSpecificConfig):
                 entry.fullBox("esds", version: 0, flags: 0) { esds in
@@ -158,11 +169,41 @@ enum InitSegment {
                     dOps.u8(configuration.channelMappingFamily)
                     dOps.bytes(configuration.channelMappingTable)
                 }
+            case let .flac(streamInfo):
+                entry.fullBox("dfLa", version: 0, flags: 0) { dfLa in
+                    // One metadata block, STREAMINFO (type 0), marked last.
+                    dfLa.u8(0x80)
+                    dfLa.u24(UInt32(streamInfo.count))
+                    dfLa.bytes(streamInfo)
+                }
             }
             entry.box("btrt") { btrt in
                 btrt.u32(UInt32(bitrates.bufferSize))
                 btrt.u32(UInt32(bitrates.maximum))
                 btrt.u32(UInt32(bitrates.average))
+            }
+            if let protection = format.protection {
+                protectionScheme(protection, original: format.sampleEntry.fourCC, into: &entry)
+            }
+        }
+    }
+
+    /// `sinf` (ISO/IEC 23001-7 §8): the original format, the scheme, and `tenc` with the key id and IV size.
+    private static func protectionScheme(_ protection: TrackProtection, original: String, into writer: inout ByteWriter) {
+        writer.box("sinf") { sinf in
+            sinf.box("frma") { $0.fourCC(original) }
+            sinf.fullBox("schm", version: 0, flags: 0) { schm in
+                schm.fourCC(protection.scheme)
+                schm.u32(0x0001_0000)
+            }
+            sinf.box("schi") { schi in
+                schi.fullBox("tenc", version: 1, flags: 0) { tenc in
+                    tenc.u8(0)
+                    tenc.u8(0)  // crypt and skip blocks: 0 and 0, no pattern (audio)
+                    tenc.u8(1)  // protected
+                    tenc.u8(UInt8(TrackProtection.ivSize))
+                    tenc.bytes(protection.keyID)
+                }
             }
         }
     }

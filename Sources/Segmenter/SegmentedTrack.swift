@@ -107,6 +107,7 @@ extension [Fragment] {
 public enum SegmenterError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(path: String, detail: String)
     case noAudio(path: String)
+    case encryption(detail: String)
 
     public var description: String {
         switch self {
@@ -114,6 +115,8 @@ public enum SegmenterError: Error, Sendable, Equatable, CustomStringConvertible 
             return "\(path): cannot write (\(detail)); check free space and permissions of the work directory"
         case let .noAudio(path):
             return "\(path): the encoder produced no audio, nothing to package"
+        case let .encryption(detail):
+            return "encrypting a sample failed (\(detail)); this is an internal error, please report it"
         }
     }
 }

@@ -4,13 +4,22 @@ public enum AudioSampleEntry: Sendable, Equatable, Codable {
     case aac(audioSpecificConfig: [UInt8])
     /// Opus: `Opus` with a `dOps` box, built from the encoder's OpusHead.
     case opus(OpusConfiguration)
+    /// FLAC (xiph/flac doc/isoflac.txt): `fLaC` with a `dfLa` box holding the 34-byte STREAMINFO block.
+    case flac(streamInfo: [UInt8])
 
-    /// The four-character code of the sample entry, which is also the RFC 6381 codec name for Opus.
+    /// The four-character code of the sample entry, which is also the RFC 6381 codec name for Opus and FLAC.
     public var fourCC: String {
         switch self {
         case .aac: "mp4a"
         case .opus: "Opus"
+        case .flac: "fLaC"
         }
+    }
+
+    /// Bits per sample the sample entry declares: FLAC's from its STREAMINFO, 16 for the lossy codecs.
+    public var sampleSize: Int {
+        guard case let .flac(streamInfo) = self, streamInfo.count >= 14 else { return 16 }
+        return (Int(streamInfo[12] & 0x01) << 4 | Int(streamInfo[13] >> 4)) + 1
     }
 }
 
@@ -49,12 +58,18 @@ public struct TrackFormat: Sendable, Equatable, Codable {
     public var frameSize: Int
     /// Samples the encoder put in front of the audio; the edit list skips them.
     public var primingSamples: Int
+    /// Set when the samples are encrypted.
+    public var protection: TrackProtection?
 
-    public init(sampleEntry: AudioSampleEntry, sampleRate: Int, channels: Int, frameSize: Int, primingSamples: Int) {
+    public init(
+        sampleEntry: AudioSampleEntry, sampleRate: Int, channels: Int, frameSize: Int, primingSamples: Int,
+        protection: TrackProtection? = nil
+    ) {
         self.sampleEntry = sampleEntry
         self.sampleRate = sampleRate
         self.channels = channels
         self.frameSize = frameSize
         self.primingSamples = primingSamples
+        self.protection = protection
     }
 }

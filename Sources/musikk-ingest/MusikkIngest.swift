@@ -48,6 +48,19 @@ struct MusikkIngest: ParsableCommand {
               locked per WORK (musikk.lock); a killed run is cleaned up after
               by the next. --dry-run prints the plan and writes nothing.
 
+            TIERS
+              lossless: a [[rendition]] with codec = "flac" adds FLAC in CMAF
+                (fLaC + dfLa) at the master's rate (up to 192 kHz) and depth
+                (16 or 24 bits), bit-exact; its own HLS master and DASH
+                AdaptationSet. surround = "keep" keeps more than 2 channels.
+              protected: a [protection] table with scheme = "cbcs" encrypts
+                every rendition (CMAF cbcs: sinf/tenc, senc, saiz/saio) under a
+                key per track derived from the key-encryption key: --key-file,
+                else WORK/keys/kek (made on first use, mode 0600). Keys never
+                reach the publication: musikk-server --key-file hands them to
+                signed-in listeners (ClearKey licence, HLS key URI). --json
+                gives each rendition's "tier" and, protected, its "kid".
+
             SHARDS (catalogs too big for one machine)
               --shard I/N ingests only the masters whose release folder
               (the master's folder, or the set's folder for CD1/Disc 2
@@ -116,6 +129,12 @@ struct MusikkIngest: ParsableCommand {
     ))
     var shard: String?
 
+    @Option(help: ArgumentHelp(
+        "The protected tier's key-encryption key: 64 hex digits (default: WORK/keys/kek, made on first use).",
+        discussion: "Give every shard of one catalog, and musikk-server, the same file.", valueName: "file"
+    ))
+    var keyFile: String?
+
     @Flag(help: "Print what a run would do (new, changed, moved, removed, unchanged) and write nothing.")
     var dryRun = false
 
@@ -140,6 +159,9 @@ struct MusikkIngest: ParsableCommand {
         }
         if let profile, !FileManager.default.fileExists(atPath: profile) {
             throw ValidationError("--profile '\(profile)' does not exist.")
+        }
+        if let keyFile, !FileManager.default.fileExists(atPath: keyFile) {
+            throw ValidationError("--key-file '\(keyFile)' does not exist; make one with `openssl rand -hex 32 > FILE; chmod 600 FILE`.")
         }
         _ = try selectedShard()
     }
@@ -174,7 +196,7 @@ struct MusikkIngest: ParsableCommand {
         let options = IngestOptions(
             mastersDirectory: URL(fileURLWithPath: masters, isDirectory: true),
             workDirectory: URL(fileURLWithPath: work, isDirectory: true),
-            profile: settings, jobs: jobs, shard: try selectedShard()
+            profile: settings, jobs: jobs, shard: try selectedShard(), keyFile: keyFile.map { URL(fileURLWithPath: $0) }
         )
         if dryRun {
             try printPlan(options)

@@ -54,6 +54,13 @@ struct ProfileTests {
         ("[analysis]\nduplicate_threshold = 0.2", "analysis.duplicate_threshold"),
         ("[analysis]\nwaveform_bits = 12", "analysis.waveform_bits"),
         ("[analysis]\nfingerprint = true", "analysis.fingerprint"),
+        ("[[rendition]]\ncodec = \"flac\"\nbitrate = 900", "rendition[0].bitrate"),
+        ("[[rendition]]\ncodec = \"flac\"\nsurround = \"maybe\"", "rendition[0].surround"),
+        ("[protection]\nscheme = \"cenc\"", "protection.scheme"),
+        ("[protection]\nlicense_url = \"/x\"", "protection.scheme"),
+        ("[protection]\nscheme = \"cbcs\"\nlicense_url = \"ftp://x\"", "protection.license_url"),
+        ("[protection]\nscheme = \"cbcs\"\nfolders = [\"/abs\"]", "protection.folders"),
+        ("[protection]\nscheme = \"cbcs\"\nkey = \"00\"", "protection.key"),
     ])
     func refused(text: String, key: String) throws {
         let url = try Repository.temporaryDirectory("profile").appendingPathComponent("p.toml")
@@ -63,6 +70,55 @@ struct ProfileTests {
         } throws: { error in
             guard case let ProfileError.invalid(_, named, _) = error else { return false }
             return named == key
+        }
+    }
+
+    @Test("the lossless rung and the protected tier: names, tiers, and which masters protection covers")
+    func tiers() throws {
+        let url = try Repository.temporaryDirectory("profile").appendingPathComponent("p.toml")
+        try Data("""
+            [[rendition]]
+            codec = "aac"
+            bitrate = 128
+            [[rendition]]
+            codec = "flac"
+            surround = "keep"
+            [protection]
+            scheme = "cbcs"
+            license_url = "https://keys.example.com/api/drm/clearkey/"
+            folders = ["Label/Album"]
+            """.utf8).write(to: url)
+        let profile = try Profile.load(path: url.path)
+        #expect(profile.ladder.map(\.name) == ["aac-128k", "flac"])
+        #expect(profile.ladder.map(\.tier) == ["lossy", "lossless"])
+        #expect(profile.ladder[1] == .lossless(keepsSurround: true))
+        let protection = try #require(profile.protection)
+        #expect(protection.licenseURL == "https://keys.example.com/api/drm/clearkey")
+        #expect(protection.covers("Label/Album/01.flac"))
+        #expect(!protection.covers("Label/Album 2/01.flac"))
+        #expect(!protection.covers("Other/01.flac"))
+        #expect(Profile.Protection().covers("anything.flac"))
+    }
+
+    @Test("FLAC keeps the source's rate up to 192 kHz and its depth as 16 or 24 bits; surround is kept only when asked")
+    func losslessSettings() {
+        let lossless = Profile.Rung.lossless()
+        let keep = Profile.Rung.lossless(keepsSurround: true)
+        let cases: [(Profile.Rung, Int, Int, Int?, (rate: Int, channels: Int, bits: Int))] = [
+            (lossless, 44_100, 2, 16, (44_100, 2, 16)),
+            (lossless, 96_000, 2, 24, (96_000, 2, 24)),
+            (lossless, 192_000, 1, 24, (192_000, 1, 24)),
+            (lossless, 352_800, 2, 24, (176_400, 2, 24)),
+            (lossless, 384_000, 2, 32, (192_000, 2, 24)),
+            (lossless, 48_000, 6, 24, (48_000, 2, 24)),
+            (keep, 48_000, 6, 24, (48_000, 6, 24)),
+            (lossless, 44_100, 2, nil, (44_100, 2, 16)),
+            (lossless, 22_050, 2, 8, (22_050, 2, 16)),
+        ]
+        for (rung, rate, channels, bits, expected) in cases {
+            let settings = Profile.encoderSettings(for: rung, sourceSampleRate: rate, sourceChannels: channels, sourceBitDepth: bits)
+            #expect(settings.sampleRate == expected.rate && settings.channels == expected.channels && settings.bitDepth == expected.bits,
+                    "\(rate) Hz \(channels) ch \(bits ?? 0)-bit: \(settings)")
         }
     }
 
