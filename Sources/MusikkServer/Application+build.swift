@@ -4,6 +4,7 @@ import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
 import Logging
+import Protection
 import ServiceLifecycle
 import Social
 import SocialPostgres
@@ -55,7 +56,7 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         throw ServerStartError(description: "\(error)")
     }
     let cost = configuration.bcryptCost
-    let services = Services(
+    var services = Services(
         configuration: configuration, store: store, library: library,
         tokens: await TokenIssuer(secret: secrets.tokenKey, store: store, configuration: configuration),
         signer: MediaSigner(secret: secrets.mediaKey, base: configuration.mediaBaseURL ?? "/stream", lifetime: configuration.mediaURLLifetime,
@@ -63,6 +64,13 @@ public func buildApplication(_ configuration: ServerConfiguration, logger: Logge
         hub: hub, limiter: RateLimiter(store: store), passwords: PasswordHashing(), sealer: AppPasswordSealer(serverKey: secrets.tokenKey),
         decoyHash: try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(TokenIssuer.randomToken(), cost: cost) })
     try await CatalogWatcher.index(library.snapshot, into: store, now: configuration.clock())
+    if let keyFile = configuration.keyFile {
+        do {
+            services.contentKeys = try KeyEncryptionKey.read(from: keyFile)
+        } catch {
+            throw ServerStartError(description: "\(error) (--key-file)")
+        }
+    }
 
     let router = buildRouter(services)
     do {
@@ -123,6 +131,9 @@ func buildRouter(_ services: Services) -> Router<ServerRequestContext> {
     PlaybackController(store: store, links: links, clock: clock).addRoutes(to: api)
     EventsController(store: store, subjects: subjects, hub: services.hub).addRoutes(to: api)
     AppCredentialsController(store: store, sealer: services.sealer, clock: clock).addRoutes(to: api)
+    LicenseController(
+        keys: services.contentKeys, links: links, limiter: services.limiter, perMinute: services.configuration.licensesPerMinute, clock: clock
+    ).addRoutes(to: api)
     return router
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import PublicationFormat
 import Hummingbird
+import Protection
 import Social
 
 /// The published catalog (tracks, releases, artists), its search, and signed playback URLs.
@@ -49,10 +50,30 @@ struct CatalogController: Sendable {
         var trackId: String
         var hls: String
         var hlsOpus: String?
+        /// The lossless tier's HLS master, where the track has one.
+        var hlsLossless: String?
         var dash: String
         /// One file a plain `<audio src>` plays (publications in the single-file layout; nil for segments).
         var progressive: String?
+        /// The lossless tier's one file (FLAC in CMAF), which Chromium and Firefox play in `<audio src>` and MSE.
+        var lossless: String?
+        /// Set when the media are encrypted: single files an MSE + EME player plays, and where it gets the key.
+        var protected: Protected?
         var expiresAt: Date
+
+        struct Protected: Encodable, Sendable {
+            /// The licence endpoint (EME ClearKey JSON).
+            var licenseUrl: String
+            /// One single-file rendition per tier, the web app's pick: AAC nearest 128 kb/s, and FLAC.
+            var sources: [Source]
+        }
+
+        struct Source: Encodable, Sendable {
+            var url: String
+            var mimeType: String
+            var tier: String
+            var kid: String
+        }
     }
 
     struct ReleaseDetail: Encodable, Sendable {
@@ -116,8 +137,23 @@ struct CatalogController: Sendable {
         let expires = links.expiry()
         let sign = { links.url($0, expires: expires) }
         return JSON(Playback(
-            trackId: track.id, hls: sign(track.streams.hls), hlsOpus: track.streams.hlsOpus.map(sign), dash: sign(track.streams.dash),
-            progressive: track.streams.progressive.map(sign), expiresAt: Date(timeIntervalSince1970: Double(expires))))
+            trackId: track.id, hls: sign(track.streams.hls), hlsOpus: track.streams.hlsOpus.map(sign),
+            hlsLossless: track.streams.hlsLossless.map(sign), dash: sign(track.streams.dash),
+            progressive: track.streams.progressive.map(sign), lossless: track.streams.lossless.map(sign),
+            protected: Self.protectedSources(track, sign: sign), expiresAt: Date(timeIntervalSince1970: Double(expires))))
+    }
+
+    /// What an MSE + EME player needs for a protected track: an AAC file (nearest 128 kb/s) and the FLAC file.
+    static func protectedSources(_ track: CatalogSnapshot.Track, sign: (String) -> String) -> Playback.Protected? {
+        guard track.streams.protected == true else { return nil }
+        let files = track.renditions.filter { $0.url != nil && $0.kid != nil }
+        let lossy = files.filter { $0.codecs == "mp4a.40.2" }.min { abs($0.bitrate - 128_000) < abs($1.bitrate - 128_000) }
+        let lossless = files.first { $0.tier == .lossless }
+        let sources = [lossy, lossless].compactMap { $0 }.compactMap { entry -> Playback.Source? in
+            guard let url = entry.url, let kid = entry.kid else { return nil }
+            return Playback.Source(url: sign(url), mimeType: entry.mimeType, tier: entry.tier?.rawValue ?? "lossy", kid: kid)
+        }
+        return sources.isEmpty ? nil : Playback.Protected(licenseUrl: LicenseEndpoint.path, sources: sources)
     }
 
     /// `sort=newest`: the most recently added first (catalog ids grow as masters are ingested).

@@ -40,6 +40,8 @@ struct CatalogSnapshot: Sendable {
     var artists: [Int64: Artist] = [:]
     var artistOrder: [Int64] = []
     var searchEntries: [SearchHit] = []
+    /// The track of each key id (hex) of the protected tier.
+    var trackOfKey: [String: String] = [:]
     /// `publish.json`'s modification time when this was read.
     var publishedAt: Date?
 }
@@ -101,6 +103,7 @@ final class CatalogLibrary: Sendable {
             let track: CatalogSnapshot.Track = try document(root, "api/tracks/\(id).json")
             snapshot.tracks[id] = track
             snapshot.trackOrder.append(id)
+            for kid in track.renditions.compactMap(\.kid) { snapshot.trackOfKey[kid] = id }
         }
         for id in try pages(root, first: index.releases, of: Int64.self) {
             let release: CatalogSnapshot.Release = try document(root, "api/releases/\(id).json")

@@ -75,6 +75,13 @@ public enum ParserFuzzing {
         _ = try? decoder.decode(PlaybackController.ListenReport.self, from: data)
         _ = try? decoder.decode(ActivityController.MarkRead.self, from: data)
         _ = try? decoder.decode(AppCredentialsController.NewCredential.self, from: data)
+        if let license = try? decoder.decode(LicenseController.LicenseRequest.self, from: data) {
+            for kid in license.kids {
+                guard let keyID = LicenseController.base64URLDecoded(kid) else { continue }
+                // What decodes encodes back to the same key id (padding aside).
+                precondition(LicenseController.base64URLDecoded(LicenseController.base64URLEncoded(keyID)) == keyID)
+            }
+        }
     }
 
     /// A Subsonic request's query and form body (split at the first newline), its format, and an answer carrying

@@ -48,6 +48,11 @@ public struct ServerConfiguration: Sendable {
     /// Whether the Subsonic API also takes `u` with an app password (`t`+`s` or `p`), which older apps need; when
     /// false it takes API keys only, and answers those schemes with errors 41 and 42 (`--subsonic-api-keys-only`).
     public var subsonicLegacyAuthentication: Bool = true
+    /// The key-encryption key the protected tier was packaged under (`--key-file`, the file musikk-ingest used);
+    /// without it the server gives no keys.
+    public var keyFile: URL?
+    /// Key requests (ClearKey licences, HLS key URIs) one listener may make per minute.
+    public var licensesPerMinute: Int = 60
     /// Whether every request is logged (structured, at info level; no tokens, passwords or query strings).
     public var accessLog: Bool = true
     /// How often every event stream gets a keep-alive. A stream learns that its client went away (a closed tab, a

@@ -1,4 +1,5 @@
 import Foundation
+import Protection
 import PublicationFormat
 import Social
 
@@ -17,6 +18,8 @@ struct Services: Sendable {
     /// A bcrypt hash at the configured cost that matches no password: log-ins with unknown emails are checked
     /// against it, so they take as long as those with known ones.
     let decoyHash: String
+    /// The protected tier's key-encryption key (`--key-file`); nil when the server licenses nothing.
+    var contentKeys: KeyEncryptionKey? = nil
 
     var links: CatalogLinks { CatalogLinks(library: library, signer: signer, clock: configuration.clock) }
     var subjects: Subjects { Subjects(store: store, links: links) }

@@ -98,6 +98,11 @@ struct Serve: AsyncParsableCommand {
         "Let listeners' apps sign in to the Subsonic API (/rest) with API keys only, refusing app passwords (u with t and s, or p), which older apps need."))
     var subsonicAPIKeysOnly = false
 
+    @Option(help: ArgumentHelp(
+        "The key-encryption key the protected tier was ingested under (musikk-ingest's --key-file, or WORK/keys/kek); without it no keys are given (also MUSIKK_KEY_FILE).",
+        valueName: "file"))
+    var keyFile: String?
+
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     func validate() throws {
@@ -120,6 +125,9 @@ struct Serve: AsyncParsableCommand {
         for network in trustedProxies where IPNetwork(network) == nil {
             throw ValidationError("--trusted-proxy '\(network)' is not a network: write an address or address/prefix, like 10.0.0.0/8 or ::1/128.")
         }
+        if let file = keyFile ?? environment["MUSIKK_KEY_FILE"], !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("--key-file '\(file)' cannot be read; give the key file musikk-ingest used (WORK/keys/kek by default).")
+        }
         if let base = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"] {
             guard let url = URL(string: base), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                 throw ValidationError("--media-base-url '\(base)' must be an absolute http or https URL.")
@@ -138,6 +146,7 @@ struct Serve: AsyncParsableCommand {
         configuration.mediaBaseURL = mediaBaseURL ?? environment["MUSIKK_MEDIA_BASE_URL"]
         configuration.trustedProxies = trustedProxies.compactMap(IPNetwork.init)
         configuration.subsonicLegacyAuthentication = !subsonicAPIKeysOnly
+        configuration.keyFile = (keyFile ?? environment["MUSIKK_KEY_FILE"]).map { URL(fileURLWithPath: $0) }
         configuration.mediaSignature = (mediaSignature ?? environment["MUSIKK_MEDIA_SIGNATURE"]).flatMap(MediaSignature.init(rawValue:)) ?? .hmacSHA256
         let logger = Logger(label: "musikk-server")
         do {

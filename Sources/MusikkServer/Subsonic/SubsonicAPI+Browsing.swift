@@ -259,6 +259,9 @@ extension SubsonicAPI {
         let maxBitRate = call.method == .download ? nil : try call.integer("maxBitRate", nil, in: 0...100_000)
         let format = call.method == .download ? "raw" : call.parameters.first("format")
         guard let file = call.catalog.rendition(of: track, maxBitRate: maxBitRate, format: format), let path = file.url else {
+            if track.streams.protected == true {
+                throw SubsonicError(code: .notFound, message: "song \(id) is protected (encrypted for the web app's player); listeners' apps cannot play it")
+            }
             throw SubsonicError(code: .notFound, message: "song \(id) has no single-file rendition to stream (the publication uses segment files); publish without --segment-files")
         }
         var response = try await MediaController.file(path, of: reader, for: call.request, cacheControl: "private, max-age=86400")

@@ -117,17 +117,23 @@ struct SubsonicCatalog: Sendable {
     // MARK: Renditions
 
     /// The published rendition `stream` sends for `maxBitRate` (kb/s; 0 or nil for no limit) and `format`: AAC
-    /// unless Opus is asked for (`opus`, `ogg`); `raw` and no format give the best. Musikk never transcodes live,
-    /// so a format it does not publish (mp3, flac) gets the AAC ladder too. Within the family, the highest bitrate
-    /// that fits, else the lowest.
+    /// unless Opus is asked for (`opus`, `ogg`) or the lossless tier (`flac`, and `raw`, which `download` asks
+    /// for), where the track has it and it fits the limit; no format gives AAC. Musikk never transcodes live, so a
+    /// format it does not publish (mp3) gets the AAC ladder too. Within the family, the highest bitrate that fits,
+    /// else the lowest. Encrypted renditions are never sent: listeners' apps cannot decrypt them.
     func rendition(of track: TrackDocument, maxBitRate: Int?, format: String?) -> TrackDocument.RenditionEntry? {
-        let files = track.renditions.filter { $0.url != nil }
-        let opus = ["opus", "ogg", "oga"].contains(format?.lowercased() ?? "")
+        let files = track.renditions.filter { $0.url != nil && $0.kid == nil }
+        let asked = format?.lowercased() ?? ""
+        let limit = maxBitRate.flatMap { $0 > 0 ? $0.multipliedReportingOverflow(by: 1000) : nil }.flatMap { $0.overflow ? nil : $0.partialValue }
+        if ["flac", "raw"].contains(asked), let lossless = files.first(where: { $0.tier == .lossless }), limit.map({ lossless.bitrate <= $0 }) ?? true {
+            return lossless
+        }
+        let opus = ["opus", "ogg", "oga"].contains(asked)
         let wanted = files.filter { opus ? $0.codecs == "opus" : $0.codecs.hasPrefix("mp4a") }
-        let family = (wanted.isEmpty ? files : wanted).sorted { $0.bitrate < $1.bitrate }
-        guard let limit = maxBitRate, limit > 0 else { return family.last }
-        let (bits, overflow) = limit.multipliedReportingOverflow(by: 1000)
-        return overflow ? family.last : family.last { $0.bitrate <= bits } ?? family.first
+        let lossy = files.filter { $0.tier != .lossless }
+        let family = (wanted.isEmpty ? (lossy.isEmpty ? files : lossy) : wanted).sorted { $0.bitrate < $1.bitrate }
+        guard let limit else { return family.last }
+        return family.last { $0.bitrate <= limit } ?? family.first
     }
 
     // MARK: Answers

@@ -24,6 +24,8 @@ const friendlyByCode = {
   too_many_streams: "Musikk is open in too many tabs. Close one to get live updates here.",
   queue_version_conflict: "Your queue changed on another device.",
   media_link_expired: "The link to this track expired. Press play again.",
+  no_access: "This protected track can't be played: its key was refused.",
+  no_keys: "This server can't unlock protected tracks yet. Tell its operator.",
 };
 
 export const session = {

@@ -3,6 +3,7 @@
 // device's queue, and the change is applied again on top of it.
 import { api, session, FriendlyError } from "./api.js";
 import { on } from "./live.js";
+import { playProtected } from "./protected-player.js";
 import { pageOf } from "./router.js";
 import { attempt, coverSource, fill, formatTime, h, sortable, toast, artistNames } from "./ui.js";
 
@@ -21,7 +22,9 @@ export class Player {
     this.elements = Object.fromEntries(
       ["player-cover", "player-title", "player-artist", "play-button", "prev-button", "next-button", "current-time", "duration",
         "waveform", "volume", "queue-list", "queue-empty", "queue-device", "queue-clear", "queue-shuffle", "repeat-button", "mute-button",
-        "device-name"].map((id) => [id, document.getElementById(id)]));
+        "device-name", "lossless-button"].map((id) => [id, document.getElementById(id)]));
+    this.lossless = localStorage.getItem("musikk.lossless") === "true";
+    this.protectedPlayback = null;
     this.repeat = REPEAT_MODES.includes(localStorage.getItem("musikk.repeat")) ? localStorage.getItem("musikk.repeat") : "off";
     this.bindControls();
     on("queue", (queue) => this.receive(queue));
@@ -68,6 +71,7 @@ export class Player {
     });
     this.setMuted(localStorage.getItem("musikk.muted") === "true");
     elements["mute-button"].addEventListener("click", () => this.setMuted(!audio.muted));
+    elements["lossless-button"].addEventListener("click", () => this.setLossless(!this.lossless));
     elements["repeat-button"].addEventListener("click", () => this.setRepeat(REPEAT_MODES[(REPEAT_MODES.indexOf(this.repeat) + 1) % REPEAT_MODES.length]));
     this.setRepeat(this.repeat);
     elements["queue-shuffle"].addEventListener("click", () => this.shuffle());
@@ -313,7 +317,42 @@ export class Player {
     });
   }
 
-  /** Loads a track into the audio element: the HLS master where the browser plays HLS, else the single file. */
+  /** Chooses the lossless tier (kept in this browser) and reloads the current track at the same position. */
+  async setLossless(lossless) {
+    this.lossless = lossless;
+    localStorage.setItem("musikk.lossless", String(lossless));
+    this.elements["lossless-button"].setAttribute("aria-pressed", String(lossless));
+    if (this.current) await this.open(this.current.id, { autoplay: !this.audio.paused, position: this.audio.currentTime });
+  }
+
+  /**
+   * Points the audio element at a track's playback: a protected track through the MSE + EME player, else the HLS
+   * master where the browser plays HLS, else the single file; the lossless tier's when chosen and there.
+   */
+  async attach(playback, position) {
+    this.protectedPlayback?.stop();
+    this.protectedPlayback = null;
+    const button = this.elements["lossless-button"];
+    const sources = playback.protected?.sources ?? [];
+    const hasLossless = Boolean(playback.hlsLossless || playback.lossless || sources.some((source) => source.tier === "lossless"));
+    button.hidden = !hasLossless;
+    button.setAttribute("aria-pressed", String(this.lossless));
+    const lossless = this.lossless && hasLossless;
+    if (playback.protected) {
+      const source = sources.find((candidate) => candidate.tier === (lossless ? "lossless" : "lossy")) ?? sources[0];
+      this.audio.removeAttribute("src");
+      this.audio.dataset.source = lossless ? "protected-lossless" : "protected";
+      this.protectedPlayback = await playProtected(this.audio, source, (request) => api("POST", playback.protected.licenseUrl, request));
+    } else {
+      const hls = this.audio.canPlayType(HLS_TYPE);
+      const source = hls ? (lossless ? playback.hlsLossless : playback.hls) : (lossless ? playback.lossless ?? playback.progressive : playback.progressive);
+      this.audio.src = source;
+      this.audio.dataset.source = (hls ? "hls" : "progressive") + (lossless ? "-lossless" : "");
+    }
+    if (position > 0) this.audio.currentTime = position;
+  }
+
+  /** Loads a track into the audio element (see `attach`) and shows it in the player bar. */
   async open(trackId, { autoplay = true, position = 0 } = {}) {
     let detail;
     let playback;
@@ -326,10 +365,12 @@ export class Player {
     if (this.current && !this.audio.paused) this.report("stopped");
     const track = detail.track;
     this.current = { id: trackId, track, sessionId: crypto.randomUUID(), peaks: null };
-    const source = this.audio.canPlayType(HLS_TYPE) ? playback.hls : playback.progressive;
-    this.audio.src = source;
-    this.audio.dataset.source = source === playback.hls ? "hls" : "progressive";
-    if (position > 0) this.audio.currentTime = position;
+    try {
+      await this.attach(playback, position);
+    } catch (error) {
+      toast(error.message, "error");
+      return;
+    }
     const { elements } = this;
     elements["player-title"].textContent = track.title;
     elements["player-title"].setAttribute("href", pageOf("track", track.id));
