@@ -255,6 +255,7 @@ struct TierTests {
         let clear = try runs.renditions("clear")
         let protected = try runs.renditions("protected")
         #expect(protected.count == clear.count)
+        var ivsByTrack: [String: [String]] = [:]
         for rendition in protected {
             let (kid, key) = try ContentKeyJudge.contentKey(keyHex: runs.keyHex, trackID: rendition.track)
             let file = runs.work("protected").appendingPathComponent(rendition.path)
@@ -270,6 +271,15 @@ struct TierTests {
             #expect(!fragments.isEmpty)
             for moof in fragments {
                 for box in ["senc", "saiz", "saio"] { #expect(walker.search(box, in: moof.range) != nil, "\(rendition.path): \(box)") }
+                // senc: version and flags, sample count, then one 16-byte IV a sample.
+                if let senc = walker.search("senc", in: moof.range) {
+                    let count = bytes[(senc.lowerBound + 12)..<(senc.lowerBound + 16)].reduce(0) { $0 << 8 | Int($1) }
+                    #expect(senc.count == 16 + 16 * count)
+                    for index in 0..<count {
+                        let start = senc.lowerBound + 16 + 16 * index
+                        ivsByTrack[rendition.track, default: []].append(Hex.hex(bytes[start..<(start + 16)]))
+                    }
+                }
             }
             let clearFile = runs.work("clear").appendingPathComponent(try #require(clear.first { $0.track == rendition.track && $0.name == rendition.name }).path)
             let format = rendition.name == "flac" ? "s32le" : "f32le"
@@ -280,6 +290,10 @@ struct TierTests {
             let (decrypted, result) = try Self.pcm(file.path, format: format, key: key)
             #expect(result.status == 0, "\(rendition.path): \(result.standardError)")
             #expect(decrypted == reference, "\(rendition.path): \(decrypted.count) bytes decrypted against \(reference.count) clear")
+        }
+        // One key per track, shared by its renditions: no IV may repeat under it.
+        for (track, ivs) in ivsByTrack {
+            #expect(ivs.count > 100 && Set(ivs).count == ivs.count, "track \(track): \(ivs.count - Set(ivs).count) IVs repeat")
         }
     }
 
@@ -345,6 +359,53 @@ struct TierTests {
         let (kid, _) = try ContentKeyJudge.contentKey(keyHex: keyHex, trackID: try #require(file["track_id"] as? String ?? file["trackID"] as? String))
         #expect(Set(renditions.compactMap { $0["kid"] as? String }) == [kid])
         #expect(renditions.allSatisfy { $0["kid"] != nil })
+    }
+
+    @Test("turning protection on for one folder encrypts only its masters' renditions; a new key re-encrypts them; turning it off makes them clear; the rest are never touched")
+    func protectionChanges() throws {
+        let runs = try Runs.shared.get()
+        let root = runs.root.appendingPathComponent("changes")
+        let work = root.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let otherKey = root.appendingPathComponent("other-kek")
+        try Data(ContentKeyJudge.randomKeyHex().utf8).write(to: otherKey)
+        let profiles = [
+            ("clear", Self.ladder),
+            ("cd", Self.ladder + "\n[protection]\nscheme = \"cbcs\"\nfolders = [\"CD\"]\n"),
+        ]
+        for (name, text) in profiles { try Data(text.utf8).write(to: root.appendingPathComponent("\(name).toml")) }
+        func ingest(_ profile: String, key: URL) throws -> [String: (status: String, kids: Set<String>)] {
+            let result = try Command.run(Repository.executable("musikk-ingest").path, [
+                runs.masters.path, work.path, "--profile", root.appendingPathComponent("\(profile).toml").path, "--key-file", key.path,
+                "--json", "--no-analysis", "--jobs", "2",
+            ])
+            #expect(result.status == 0, "\(result.standardError)")
+            let report = try JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any]
+            var files: [String: (String, Set<String>)] = [:]
+            for file in (report?["files"] as? [[String: Any]]) ?? [] {
+                let kids = Set(((file["renditions"] as? [[String: Any]]) ?? []).compactMap { $0["kid"] as? String })
+                files[file["path"] as? String ?? ""] = (file["status"] as? String ?? "", kids)
+            }
+            return files
+        }
+        let cd = Self.masters[0].path
+        let first = try ingest("clear", key: runs.keyFile)
+        #expect(first.values.allSatisfy { $0.status == "ingested" && $0.kids.isEmpty })
+        let on = try ingest("cd", key: runs.keyFile)
+        #expect(on[cd]?.status == "updated" && on[cd]?.kids.count == 1, "\(String(describing: on[cd]))")
+        #expect(on.filter { $0.key != cd }.values.allSatisfy { $0.status == "unchanged" }, "\(on)")
+        let rotated = try ingest("cd", key: otherKey)
+        #expect(rotated[cd]?.status == "updated" && rotated[cd]?.kids.count == 1 && rotated[cd]?.kids != on[cd]?.kids)
+        #expect(rotated.filter { $0.key != cd }.values.allSatisfy { $0.status == "unchanged" })
+        let off = try ingest("clear", key: otherKey)
+        #expect(off[cd]?.status == "updated" && off[cd]?.kids.isEmpty == true)
+        #expect(off.filter { $0.key != cd }.values.allSatisfy { $0.status == "unchanged" })
+        // Back to clear: the same bytes as a clear run from scratch.
+        let clearRows = try runs.renditions("clear").filter { $0.master == cd }
+        for row in clearRows {
+            let again = try Data(contentsOf: work.appendingPathComponent(row.path))
+            #expect(again == (try Data(contentsOf: runs.work("clear").appendingPathComponent(row.path))), "\(row.path)")
+        }
     }
 
     private static func write(_ data: Data, in folder: URL) throws -> String {

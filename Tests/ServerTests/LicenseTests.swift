@@ -141,6 +141,33 @@ struct LicenseTests {
         }
     }
 
+    @Test("listeners' apps: Subsonic stream gives the lossless file for format=flac and raw, AAC otherwise, and never an encrypted file (error 70 says why)")
+    func subsonicTiers() async throws {
+        let fixtures = try TierFixtures.made.get()
+        let server = try ServerUnderTest(.sqlite) { configuration in
+            configuration.publication = fixtures.out
+            configuration.keyFile = fixtures.keyFile
+        }
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.out.appendingPathComponent("api/tracks/\(fixtures.clear).json"))) as? [String: Any]
+        let renditions = (document?["renditions"] as? [[String: Any]]) ?? []
+        let lossless = try #require(renditions.first { $0["tier"] as? String == "lossless" }?["url"] as? String)
+        let aac = try #require(renditions.first { $0["codecs"] as? String == "mp4a.40.2" }?["url"] as? String)
+        try await server.withRouter { api in
+            let listener = try await api.signUp("AppUser")
+            let key = try #require(try await api.object(.post, "/api/me/subsonic/api-keys", as: listener, json: ["name": "Phone"], expect: .created)["apiKey"] as? String)
+            for (format, file) in [("flac", lossless), ("raw", lossless), ("mp3", aac), ("", aac)] {
+                let response = try await api.call(.get, "/rest/stream.view?apiKey=\(key)&id=\(fixtures.clear)&format=\(format)")
+                #expect(response.status == .ok, "format \(format)")
+                #expect(Data(response.body.readableBytesView) == (try Data(contentsOf: fixtures.out.appendingPathComponent(file))), "format \(format)")
+            }
+            let refused = try await api.call(.get, "/rest/stream.view?apiKey=\(key)&id=\(fixtures.protected)&f=json")
+            let answer = (try JSONSerialization.jsonObject(with: Data(refused.body.readableBytesView)) as? [String: Any])?["subsonic-response"] as? [String: Any]
+            let error = answer?["error"] as? [String: Any]
+            #expect(error?["code"] as? Int == 70)
+            #expect((error?["message"] as? String)?.contains("protected") == true, "\(String(describing: answer))")
+        }
+    }
+
     func server(keyFile: URL?, perMinute: Int = 60) throws -> ServerUnderTest {
         let fixtures = try ProtectedFixtures.made.get()
         return try ServerUnderTest(.sqlite) { configuration in
