@@ -354,23 +354,25 @@ struct RunPlanner {
         let analysisKey = Provenance.analysis(profile.analysis)
         let rootPath = layout.root.path
         var makings = Makings()
-        let kept: [(index: Int, track: Track)] = planned.indices.compactMap { index in
+        // Whether the protected tier covers a track goes by where its master is now (a move may take it in or out).
+        let kept: [(index: Int, track: Track, protected: Bool)] = planned.indices.compactMap { index in
             switch planned[index].action {
-            case .unchanged, .update: planned[index].existing.map { (index, $0) }
+            case .unchanged, .update:
+                planned[index].existing.map { (index, $0, protection?.settings.covers(planned[index].path) == true) }
             default: nil
             }
         }
-        for (_, track) in kept { _ = makings.ladder(for: track, profile: profile, protection: protection) }
-        let (ladders, workChecks, analysing, protection) = (makings.ofLadder, snapshot.workChecks, profile.analysis.enabled, protection)
-        let settled = chunkedMap(kept) { _, track -> (folder: FileStamp?, complete: Bool) in
+        for (_, track, protected) in kept { _ = makings.ladder(for: track, protected: protected, profile: profile, protection: protection) }
+        let (ladders, workChecks, analysing) = (makings.ofLadder, snapshot.workChecks, profile.analysis.enabled)
+        let settled = chunkedMap(kept) { _, track, protected -> (folder: FileStamp?, complete: Bool) in
             let folder = FileStamp(path: rootPath + "/" + Self.folder(of: track))
             guard let folder, !analysing || track.analysisKey == analysisKey,
-                  let ladder = ladders[Makings.shape(of: track, protection: protection)], let check = workChecks[track.id] else { return (folder, false) }
+                  let ladder = ladders[Makings.shape(of: track, protected: protected)], let check = workChecks[track.id] else { return (folder, false) }
             return (folder, check == WorkCheck(folder: folder, outputs: Self.outputs(of: track, ladderDigest: ladder.digest)))
         }
-        for ((index, track), (folder, complete)) in zip(kept, settled) where !complete {
+        for ((index, track, protected), (folder, complete)) in zip(kept, settled) where !complete {
             let (work, changes, checked) = try outstandingWork(
-                for: track, folderStamp: folder, analysisKey: analysisKey, rootPath: rootPath, makings: &makings
+                for: track, protected: protected, folderStamp: folder, analysisKey: analysisKey, rootPath: rootPath, makings: &makings
             )
             if let work {
                 planned[index].action = .build(work)
@@ -403,7 +405,7 @@ struct RunPlanner {
     private struct Makings {
         /// By settings and whether the track is protected.
         var ofRung: [RungMaking: String] = [:]
-        /// By ``shape(of:protection:)``.
+        /// By ``shape(of:protected:)``.
         var ofLadder: [SIMD4<Int>: (settings: [EncoderSettings], digest: String)] = [:]
 
         struct RungMaking: Hashable {
@@ -413,15 +415,14 @@ struct RunPlanner {
 
         /// The source's sample rate, channel count and bit depth, and whether it is protected: all a ladder's
         /// settings and provenance depend on.
-        static func shape(of track: Track, protection: ProtectionPlan?) -> SIMD4<Int> {
-            SIMD4(track.sourceSampleRate, track.sourceChannels, track.sourceBitDepth ?? 0,
-                  protection?.settings.covers(track.sourcePath) == true ? 1 : 0)
+        static func shape(of track: Track, protected: Bool) -> SIMD4<Int> {
+            SIMD4(track.sourceSampleRate, track.sourceChannels, track.sourceBitDepth ?? 0, protected ? 1 : 0)
         }
 
         mutating func ladder(
-            for track: Track, profile: Profile, protection: ProtectionPlan?
+            for track: Track, protected: Bool, profile: Profile, protection: ProtectionPlan?
         ) -> (settings: [EncoderSettings], digest: String) {
-            let shape = Self.shape(of: track, protection: protection)
+            let shape = Self.shape(of: track, protected: protected)
             if let made = ofLadder[shape] { return made }
             let settings = profile.ladder.map { rung in
                 Profile.encoderSettings(
@@ -429,7 +430,7 @@ struct RunPlanner {
                     sourceBitDepth: track.sourceBitDepth
                 )
             }
-            let protectedBy = shape[3] == 1 ? protection : nil
+            let protectedBy = protected ? protection : nil
             let made = (settings, FileDigest.sha256(of: Data(zip(profile.ladder, settings).map { rung, settings in
                 rung.name + "=" + Provenance.making(settings, profile: profile, protection: protectedBy)
             }.joined(separator: "\n").utf8)))
@@ -441,10 +442,11 @@ struct RunPlanner {
     /// What a recorded track lacks under this profile: renditions missing, made with other settings or libraries,
     /// or whose files are gone; the analysis if missing or made otherwise; manifests gone. Nil when nothing.
     private func outstandingWork(
-        for track: Track, folderStamp stamp: FileStamp?, analysisKey: String, rootPath: String, makings: inout Makings
+        for track: Track, protected: Bool, folderStamp stamp: FileStamp?, analysisKey: String, rootPath: String,
+        makings: inout Makings
     ) throws(IngestError) -> (PipelineWork?, Set<TrackChange>, checked: WorkCheck?) {
-        let (settings, ladderDigest) = makings.ladder(for: track, profile: profile, protection: protection)
-        let protectedBy = protection?.settings.covers(track.sourcePath) == true ? protection : nil
+        let (settings, ladderDigest) = makings.ladder(for: track, protected: protected, profile: profile, protection: protection)
+        let protectedBy = protected ? protection : nil
         let outputs = Self.outputs(of: track, ladderDigest: ladderDigest)
         let folder = Self.folder(of: track)
 

@@ -18,7 +18,7 @@ public final class CMAFWriter {
     private let name: String
     private let encryptor: SampleEncryptor?
     private var current: [[UInt8]] = []
-    /// Each packet's duration, kept only once one differs from the frame size.
+    /// Each packet's duration: the frame size, but for FLAC's short last frame.
     private var currentDurations: [Int] = []
     private var held: (packets: [[UInt8]], durations: [Int])?
     private var samplesNumbered = 0

@@ -112,35 +112,6 @@ enum TierFixtures {
 
 @Suite("The protected tier's licence endpoint", .serialized)
 struct LicenseTests {
-    @Test("in headless Chromium: lossless plays native, progressive and through MSE; the protected track plays through MSE + EME for two listeners, lossy and lossless; a visitor, a wrong key and the network down do not play; no console error; axe passes")
-    func inChromium() async throws {
-        let fixtures = try TierFixtures.made.get()
-        let wrongKey = try Repository.temporaryDirectory("wrong-key").appendingPathComponent("kek")
-        try Data(ContentKeyJudge.randomKeyHex().utf8).write(to: wrongKey)
-        let server = try ServerUnderTest(.sqlite) { configuration in
-            configuration.publication = fixtures.out
-            configuration.keyFile = fixtures.keyFile
-            configuration.clock = { Date() }
-        }
-        let wrong = try ServerUnderTest(.sqlite) { configuration in
-            configuration.publication = fixtures.out
-            configuration.keyFile = wrongKey
-            configuration.clock = { Date() }
-        }
-        try await server.withLiveServer { api in
-            let port = try #require(api.port)
-            try await wrong.withLiveServer { wrongAPI in
-                let wrongPort = try #require(wrongAPI.port)
-                let result = try await Command.runInBackground("/usr/bin/python3", [
-                    Repository.root.appendingPathComponent("Tests/Browser/tiers.py").path, "--base", "http://127.0.0.1:\(port)",
-                    "--wrong-key-base", "http://127.0.0.1:\(wrongPort)", "--clear-track", fixtures.clear, "--protected-track", fixtures.protected,
-                ])
-                #expect(result.status == 0, "\(result.text)\n\(result.standardError.suffix(3000))")
-                #expect(result.text.contains("all tier checks passed"))
-            }
-        }
-    }
-
     @Test("listeners' apps: Subsonic stream gives the lossless file for format=flac and raw, AAC otherwise, and never an encrypted file (error 70 says why)")
     func subsonicTiers() async throws {
         let fixtures = try TierFixtures.made.get()

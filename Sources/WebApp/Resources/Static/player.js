@@ -342,14 +342,14 @@ export class Player {
       const source = sources.find((candidate) => candidate.tier === (lossless ? "lossless" : "lossy")) ?? sources[0];
       this.audio.removeAttribute("src");
       this.audio.dataset.source = lossless ? "protected-lossless" : "protected";
-      this.protectedPlayback = await playProtected(this.audio, source, (request) => api("POST", playback.protected.licenseUrl, request));
+      this.protectedPlayback = await playProtected(this.audio, source, (request) => api("POST", playback.protected.licenseUrl, request), position);
     } else {
       const hls = this.audio.canPlayType(HLS_TYPE);
       const source = hls ? (lossless ? playback.hlsLossless : playback.hls) : (lossless ? playback.lossless ?? playback.progressive : playback.progressive);
       this.audio.src = source;
       this.audio.dataset.source = (hls ? "hls" : "progressive") + (lossless ? "-lossless" : "");
+      if (position > 0) this.audio.currentTime = position;
     }
-    if (position > 0) this.audio.currentTime = position;
   }
 
   /** Loads a track into the audio element (see `attach`) and shows it in the player bar. */

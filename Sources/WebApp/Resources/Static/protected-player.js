@@ -79,11 +79,11 @@ async function fetchRange(url, start, end) {
 }
 
 /**
- * Plays `source` ({ url, mimeType, kid }) in `audio`. `requestLicense(body)` sends the EME licence request (a JSON
- * object) and resolves with the licence object. Resolves once the key is in place and the first fragment
- * buffered; returns a `stop()` that detaches the player.
+ * Plays `source` ({ url, mimeType, kid }) in `audio` from `position` seconds. `requestLicense(body)` sends the EME
+ * licence request (a JSON object) and resolves with the licence object. Resolves once the key is in place and the
+ * fragments at the position are buffered; returns a `stop()` that detaches the player.
  */
-export async function playProtected(audio, source, requestLicense) {
+export async function playProtected(audio, source, requestLicense, position = 0) {
   if (!window.MediaSource || !navigator.requestMediaKeySystemAccess || !MediaSource.isTypeSupported(source.mimeType)) {
     throw new ProtectedPlaybackError("This browser cannot play protected tracks. Try a current Chrome, Edge or Firefox.");
   }
@@ -131,6 +131,7 @@ export async function playProtected(audio, source, requestLicense) {
   const appended = new Set();
   let stopped = false;
   let pumping = false;
+  let again = false;
 
   const append = (bytes) => new Promise((resolve, reject) => {
     buffer.addEventListener("updateend", resolve, { once: true });
@@ -138,36 +139,46 @@ export async function playProtected(audio, source, requestLicense) {
     buffer.appendBuffer(bytes);
   });
 
-  /** Appends the fragments from the playhead to AHEAD_SECONDS past it that are not buffered yet. */
+  /**
+   * Appends the fragments from the playhead to AHEAD_SECONDS past it that are not buffered yet. A call while one
+   * runs (a seek, say) makes that one look again at the playhead when it is done, so no seek is lost.
+   */
   const pump = async () => {
-    if (pumping || stopped) return;
+    if (stopped) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
     pumping = true;
     try {
-      const now = audio.currentTime;
-      for (const [position, fragment] of index.fragments.entries()) {
-        if (stopped || fragment.start > now + AHEAD_SECONDS) break;
-        if (fragment.start + fragment.duration < now || appended.has(position)) continue;
-        const bytes = await fetchRange(source.url, fragment.offset, fragment.offset + fragment.size - 1);
-        if (stopped) break;
-        await append(bytes);
-        appended.add(position);
-      }
+      do {
+        again = false;
+        const now = audio.currentTime;
+        for (const [number, fragment] of index.fragments.entries()) {
+          if (stopped || again || fragment.start > now + AHEAD_SECONDS) break;
+          if (fragment.start + fragment.duration < now || appended.has(number)) continue;
+          const bytes = await fetchRange(source.url, fragment.offset, fragment.offset + fragment.size - 1);
+          if (stopped) break;
+          await append(bytes);
+          appended.add(number);
+        }
+      } while (again && !stopped);
       if (!stopped && appended.size === index.fragments.length && mediaSource.readyState === "open") mediaSource.endOfStream();
     } finally {
       pumping = false;
     }
   };
   const onProgress = () => { pump().catch(() => {}); };
+  const events = ["timeupdate", "seeking", "waiting"];
 
   await append(head.subarray(0, index.initEnd));
+  if (position > 0) audio.currentTime = position;
   await pump();
-  audio.addEventListener("timeupdate", onProgress);
-  audio.addEventListener("seeking", onProgress);
+  for (const name of events) audio.addEventListener(name, onProgress);
   return {
     stop() {
       stopped = true;
-      audio.removeEventListener("timeupdate", onProgress);
-      audio.removeEventListener("seeking", onProgress);
+      for (const name of events) audio.removeEventListener(name, onProgress);
       session.close().catch(() => {});
       URL.revokeObjectURL(objectURL);
     },
