@@ -8,6 +8,8 @@ const KEY_SYSTEM = "org.w3.clearkey";
 const AHEAD_SECONDS = 30;
 /** Bytes read first: the init segment (ftyp, moov) and the sidx of any track fit. */
 const HEAD_BYTES = 64 * 1024;
+/** A fragment that takes longer than this to arrive fails the fetch (the next timeupdate tries again). */
+const FETCH_TIMEOUT_MS = 30_000;
 
 /** An error the player shows as it is. */
 export class ProtectedPlaybackError extends Error {}
@@ -73,7 +75,7 @@ function hexBytes(hex) {
 }
 
 async function fetchRange(url, start, end) {
-  const response = await fetch(url, { headers: { Range: `bytes=${start}-${end}` } });
+  const response = await fetch(url, { headers: { Range: `bytes=${start}-${end}` }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   if (!response.ok) throw new ProtectedPlaybackError(response.status === 403 ? "The link to this track expired. Press play again." : "This track could not be loaded.");
   return new Uint8Array(await response.arrayBuffer());
 }
