@@ -19,11 +19,6 @@ public struct KeyEncryptionKey: Sendable {
     static let maximumFileSize = 4096
     private static let salt = Data("musikk cbcs v1".utf8)
 
-    public init(bytes: [UInt8]) throws(KeyFileError) {
-        guard bytes.count == 32 else { throw .malformed(path: "(given)", detail: "a key-encryption key is 32 bytes") }
-        secret = SymmetricKey(data: bytes)
-    }
-
     /// A new random key, kept in memory only.
     public static func random() -> KeyEncryptionKey {
         KeyEncryptionKey(secret: SymmetricKey(size: .bits256))
@@ -50,7 +45,7 @@ public struct KeyEncryptionKey: Sendable {
         guard let bytes = FileDigest.bytes(hex: text), bytes.count == 32 else {
             throw .malformed(path: url.path, detail: "it must hold 64 hex digits (32 random bytes), e.g. from `openssl rand -hex 32`")
         }
-        return try KeyEncryptionKey(bytes: bytes)
+        return KeyEncryptionKey(secret: SymmetricKey(data: bytes))
     }
 
     /// Reads the key file at `url`, or creates it (mode 0600, its folder 0700) with 32 random bytes when absent.

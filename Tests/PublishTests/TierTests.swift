@@ -336,7 +336,7 @@ struct TierTests {
         #expect(result.status == 0, "\(result.standardError)")
     }
 
-    @Test("the --json report gives each rendition its tier and, protected, its kid; WORK/keys/kek is made 0600 when no --key-file is given")
+    @Test("the --json report gives each rendition its tier and, protected, its kid; WORK/keys/kek is made 0600 when no --key-file is given; a malformed key file stops the run")
     func reportAndKeyFile() throws {
         let runs = try Runs.shared.get()
         let work = runs.root.appendingPathComponent("own-key")
@@ -359,6 +359,18 @@ struct TierTests {
         let (kid, _) = try ContentKeyJudge.contentKey(keyHex: keyHex, trackID: try #require(file["track_id"] as? String ?? file["trackID"] as? String))
         #expect(Set(renditions.compactMap { $0["kid"] as? String }) == [kid])
         #expect(renditions.allSatisfy { $0["kid"] != nil })
+        // A key file that is not 64 hex digits stops the run before anything is written, naming the file.
+        let bad = runs.root.appendingPathComponent("bad-kek")
+        try Data("not a key\n".utf8).write(to: bad)
+        let refused = try Command.run(Repository.executable("musikk-ingest").path, [
+            masters.path, runs.root.appendingPathComponent("bad-key-work").path, "--profile",
+            runs.root.appendingPathComponent("protected.toml").path, "--key-file", bad.path, "--no-analysis",
+        ])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("\(bad.path): not a key file"), "\(refused.standardError)")
+        let tracks = runs.root.appendingPathComponent("bad-key-work/tracks").path
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: tracks)) ?? []
+        #expect(written.isEmpty, "\(written)")
     }
 
     @Test("turning protection on for one folder encrypts only its masters' renditions; a new key re-encrypts them; turning it off makes them clear; the rest are never touched")
