@@ -24,6 +24,11 @@ public struct IngestOptions: Sendable {
     /// The protected tier as the run applies it, resolved once the work folder is locked.
     var protection: ProtectionPlan?
 
+    /// The protected tier if it covers the master at `path` (relative to MASTERS), else nil.
+    func protection(ofMasterAt path: String) -> ProtectionPlan? {
+        protection.flatMap { $0.settings.covers(path) ? $0 : nil }
+    }
+
     public init(
         mastersDirectory: URL, workDirectory: URL, profile: Profile = Profile(), jobs: Int, shard: Shard? = nil,
         keyFile: URL? = nil

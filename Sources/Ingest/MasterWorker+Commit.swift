@@ -46,7 +46,7 @@ extension MasterWorker {
             if written.reused, let row = master.reusedRows[written.rung.name] { return row }
             let provenance = Provenance.rendition(
                 audioSHA256: master.source.audioSHA256, settings: written.settings, profile: options.profile,
-                protection: options.protection.flatMap { $0.settings.covers(planned.path) ? $0 : nil }
+                protection: options.protection(ofMasterAt: planned.path)
             )
             // The lossless rung has no target bit rate: its row carries the rate it came to.
             let bitrate = written.settings.codec.isLossless ? HLSPlaylists.averageSegmentBitrate(of: written.track) : written.settings.bitrate

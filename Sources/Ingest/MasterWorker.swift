@@ -108,7 +108,7 @@ struct MasterWorker: Sendable {
             }
             var pipeline = MasterPipeline(profile: options.profile, directory: partial, cpuTokens: cpuTokens)
             pipeline.trackID = trackID
-            pipeline.protection = options.protection.flatMap { $0.settings.covers(planned.path) ? $0 : nil }
+            pipeline.protection = options.protection(ofMasterAt: planned.path)
             let output = try pipeline.run(
                 decoder: decoder, work: work, displayPath: candidate.url.path
             )

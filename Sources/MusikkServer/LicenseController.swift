@@ -52,14 +52,14 @@ struct LicenseController: Sendable {
         }
         var keyIDs: [[UInt8]] = []
         for kid in input.kids {
-            guard let keyID = Self.base64URLDecoded(kid), keyID.count == 16 else {
+            guard kid.utf8.count <= 64, let keyID = Data(base64URLEncoded: kid).map(Array.init), keyID.count == 16 else {
                 throw APIError.badRequest("kids holds base64url key ids of 16 bytes each, as the EME message gives them")
             }
             keyIDs.append(keyID)
         }
         let granted = try await grant(keyIDs, context: context)
         let license = License(
-            keys: granted.map { License.Key(kid: Self.base64URLEncoded($0.keyID), k: Self.base64URLEncoded($0.key)) },
+            keys: granted.map { License.Key(kid: Data($0.keyID).base64URLEncoded(), k: Data($0.key).base64URLEncoded()) },
             type: "temporary"
         )
         var response = try JSON(license).response(from: request, context: context)
@@ -102,17 +102,5 @@ struct LicenseController: Sendable {
             "user": "\(user.id)", "kids": "\(hexes)", "tracks": "\(tracks.compactMap { $0 })",
         ])
         return keyIDs.map { keys.contentKey(keyID: $0) }
-    }
-
-    static func base64URLEncoded(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func base64URLDecoded(_ text: String) -> [UInt8]? {
-        guard text.utf8.count <= 64 else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        return Data(base64Encoded: base64).map(Array.init)
     }
 }

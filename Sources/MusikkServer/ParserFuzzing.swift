@@ -77,9 +77,9 @@ public enum ParserFuzzing {
         _ = try? decoder.decode(AppCredentialsController.NewCredential.self, from: data)
         if let license = try? decoder.decode(LicenseController.LicenseRequest.self, from: data) {
             for kid in license.kids {
-                guard let keyID = LicenseController.base64URLDecoded(kid) else { continue }
+                guard let keyID = Data(base64URLEncoded: kid) else { continue }
                 // What decodes encodes back to the same key id (padding aside).
-                precondition(LicenseController.base64URLDecoded(LicenseController.base64URLEncoded(keyID)) == keyID)
+                precondition(Data(base64URLEncoded: keyID.base64URLEncoded()) == keyID)
             }
         }
     }

@@ -103,8 +103,16 @@ struct TokenIssuer: Sendable {
 }
 
 extension Data {
+    /// Unpadded base64url (RFC 4648 §5), as tokens, signed links and ClearKey key ids are written.
     func base64URLEncoded() -> String {
         base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Reads base64url with or without padding; nil for anything else.
+    init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        self.init(base64Encoded: base64)
     }
 }
