@@ -80,7 +80,10 @@ struct CommandLineTests {
         let access = try #require(tokens["accessToken"] as? String)
         let streams = try (0..<3).map { _ in try CurlEventStream(url: "\(base)/api/events?access_token=\(access)") }
         defer { streams.forEach { $0.stop() } }
-        for stream in streams { #expect(await stream.waitUntilConnected()) }
+        for stream in streams {
+            let connected = await stream.waitUntilConnected()
+            #expect(connected, "curl got \(stream.text); the server logged \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        }
 
         let stopping = ContinuousClock.now
         kill(process.processIdentifier, SIGTERM)

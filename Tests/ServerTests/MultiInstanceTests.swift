@@ -113,8 +113,8 @@ struct MultiInstanceTests {
         let onB = try CurlEventStream(url: "\(b.base)/api/events?\(watch)")
         let onA = try CurlEventStream(url: "\(a.base)/api/events?\(watch)")
         defer { onB.stop(); onA.stop() }
-        let bConnected = await onB.waitUntilConnected(timeout: 10)
-        let aConnected = await onA.waitUntilConnected(timeout: 10)
+        let bConnected = await onB.waitUntilConnected(timeout: 30)
+        let aConnected = await onA.waitUntilConnected(timeout: 30)
         #expect(bConnected && aConnected)
         try await comment("first, on A", on: a)
         #expect(await onB.waitFor(timeout: 5) { $0.type == "comment" && $0.data.contains("first, on A") } != nil, "B's stream: \(onB.text)")

@@ -55,7 +55,7 @@ struct ProxyTests {
             // stream, and the server asks the same with `X-Accel-Buffering: no`.)
             let token = try #require(ann.json["accessToken"] as? String)
             let stream = try CurlEventStream(url: "\(base)/api/events?access_token=\(token)&watch=track:\(track)")
-            #expect(await stream.waitUntilConnected(timeout: 10), "no stream through nginx: \(stream.text)")
+            #expect(await stream.waitUntilConnected(timeout: 30), "no stream through nginx: \(stream.text)")
             let posted = try await Self.curl([
                 "-X", "POST", "-H", "Content-Type: application/json", "-H", "Authorization: Bearer \(token)",
                 "\(base)/api/tracks/\(track)/comments", "--data", #"{"body":"through the proxy"}"#,

@@ -201,7 +201,7 @@ final class CurlEventStream: Sendable {
     init(url: String, headers: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sN", "--max-time", "60"] + headers.flatMap { ["-H", $0] } + [url]
+        process.arguments = ["-sN", "--max-time", "120"] + headers.flatMap { ["-H", $0] } + [url]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -238,11 +238,13 @@ final class CurlEventStream: Sendable {
         return nil
     }
 
-    /// Waits until the server has sent the stream's opening comment.
-    func waitUntilConnected(timeout: Double = 30) async -> Bool {
+    /// Waits until the server has sent the stream's opening comment; false at once if curl has ended without it.
+    /// The default is long because CI runs every suite at once on two cores.
+    func waitUntilConnected(timeout: Double = 60) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if text.contains(": connected") { return true }
+            if !process.isRunning { return text.contains(": connected") }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false
