@@ -124,7 +124,7 @@ struct LimitsTests {
             for _ in 0..<50 where reopened == nil {
                 try await Task.sleep(for: .milliseconds(200))
                 let attempt = try CurlEventStream(url: "\(base)/api/events?access_token=\(ann.accessToken)")
-                if await attempt.waitUntilConnected(timeout: 1) { reopened = attempt } else { attempt.stop() }
+                if await attempt.waitUntilConnected(timeout: 10) { reopened = attempt } else { attempt.stop() }
             }
             #expect(reopened != nil)
             reopened?.stop()

@@ -117,9 +117,9 @@ struct MultiInstanceTests {
         let aConnected = await onA.waitUntilConnected(timeout: 30)
         #expect(bConnected && aConnected)
         try await comment("first, on A", on: a)
-        #expect(await onB.waitFor(timeout: 5) { $0.type == "comment" && $0.data.contains("first, on A") } != nil, "B's stream: \(onB.text)")
+        #expect(await onB.waitFor(timeout: 30) { $0.type == "comment" && $0.data.contains("first, on A") } != nil, "B's stream: \(onB.text)")
         try await comment("second, on B", on: b)
-        let second = await onA.waitFor(timeout: 5) { $0.type == "comment" && $0.data.contains("second, on B") }
+        let second = await onA.waitFor(timeout: 30) { $0.type == "comment" && $0.data.contains("second, on B") }
         let lastOnA = try #require(second?.id, "A's stream: \(onA.text)")
 
         // A dies mid-stream. Meanwhile two more comments are posted on B; the client reconnects through nginx,
@@ -130,7 +130,7 @@ struct MultiInstanceTests {
         try await comment("fourth, while A is down", on: b)
         let resumed = try CurlEventStream(url: "\(nginx.baseURL)/api/events?\(watch)", headers: ["Last-Event-ID: \(lastOnA)"])
         defer { resumed.stop() }
-        #expect(await resumed.waitFor(timeout: 10) { $0.data.contains("fourth, while A is down") } != nil, "resumed: \(resumed.text)")
+        #expect(await resumed.waitFor(timeout: 30) { $0.data.contains("fourth, while A is down") } != nil, "resumed: \(resumed.text)")
         let replayed = resumed.events.filter { $0.type == "comment" }.map(\.data)
         #expect(replayed.count == 2 && replayed[0].contains("third") && replayed[1].contains("fourth"), "\(replayed)")
 
