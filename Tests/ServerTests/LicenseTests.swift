@@ -225,7 +225,7 @@ struct LicenseTests {
         let limited = try server(keyFile: fixtures.keyFile, perMinute: 3)
         try await limited.withRouter { api in
             let body: [String: Any] = ["kids": [ContentKeyJudge.base64URL(entry.kid)], "type": "temporary"]
-            var answers: [TestResponse] = []
+            var answers: [Answer] = []
             let visitor = try await api.call(.post, "/api/drm/clearkey", json: body)
             #expect(visitor.status == .unauthorized)
             answers.append(visitor)

@@ -19,7 +19,7 @@ struct MediaTests {
         try await ServerUnderTest(backend).withRouter { api in
             let ann = try await api.signUp("Ann")
             let url = try #require((try await api.object(.get, "/api/tracks/\(track)/playback", as: ann))["progressive"] as? String)
-            func get(_ range: String?, _ extra: HTTPFields = [:]) async throws -> TestResponse {
+            func get(_ range: String?, _ extra: HTTPFields = [:]) async throws -> Answer {
                 var headers = extra
                 if let range { headers[.range] = range }
                 return try await api.call(.get, url, headers: headers)
