@@ -50,10 +50,6 @@ struct MultiInstanceTests {
         }
     }
 
-    static func curl(_ arguments: [String]) async throws -> (status: Int, json: [String: Any]) {
-        try await ProxyTests.curl(arguments)
-    }
-
     @Test("an event raised on A reaches a stream on B; with A killed mid-stream the client resumes through nginx on B and misses nothing; log-in lock-outs, keys and avatars are shared")
     func twoInstances() async throws {
         let track = try #require(try PublishedFixtures.trackIds().first)
@@ -74,14 +70,14 @@ struct MultiInstanceTests {
         defer { nginx.stop() }
 
         // Sign up through the proxy; the token it gets is accepted by both instances (one shared key).
-        let signUp = try await Self.curl([
+        let signUp = try await ProxyTests.curl([
             "-X", "POST", "-H", "Content-Type: application/json", "\(nginx.baseURL)/api/auth/signup",
             "--data", #"{"email":"ann@example.org","password":"a long enough password","displayName":"Ann"}"#,
         ])
         #expect(signUp.status == 201, "\(signUp)")
         let token = try #require(signUp.json["accessToken"] as? String)
         for instance in [a, b] {
-            #expect(try await Self.curl(["-H", "Authorization: Bearer \(token)", "\(instance.base)/api/me"]).status == 200)
+            #expect(try await ProxyTests.curl(["-H", "Authorization: Bearer \(token)", "\(instance.base)/api/me"]).status == 200)
         }
         // An avatar put through A is served by B: it lives in the database, not in A's --data.
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 42, count: 64)
@@ -89,11 +85,11 @@ struct MultiInstanceTests {
         let sent = folder.appendingPathComponent("sent.png")
         let received = folder.appendingPathComponent("received.png")
         try Data(png).write(to: sent)
-        #expect(try await Self.curl([
+        #expect(try await ProxyTests.curl([
             "-X", "PUT", "-H", "Content-Type: image/png", "-H", "Authorization: Bearer \(token)", "\(a.base)/api/me/avatar",
             "--data-binary", "@\(sent.path)",
         ]).status == 200)
-        let me = try await Self.curl(["-H", "Authorization: Bearer \(token)", "\(b.base)/api/me"])
+        let me = try await ProxyTests.curl(["-H", "Authorization: Bearer \(token)", "\(b.base)/api/me"])
         let avatarURL = try #require((me.json["profile"] as? [String: Any])?["avatarUrl"] as? String, "\(me)")
         let fetched = try await Command.runInBackground(
             "/usr/bin/curl", ["-s", "-o", received.path, "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)", "\(b.base)\(avatarURL)"])
@@ -101,7 +97,7 @@ struct MultiInstanceTests {
         #expect(try Data(contentsOf: received) == Data(png))
 
         func comment(_ text: String, on instance: Instance) async throws {
-            let posted = try await Self.curl([
+            let posted = try await ProxyTests.curl([
                 "-X", "POST", "-H", "Content-Type: application/json", "-H", "Authorization: Bearer \(token)",
                 "\(instance.base)/api/tracks/\(track)/comments", "--data", #"{"body":"\#(text)"}"#,
             ])
@@ -139,13 +135,13 @@ struct MultiInstanceTests {
         defer { c.kill() }
         try #require(try await c.waitUntilUp())
         for _ in 0..<5 {
-            let failed = try await Self.curl([
+            let failed = try await ProxyTests.curl([
                 "-X", "POST", "-H", "Content-Type: application/json", "\(b.base)/api/auth/login",
                 "--data", #"{"email":"ann@example.org","password":"not the password"}"#,
             ])
             #expect(failed.status == 401)
         }
-        let locked = try await Self.curl([
+        let locked = try await ProxyTests.curl([
             "-X", "POST", "-H", "Content-Type: application/json", "\(c.base)/api/auth/login",
             "--data", #"{"email":"ann@example.org","password":"a long enough password"}"#,
         ])
