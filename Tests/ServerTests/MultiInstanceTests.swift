@@ -139,7 +139,7 @@ struct MultiInstanceTests {
                 "-X", "POST", "-H", "Content-Type: application/json", "\(b.base)/api/auth/login",
                 "--data", #"{"email":"ann@example.org","password":"not the password"}"#,
             ])
-            #expect(failed.status == 401)
+            #expect(failed.status == 401, "\(failed)")
         }
         let locked = try await ProxyTests.curl([
             "-X", "POST", "-H", "Content-Type: application/json", "\(c.base)/api/auth/login",
