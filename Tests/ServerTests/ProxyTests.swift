@@ -8,10 +8,15 @@ import TestSupport
 @Suite("Behind nginx")
 struct ProxyTests {
     /// curl's answer: the status, the decoded JSON body, and curl's own complaint (status 0 means none came).
-    /// On a thread of its own: the server it talks to runs in this process, and a blocked cooperative thread is one
-    /// it cannot answer on. It waits 60 s, since what is checked is the answer, not how fast a loaded machine gives it.
-    static func curl(_ arguments: [String]) async throws -> (status: Int, json: [String: Any], error: String) {
-        let result = try await Command.runInBackground("/usr/bin/curl", ["-sS", "--max-time", "60", "-w", "\n%{http_code}"] + arguments)
+    typealias CurlAnswer = (status: Int, json: [String: Any], error: String)
+
+    /// curl's `--max-time`, for every call a test makes through nginx.
+    static let maxTime = ["--max-time", String(ServerUnderTest.answerWait)]
+
+    /// Calls curl on a thread of its own: the server it talks to runs in this process, and a blocked cooperative
+    /// thread is one it cannot answer on.
+    static func curl(_ arguments: [String]) async throws -> CurlAnswer {
+        let result = try await Command.runInBackground("/usr/bin/curl", ["-sS"] + maxTime + ["-w", "\n%{http_code}"] + arguments)
         let lines = result.text.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.last ?? "") ?? 0
         let body = lines.dropLast().joined(separator: "\n")
@@ -39,7 +44,7 @@ struct ProxyTests {
 
             // Sign-ups are limited per client address: nginx forwards each client's, so one address runs out and
             // another does not.
-            func signUp(_ name: String, from address: String) async throws -> (status: Int, json: [String: Any], error: String) {
+            func signUp(_ name: String, from address: String) async throws -> CurlAnswer {
                 try await Self.curl([
                     "-X", "POST", "-H", "Content-Type: application/json", "-H", "X-Forwarded-For: \(address)", "\(base)/api/auth/signup",
                     "--data", #"{"email":"\#(name)@example.org","password":"a long enough password","displayName":"\#(name)"}"#,
@@ -70,7 +75,7 @@ struct ProxyTests {
             stream.stop()
 
             // The web app's pages come through too.
-            let page = try await Command.runInBackground("/usr/bin/curl", ["-sS", "--max-time", "60", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/playlists"])
+            let page = try await Command.runInBackground("/usr/bin/curl", ["-sS"] + Self.maxTime + ["-o", "/dev/null", "-w", "%{http_code}", "\(base)/playlists"])
             #expect(page.text == "200")
         }
     }
@@ -121,7 +126,7 @@ struct ProxyTests {
         func fetch(_ url: String, range: String? = nil) async throws -> (status: Int, body: Data) {
             let output = try Repository.temporaryDirectory("nginx-fetch").appendingPathComponent("body").path
             let result = try await Command.runInBackground(
-                "/usr/bin/curl", ["-sS", "--max-time", "60", "-o", output, "-w", "%{http_code}"] + (range.map { ["-H", "Range: \($0)"] } ?? []) + [url])
+                "/usr/bin/curl", ["-sS"] + Self.maxTime + ["-o", output, "-w", "%{http_code}"] + (range.map { ["-H", "Range: \($0)"] } ?? []) + [url])
             return (Int(result.text) ?? 0, (try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data())
         }
         // A good link: exact bytes of any range, 206.

@@ -65,6 +65,10 @@ final class TestClock: Sendable {
 /// One server under test: its configuration (fresh data directory, or a fresh PostgreSQL schema, cheap bcrypt, a
 /// test clock) and helpers to call it.
 struct ServerUnderTest {
+    /// Seconds a test waits for the answer to one request to a live server, directly or through nginx: what is
+    /// checked is the answer, not how fast a 2-core machine running every suite at once gives it.
+    static let answerWait = 60
+
     let configuration: ServerConfiguration
     let clock: TestClock
 
@@ -120,7 +124,7 @@ struct ServerUnderTest {
         let app = try await buildApplication(configuration)
         return try await app.test(.live) { client in
             let port = try #require(client.port)
-            let patient = TestClient(host: "localhost", port: port, configuration: .init(timeout: .seconds(60)))
+            let patient = TestClient(host: "localhost", port: port, configuration: .init(timeout: .seconds(Self.answerWait)))
             patient.connect()
             do {
                 let value = try await body(API(live: patient, port: port))
